@@ -1,0 +1,257 @@
+"""The one place where QGIS layers become arrays for the core (and back to CRS facts).
+
+Fast path: a layer served by the OGR provider (GeoPackage, shapefile, GeoJSON, ...) is read
+in bulk through GDAL's Arrow stream (2M points with times in ~0.2 s, against ~14 s for QGIS
+feature iteration). The layer's subset string is applied as OGR's attribute filter and an
+active selection by feature id, so filters and "selected features only" are honoured.
+Anything else (memory, PostGIS, delimited text, a feature limit) goes through the
+QgsProcessingFeatureSource, which is slower but always right.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+from osgeo import gdal, ogr
+from qgis.core import (
+    QgsCoordinateReferenceSystem,
+    QgsCoordinateTransform,
+    QgsFeatureRequest,
+    QgsProcessingException,
+    QgsProcessingFeatureSource,
+    QgsVectorLayer,
+)
+from qgis.PyQt.QtCore import QDate, QDateTime, QVariant
+
+gdal.UseExceptions()
+
+# Kinds shared with gpkg_writer.Column.kind
+_QVARIANT_KINDS = {
+    QVariant.String: "text",
+    QVariant.Int: "int",
+    QVariant.LongLong: "int",
+    QVariant.UInt: "int",
+    QVariant.ULongLong: "int",
+    QVariant.Double: "real",
+    QVariant.DateTime: "datetime",
+    QVariant.Date: "date",
+    QVariant.Bool: "bool",
+}
+
+
+@dataclass
+class LayerArrays:
+    """A layer as aligned arrays: one row per feature read."""
+
+    fids: np.ndarray
+    geometries: np.ndarray  # shapely geometries, None where the feature has none
+    attributes: dict = field(default_factory=dict)  # name -> 1-D array (masked where NULL)
+    kinds: dict = field(default_factory=dict)  # name -> text/int/real/datetime/date/bool/other
+    crs: QgsCoordinateReferenceSystem = None
+    table_name: str = ""
+
+    def __len__(self) -> int:
+        return len(self.fids)
+
+
+def read_source(
+    source: QgsProcessingFeatureSource,
+    layer: QgsVectorLayer | None,
+    field_names: list[str] | None = None,
+    feedback=None,
+) -> LayerArrays:
+    """Read a Processing source (with its layer when it has one) into arrays."""
+    if source is None:
+        raise QgsProcessingException("The input layer could not be read.")
+    fields = source.fields()
+    names = [f.name() for f in fields] if field_names is None else list(field_names)
+    kinds = {
+        f.name(): _QVARIANT_KINDS.get(f.type(), "other") for f in fields if f.name() in names
+    }
+    fast = _fast_path_filter(source, layer)
+    if fast is not None:
+        arrays = _read_with_ogr(layer, names, kinds, selected_fids=fast)
+    else:
+        arrays = _read_with_qgis(source, names, kinds, feedback)
+    arrays.crs = source.sourceCrs()
+    arrays.table_name = table_name(layer) if layer is not None else source.sourceName()
+    return arrays
+
+
+def table_name(layer: QgsVectorLayer) -> str:
+    """The table's own name for a GeoPackage layer given by path, else the layer's name."""
+    if layer.providerType() == "ogr":
+        parts = layer.source().split("|")
+        for part in parts[1:]:
+            if part.startswith("layername="):
+                return part.split("=", 1)[1]
+    return layer.name()
+
+
+def _fast_path_filter(source, layer):
+    """np.ndarray of selected fids, True for the whole layer, or None for the slow path."""
+    if layer is None or layer.providerType() != "ogr":
+        return None
+    if layer.subsetString().strip().upper().startswith("SELECT"):
+        return None
+    count = source.featureCount()
+    if count == layer.featureCount():
+        return True
+    if layer.selectedFeatureCount() and count == layer.selectedFeatureCount():
+        return np.fromiter(layer.selectedFeatureIds(), dtype=np.int64)
+    return None  # a feature limit or something we cannot reproduce: iterate
+
+
+def _read_with_ogr(layer, names, kinds, selected_fids) -> LayerArrays:
+    path, _, layer_name = _split_ogr_uri(layer)
+    ds = gdal.OpenEx(path, gdal.OF_VECTOR)
+    ogr_layer = ds.GetLayerByName(layer_name) if layer_name else ds.GetLayer(0)
+    if ogr_layer is None:
+        raise QgsProcessingException(f"Could not open layer '{layer_name}' in {path}.")
+    subset = layer.subsetString().strip()
+    if subset:
+        ogr_layer.SetAttributeFilter(subset)
+    defn = ogr_layer.GetLayerDefn()
+    by_lower = {defn.GetFieldDefn(i).GetName(): i for i in range(defn.GetFieldCount())}
+    ogr_layer.SetIgnoredFields([n for n in by_lower if n not in names])
+    chunks: dict[str, list] = {}
+    for batch in ogr_layer.GetArrowStreamAsNumPy(options=["INCLUDE_FID=YES", "USE_MASKED_ARRAYS=YES"]):
+        for key, values in batch.items():
+            chunks.setdefault(key, []).append(values)
+    fid_key = ogr_layer.GetFIDColumn() or "OGC_FID"
+    geom_key = ogr_layer.GetGeometryColumn() or "wkb_geometry"
+    fids = _concat(chunks.get(fid_key, []), np.int64)
+    wkb = _concat(chunks.get(geom_key, []), object)
+    geometries = _from_wkb(wkb)
+    attributes = {n: _concat(chunks.get(n, []), None) for n in names if n in chunks}
+    for n in names:  # a field with no batch (empty layer) still gets a column
+        attributes.setdefault(n, np.ma.masked_all(len(fids), dtype=object))
+    if selected_fids is not True:
+        keep = np.isin(fids, selected_fids)
+        fids, geometries = fids[keep], geometries[keep]
+        attributes = {n: v[keep] for n, v in attributes.items()}
+    return LayerArrays(fids=fids, geometries=geometries, attributes=attributes, kinds=kinds)
+
+
+def _split_ogr_uri(layer):
+    parts = layer.source().split("|")
+    path, layer_name, layer_id = parts[0], "", None
+    for part in parts[1:]:
+        if part.startswith("layername="):
+            layer_name = part.split("=", 1)[1]
+        elif part.startswith("layerid="):
+            layer_id = part.split("=", 1)[1]
+    if not layer_name and layer_id is not None:
+        ds = gdal.OpenEx(path, gdal.OF_VECTOR)
+        layer_name = ds.GetLayer(int(layer_id)).GetName()
+    return path, layer_id, layer_name
+
+
+def _concat(chunks: list, dtype):
+    if not chunks:
+        return np.array([], dtype=dtype or object)
+    if len(chunks) == 1:
+        out = chunks[0]
+    elif any(np.ma.isMaskedArray(c) for c in chunks):
+        out = np.ma.concatenate(chunks)
+    else:
+        out = np.concatenate(chunks)
+    if dtype is not None and not np.ma.isMaskedArray(out):
+        out = np.asarray(out, dtype=dtype)
+    return out
+
+
+def _from_wkb(wkb) -> np.ndarray:
+    data = np.asarray(np.ma.getdata(wkb), dtype=object)
+    if np.ma.isMaskedArray(wkb):
+        data = data.copy()
+        data[np.ma.getmaskarray(wkb)] = None
+    return shapely.from_wkb(data, on_invalid="ignore")
+
+
+def _read_with_qgis(source, names, kinds, feedback) -> LayerArrays:
+    request = QgsFeatureRequest().setSubsetOfAttributes(names, source.fields())
+    total = max(source.featureCount(), 1)
+    fids, wkbs, rows = [], [], []
+    indices = [source.fields().lookupField(n) for n in names]
+    for i, feature in enumerate(source.getFeatures(request)):
+        if feedback is not None and i % 10000 == 0:
+            if feedback.isCanceled():
+                break
+            feedback.setProgress(100.0 * i / total)
+        fids.append(feature.id())
+        geometry = feature.geometry()
+        wkbs.append(None if geometry.isNull() else bytes(geometry.asWkb()))
+        attrs = feature.attributes()
+        rows.append([_python_value(attrs[j]) for j in indices])
+    columns = list(zip(*rows)) if rows else [()] * len(names)
+    attributes = {
+        n: _column_array(col, kinds.get(n, "other")) for n, col in zip(names, columns)
+    }
+    return LayerArrays(
+        fids=np.asarray(fids, dtype=np.int64),
+        geometries=_from_wkb(np.asarray(wkbs, dtype=object)),
+        attributes=attributes,
+        kinds=kinds,
+    )
+
+
+def _python_value(value):
+    if value is None or (hasattr(value, "isNull") and value.isNull()):
+        return None
+    if isinstance(value, QDateTime):
+        # Wall-clock as recorded: date + time of day, not toMSecsSinceEpoch (machine time zone).
+        return np.datetime64(value.toString("yyyy-MM-ddTHH:mm:ss.zzz"), "ms")
+    if isinstance(value, QDate):
+        return np.datetime64(value.toString("yyyy-MM-dd"), "D")
+    if isinstance(value, QVariant):
+        return None
+    return value
+
+
+def _column_array(values, kind: str):
+    values = list(values)
+    mask = np.array([v is None for v in values], dtype=bool)
+    if kind in ("datetime", "date"):
+        unit = "ms" if kind == "datetime" else "D"
+        data = np.array(
+            [np.datetime64("NaT", unit) if v is None else v for v in values],
+            dtype=f"datetime64[{unit}]",
+        )
+    elif kind in ("int", "real", "bool") and not mask.all():
+        fill = 0
+        data = np.array([fill if v is None else v for v in values])
+    else:
+        data = np.array(values, dtype=object)
+    return np.ma.array(data, mask=mask)
+
+
+def transform_geometries(
+    geometries: np.ndarray, source_crs, dest_crs, transform_context
+) -> np.ndarray:
+    """Reproject shapely geometries with the transform QGIS would use in this context.
+
+    The coordinate operation chosen in the project's/context's transform settings is
+    honoured (it is a PROJ pipeline); otherwise PROJ's best available operation is used,
+    as QGIS does.
+    """
+    if not source_crs.isValid() or not dest_crs.isValid() or source_crs == dest_crs:
+        return geometries
+    from pyproj import Transformer
+
+    qgs_transform = QgsCoordinateTransform(source_crs, dest_crs, transform_context)
+    operation = qgs_transform.coordinateOperation()
+    if operation:
+        transformer = Transformer.from_pipeline(operation)
+    else:
+        transformer = Transformer.from_crs(
+            source_crs.toWkt(), dest_crs.toWkt(), always_xy=True
+        )
+
+    def _apply(coords):
+        x, y = transformer.transform(coords[:, 0], coords[:, 1])
+        return np.column_stack([x, y])
+
+    return shapely.transform(geometries, _apply)

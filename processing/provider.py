@@ -1,0 +1,43 @@
+"""The Hot Blocking Processing provider (id ``hotblocking``)."""
+
+from qgis.core import QgsProcessingProvider
+from qgis.PyQt.QtGui import QIcon
+
+from .. import resources  # noqa: F401  (registers :/plugins/hotblocking/ icons)
+from ..plugin_metadata import plugin_version
+from .build_blocks import BuildBlocksAlgorithm
+from .join_incidents import JoinIncidentsAlgorithm
+
+ICON_PATH = ":/plugins/hotblocking/icon.svg"
+
+
+class HotBlockingProvider(QgsProcessingProvider):
+    def id(self):
+        return "hotblocking"
+
+    def name(self):
+        return "Hot Blocking"
+
+    def longName(self):  # noqa: N802 (QGIS API name)
+        return f"Hot Blocking {plugin_version()}"
+
+    def icon(self):
+        return QIcon(ICON_PATH)
+
+    def versionInfo(self):  # noqa: N802 (QGIS API name)
+        return plugin_version()
+
+    def loadAlgorithms(self):  # noqa: N802 (QGIS API name)
+        for algorithm in (BuildBlocksAlgorithm(), JoinIncidentsAlgorithm()):
+            self.addAlgorithm(algorithm)
+
+    # Outputs are written in bulk straight to GeoPackage (see gpkg_writer): temporary
+    # outputs must be files, not memory layers, for every run path to behave the same.
+    def supportsNonFileBasedOutput(self):  # noqa: N802 (QGIS API name)
+        return False
+
+    def supportedOutputVectorLayerExtensions(self):  # noqa: N802 (QGIS API name)
+        return ["gpkg"]
+
+    def defaultVectorFileExtension(self, hasGeometry=True):  # noqa: N802,N803
+        return "gpkg"
