@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import shapely
 
 REASON_NO_GEOMETRY = "no geometry"
@@ -121,3 +122,101 @@ def add_reason(reasons: np.ndarray, mask: np.ndarray, text) -> None:
     has = current != ""
     joined = np.where(has, current + "; " + text, text)
     reasons[mask] = joined
+
+
+REASON_MISSING_TIME = "missing time"
+REASON_END_BEFORE_START = "end before start"
+REASON_NEGATIVE_WEIGHT = "negative weight"
+REASON_NOT_FINITE = "coordinates not finite (could not be transformed?)"
+ONE_DAY = np.timedelta64(1, "D")
+
+
+@dataclass(frozen=True)
+class IncidentJoin:
+    """Every incident read, aligned with the input: joined where ``reason == ''``."""
+
+    points: np.ndarray
+    block_index: np.ndarray
+    distance: np.ndarray
+    time_start: np.ndarray  # datetime64[ms], NaT where no time
+    time_end: np.ndarray  # datetime64[ms]; equal to time_start for an instant
+    weight: np.ndarray  # float, NaN where not given
+    reason: np.ndarray  # object: '' = joined, else why not ('; '-separated)
+
+    @property
+    def matched(self) -> np.ndarray:
+        return self.reason == ""
+
+
+def join_incidents(
+    geometries: np.ndarray,
+    block_geoms: np.ndarray,
+    max_distance: float,
+    *,
+    start=None,
+    end=None,
+    weights: np.ndarray | None = None,
+    now=None,
+    earliest: str = "1990-01-01",
+    nearest=None,
+) -> IncidentJoin:
+    """Join incidents to their nearest block and check their times and weights.
+
+    ``start``/``end`` are :class:`hotblocking.timeparse.ParsedTimes` (or None: no time
+    field). Rules: a NULL start is "missing time"; an unreadable start or end, a start
+    in the future or before ``earliest``, or an end before the start rejects the record;
+    a NULL end (or no end field) makes an instant; a date-only start with no end covers
+    that whole day (aoristic). Weights must not be negative; NULL stays NaN (missing, not 0).
+    ``nearest`` is the nearest-block function (defaults to :func:`nearest_blocks`).
+    """
+    from .timeparse import validate_times
+
+    points, reason = incident_points(geometries)
+    n = len(points)
+    usable = reason == ""
+    coords_ok = np.ones(n, dtype=bool)
+    if usable.any():
+        xy = shapely.get_coordinates(points[usable])
+        coords_ok[np.flatnonzero(usable)] = np.isfinite(xy).all(axis=1)
+    add_reason(reason, ~coords_ok, REASON_NOT_FINITE)
+    usable &= coords_ok
+    search = nearest or nearest_blocks
+    candidates = np.where(usable, points, None)
+    found = search(candidates, block_geoms, max_distance)
+    block_index, distance = found.block_index, found.distance
+    if len(block_geoms) == 0:
+        add_reason(reason, usable, REASON_NO_BLOCKS)
+    else:
+        add_reason(reason, usable & (block_index < 0), REASON_BEYOND)
+
+    time_start = np.full(n, np.datetime64("NaT"), dtype="datetime64[ms]")
+    time_end = time_start.copy()
+    if start is not None:
+        time_start = start.times.astype("datetime64[ms]")
+        add_reason(reason, start.is_null, REASON_MISSING_TIME)
+        _add_reasons(reason, start.reason)
+        _add_reasons(reason, validate_times(time_start, now, earliest))
+        time_end = time_start.copy()
+        whole_day = start.date_only & ~start.is_null
+        if end is not None:
+            whole_day &= end.is_null
+        time_end[whole_day] = time_start[whole_day] + ONE_DAY
+    if end is not None:
+        ends = end.times.astype("datetime64[ms]")
+        has_end = ~end.is_null & ~np.isnat(ends)
+        end_reason = np.asarray(end.reason, dtype=object)
+        bad_end = ~np.asarray(pd.isna(end_reason), dtype=bool)
+        add_reason(reason, bad_end, np.char.add("end: ", end_reason[bad_end].astype(str)).astype(object))
+        time_end[has_end] = ends[has_end]
+        add_reason(reason, has_end & ~np.isnat(time_start) & (ends < time_start),
+                   REASON_END_BEFORE_START)
+    weight = np.full(n, np.nan) if weights is None else np.asarray(weights, dtype=float)
+    add_reason(reason, weight < 0, REASON_NEGATIVE_WEIGHT)
+    return IncidentJoin(points, block_index, distance, time_start, time_end, weight, reason)
+
+
+def _add_reasons(reasons: np.ndarray, texts: np.ndarray) -> None:
+    """Append per-record texts where they are not None/empty."""
+    texts = np.asarray(texts, dtype=object)
+    has = ~np.asarray(pd.isna(texts), dtype=bool) & (texts != "")
+    add_reason(reasons, has, texts[has])

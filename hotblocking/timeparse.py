@@ -131,27 +131,31 @@ def _utc_to_london(utc_ms: np.ndarray) -> np.ndarray:
 
     Offsets come from :mod:`zoneinfo`, looked up once per calendar day in the data's range and
     once per hour on the days with a change (London changes on whole UTC hours), then applied
-    with numpy. Ranges outside 1800-2200 go through pandas' own zoneinfo conversion.
+    with numpy. Instants outside 1800-2199 go through pandas' zoneinfo conversion; those within
+    a day of datetime's limits (years 1 and 9999) stay at GMT.
     """
     out = utc_ms.copy()
     valid = utc_ms != _NAT
-    if not valid.any():
-        return out
-    v = utc_ms[valid]
-    hours = v // _MS_HOUR
-    d0, d1 = int(hours.min() // 24), int(hours.max() // 24)
+    day = np.where(valid, utc_ms // _MS_DAY, 0)
     lo = (_dt.date(1800, 1, 1) - _dt.date(1970, 1, 1)).days
     hi = (_dt.date(2200, 1, 1) - _dt.date(1970, 1, 1)).days
-    if d0 < lo or d1 > hi:
-        idx = pd.DatetimeIndex(v.view("M8[ms]")).tz_localize("UTC").tz_convert(LONDON)
-        out[valid] = idx.tz_localize(None).as_unit("ms").asi8
-        return out
-    day_off = np.array([_offset_ms(d * _MS_DAY) for d in range(d0, d1 + 2)], dtype=np.int64)
-    table = np.repeat(day_off[:-1], 24)
-    for i in np.flatnonzero(day_off[1:] != day_off[:-1]):  # about two days a year
-        first_hour = (d0 + int(i)) * 24
-        table[i * 24 : (i + 1) * 24] = [_offset_ms((first_hour + h) * _MS_HOUR) for h in range(24)]
-    out[valid] = v + table[hours - d0 * 24]
+    inside = valid & (day >= lo) & (day < hi)
+    if inside.any():
+        v = utc_ms[inside]
+        hours = v // _MS_HOUR
+        d0, d1 = int(day[inside].min()), int(day[inside].max())
+        day_off = np.array([_offset_ms(d * _MS_DAY) for d in range(d0, d1 + 2)], dtype=np.int64)
+        table = np.repeat(day_off[:-1], 24)
+        for i in np.flatnonzero(day_off[1:] != day_off[:-1]):  # about two days a year
+            hour0 = (d0 + int(i)) * 24
+            table[i * 24 : (i + 1) * 24] = [_offset_ms((hour0 + h) * _MS_HOUR) for h in range(24)]
+        out[inside] = v + table[hours - d0 * 24]
+    first = (_dt.date(1, 1, 2) - _dt.date(1970, 1, 1)).days
+    last = (_dt.date(9999, 12, 30) - _dt.date(1970, 1, 1)).days
+    outside = valid & ~inside & (day >= first) & (day <= last)  # else left at GMT
+    if outside.any():
+        idx = pd.DatetimeIndex(utc_ms[outside].view("M8[ms]")).tz_localize("UTC")
+        out[outside] = idx.tz_convert(LONDON).tz_localize(None).as_unit("ms").asi8
     return out
 
 

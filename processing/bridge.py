@@ -10,6 +10,7 @@ QgsProcessingFeatureSource, which is slower but always right.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -81,11 +82,16 @@ def read_source(
 
 
 def table_name(layer: QgsVectorLayer) -> str:
-    """The table's own name for a GeoPackage layer given by path, else the layer's name."""
+    """The layer's name, or its table's name when it was given by path.
+
+    QGIS names a layer opened from ``file.gpkg|layername=t`` after the file; for such a
+    layer the table name (``t``) says more.
+    """
     if layer.providerType() == "ogr":
         parts = layer.source().split("|")
+        stem = os.path.splitext(os.path.basename(parts[0]))[0]
         for part in parts[1:]:
-            if part.startswith("layername="):
+            if part.startswith("layername=") and layer.name() in ("", stem):
                 return part.split("=", 1)[1]
     return layer.name()
 
@@ -255,3 +261,37 @@ def transform_geometries(
         return np.column_stack([x, y])
 
     return shapely.transform(geometries, _apply)
+
+
+def as_text(values) -> np.ndarray:
+    """Any attribute column as an object array of str, NULL kept as None."""
+    data = np.asarray(np.ma.getdata(values))
+    mask = np.ma.getmaskarray(values) if np.ma.isMaskedArray(values) else np.zeros(len(data), bool)
+    if data.dtype.kind == "S":
+        text = np.char.decode(data, "utf-8", errors="replace").astype(object)
+    elif data.dtype.kind == "M":
+        text = np.datetime_as_string(data).astype(object)
+        mask = mask | np.isnat(data)
+    else:
+        text = data.astype(str).astype(object)
+        if data.dtype == object:
+            mask = mask | np.array([v is None for v in data], dtype=bool)
+    text[mask] = None
+    return text
+
+
+def plain_values(values) -> np.ndarray:
+    """A column with NULLs as the core expects them: NaT, NaN or None (never 0)."""
+    if not np.ma.isMaskedArray(values):
+        data = np.asarray(values)
+        return np.char.decode(data, "utf-8", errors="replace").astype(object) if data.dtype.kind == "S" else data
+    data, mask = np.ma.getdata(values), np.ma.getmaskarray(values)
+    if data.dtype.kind == "M":
+        out = data.copy()
+        out[mask] = np.datetime64("NaT")
+        return out
+    if data.dtype.kind in "iuf":
+        out = data.astype(float)
+        out[mask] = np.nan
+        return out
+    return as_text(values)

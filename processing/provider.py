@@ -5,10 +5,11 @@ from qgis.PyQt.QtGui import QIcon
 
 from .. import resources  # noqa: F401  (registers :/plugins/hotblocking/ icons)
 from ..plugin_metadata import plugin_version
+from .common import ICON_PATH
 from .build_blocks import BuildBlocksAlgorithm
+from .compute_risk import ComputeRiskAlgorithm
 from .join_incidents import JoinIncidentsAlgorithm
 
-ICON_PATH = ":/plugins/hotblocking/icon.svg"
 
 
 class HotBlockingProvider(QgsProcessingProvider):
@@ -28,7 +29,9 @@ class HotBlockingProvider(QgsProcessingProvider):
         return plugin_version()
 
     def loadAlgorithms(self):  # noqa: N802 (QGIS API name)
-        for algorithm in (BuildBlocksAlgorithm(), JoinIncidentsAlgorithm()):
+        for algorithm in (
+            BuildBlocksAlgorithm(), JoinIncidentsAlgorithm(), ComputeRiskAlgorithm()
+        ):
             self.addAlgorithm(algorithm)
 
     # Outputs are written in bulk straight to GeoPackage (see gpkg_writer): temporary

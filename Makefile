@@ -1,0 +1,32 @@
+# Hot Blocking: the two commands a new user runs are `make demo` and `make test`.
+# Both install what they need first (Debian packages + the venv), see scripts/setup.sh.
+SHELL := /bin/bash
+PY := .venv/bin/python
+OUT ?= out/demo
+RUN := source scripts/env.sh &&
+
+.PHONY: setup demo test test-core lint install bench clean
+
+setup:
+	@bash scripts/setup.sh
+
+demo: setup  ## full pipeline on the bundled sample data, outputs in $(OUT)
+	@$(RUN) $(PY) scripts/demo.py --out $(OUT)
+
+test: setup  ## the whole test suite on a real QGIS (what CI runs)
+	@$(RUN) $(PY) -m pytest -q tests
+
+test-core: setup  ## only the pure core (no QGIS needed)
+	@$(RUN) $(PY) -m pytest -q -p no:pytest_qgis tests/core
+
+lint: setup
+	@$(PY) -m ruff check .
+
+install:  ## link this checkout into the default QGIS profile's plugins folder
+	@bash scripts/install.sh
+
+bench: setup  ## speed and memory against QGIS's own tools (not part of `make test`)
+	@$(RUN) $(PY) bench/bench_join.py
+
+clean:
+	rm -rf out .pytest_cache

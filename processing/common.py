@@ -1,0 +1,110 @@
+"""Small pieces every Hot Blocking algorithm shares (parameters, outputs, feedback)."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+
+from osgeo import gdal
+from qgis.core import (
+    QgsCoordinateReferenceSystem,
+    QgsProcessingAlgorithm,
+    QgsProcessingException,
+    QgsProcessingParameterDefinition,
+)
+from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtGui import QIcon
+
+from . import gpkg_writer
+
+ICON_PATH = ":/plugins/hotblocking/icon.svg"
+_OGR_DEST = re.compile(r"^ogr:dbname='(?P<path>[^']+)'\s+table=\"(?P<table>[^\"]+)\"")
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("HotBlocking", text)
+
+
+class HotBlockingAlgorithm(QgsProcessingAlgorithm):
+    """Shared identity and help plumbing; flags are left to QGIS (modeller-visible)."""
+
+    def group(self):
+        return tr("Hot Blocking")
+
+    def groupId(self):  # noqa: N802 (QGIS API name)
+        return "hotblocking"
+
+    def icon(self):
+        return QIcon(ICON_PATH)
+
+    def createInstance(self):  # noqa: N802 (QGIS API name)
+        return type(self)()
+
+    def add(self, parameter, help_text: str, advanced: bool = False):
+        """Add a parameter with its help; advanced ones are OR-ed into its flags."""
+        parameter.setHelp(tr(help_text))
+        if advanced:
+            parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+        self.addParameter(parameter)
+        return parameter
+
+
+def feedback_callbacks(feedback, start: float = 0.0, end: float = 100.0):
+    """``progress(fraction)`` and ``cancelled()`` callables for the core."""
+
+    def progress(fraction: float) -> None:
+        feedback.setProgress(start + (end - start) * max(0.0, min(1.0, fraction)))
+
+    return progress, feedback.isCanceled
+
+
+def require_projected(crs: QgsCoordinateReferenceSystem, what: str) -> None:
+    """Distances and lengths must be in linear units: refuse a geographic CRS clearly."""
+    if not crs.isValid():
+        raise QgsProcessingException(
+            tr(f"{what} has no valid CRS: set its CRS (e.g. EPSG:27700 British National Grid).")
+        )
+    if crs.isGeographic():
+        raise QgsProcessingException(
+            tr(
+                f"{what} is in a geographic CRS ({crs.authid() or crs.description()}, degrees): "
+                "distances and lengths would be meaningless. Reproject it to a projected CRS "
+                "in metres first (e.g. EPSG:27700 British National Grid, with 'Reproject layer')."
+            )
+        )
+
+
+def write_output(destination: str, default_table: str, geometries, geometry_type, crs,
+                 columns, *, spatial_index=True, feedback=None):
+    """Write a layer to the output destination in bulk; returns the layer's URI for QGIS.
+
+    ``destination`` is what ``parameterAsOutputLayer`` gives: a file path (GeoPackage, or
+    any other OGR format, which is converted from a temporary GeoPackage) or the
+    ``ogr:dbname='x.gpkg' table="t"`` form of "Save to GeoPackage".
+    """
+    progress = cancelled = None
+    if feedback is not None:
+        progress, cancelled = feedback_callbacks(feedback)
+    match = _OGR_DEST.match(destination)
+    if match:
+        path, table, overwrite_file = match.group("path"), match.group("table"), False
+    else:
+        path, table, overwrite_file = destination, default_table, True
+    wkt = crs.toWkt(QgsCoordinateReferenceSystem.WKT_PREFERRED_GDAL) if crs is not None else None
+    if path.lower().endswith(".gpkg"):
+        gpkg_writer.write_layer(path, table, geometries, geometry_type, wkt, columns,
+                                spatial_index=spatial_index, overwrite_file=overwrite_file,
+                                progress=progress, cancelled=cancelled)
+        return f"{path}|layername={table}"
+    with tempfile.TemporaryDirectory() as folder:
+        staging = os.path.join(folder, "staging.gpkg")
+        gpkg_writer.write_layer(staging, table, geometries, geometry_type, wkt, columns,
+                                spatial_index=False, progress=progress, cancelled=cancelled)
+        gdal.VectorTranslate(path, staging, layerName=table)
+    return path
+
+
+def check_cancel(feedback) -> None:
+    if feedback.isCanceled():
+        raise QgsProcessingException(tr("Cancelled: no output was produced."))

@@ -1,0 +1,356 @@
+"""hotblocking:computerisk - risk per block per time window."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from qgis.core import (
+    QgsProcessing,
+    QgsProcessingException,
+    QgsProcessingFeatureSource,
+    QgsProcessingMultiStepFeedback,
+    QgsProcessingOutputNumber,
+    QgsProcessingParameterBoolean,
+    QgsProcessingParameterDateTime,
+    QgsProcessingParameterDistance,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterFeatureSource,
+    QgsProcessingParameterMultipleLayers,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterString,
+    QgsProcessingParameterVectorDestination,
+)
+
+from ..hotblocking.options import OptionError, parse_source_weights
+from ..hotblocking.risk import Cancelled, HotRule, compute_risk
+from ..hotblocking.windows import DEFAULT_WINDOWS, WindowSpecError, parse_windows
+from .bridge import as_text, plain_values, read_source
+from .common import (
+    HotBlockingAlgorithm,
+    feedback_callbacks,
+    require_projected,
+    tr,
+    write_output,
+)
+from .gpkg_writer import Column
+
+HOT_RULES = [
+    ("top_n", "Top N blocks per window"),
+    ("top_length_share", "Top share of network length per window"),
+    ("significance", "Significant (Benjamini-Hochberg q below the value)"),
+]
+INCIDENT_FIELDS = ["block_id", "source", "time_start", "time_end", "weight"]
+BLOCK_FIELDS = ["block_id", "link_id", "name", "length_m"]
+SUMMARY_OUTPUTS = [
+    ("INCIDENTS_USED", "incidents_used", "Incidents used"),
+    ("BLOCKS_WITH_ANY", "blocks_with_any", "Blocks with any incident"),
+    ("SHARE_TOP1_BLOCKS", "share_top1_blocks", "Share of incidents on the top 1% of blocks"),
+    ("SHARE_TOP5_BLOCKS", "share_top5_blocks", "Share of incidents on the top 5% of blocks"),
+    ("SHARE_TOP1_LENGTH", "share_top1_length", "Share of incidents on the top 1% of network length"),
+    ("SHARE_TOP5_LENGTH", "share_top5_length", "Share of incidents on the top 5% of network length"),
+]
+
+
+class ComputeRiskAlgorithm(HotBlockingAlgorithm):
+    BLOCKS = "BLOCKS"
+    INCIDENTS = "INCIDENTS"
+    WINDOWS = "WINDOWS"
+    PERIOD_START = "PERIOD_START"
+    PERIOD_END = "PERIOD_END"
+    SOURCE_WEIGHTS = "SOURCE_WEIGHTS"
+    USE_HARM = "USE_HARM"
+    HALF_LIFE_DAYS = "HALF_LIFE_DAYS"
+    BANDWIDTH = "BANDWIDTH"
+    HOT_RULE = "HOT_RULE"
+    HOT_VALUE = "HOT_VALUE"
+    MERGE_MINUTES = "MERGE_MINUTES"
+    MAX_SPAN_HOURS = "MAX_SPAN_HOURS"
+    OUTPUT = "OUTPUT"
+    PROFILES = "PROFILES"
+
+    def name(self):
+        return "computerisk"
+
+    def displayName(self):  # noqa: N802 (QGIS API name)
+        return tr("Compute hot-block risk by time window")
+
+    def shortDescription(self):  # noqa: N802 (QGIS API name)
+        return tr("Ranks blocks by violence risk in each time window, with harm and significance.")
+
+    def tags(self):
+        return tr("risk,hot spot,hot block,time window,aoristic,harm,poisson,rank,night").split(",")
+
+    def shortHelpString(self):  # noqa: N802 (QGIS API name)
+        return tr(
+            "For every block and every time window: how much violence happened there, how "
+            "much harm, whether it is a real hot block, and when in the week it peaks.\n\n"
+            "Windows: 'LABEL=DAYS HH:MM-HH:MM' separated by ';', e.g. "
+            "'Fri/Sat nights=Fri-Sat 22:00-04:00; Lunch=weekdays 11:00-15:00'. DAYS is a day "
+            "(Mon..Sun), a range (Fri-Sat), a list (Fri,Sat), daily, weekdays or weekends. A "
+            "window ending at or before its start ends the next day: a night belongs to the "
+            "evening it starts.\n\n"
+            "Counting (aoristic, Ratcliffe 2002): an incident with one time counts 1 in a "
+            "window containing it; a from/to range is spread uniformly over its real elapsed "
+            "time and counts the share inside the window. Times are Europe/London wall-clock "
+            "as recorded; durations are real time, so a 20:00-02:00 range on the spring-forward "
+            "night lasts 5 hours. Ranges longer than the span limit (default 72 h) are flagged "
+            "and left out of windows.\n\n"
+            "Risk = source weight x (harm weight if used, else 1) x recency decay "
+            "0.5^(age days / half-life), summed per block, then optionally smoothed along the "
+            "network (triangular kernel over network distance up to the bandwidth in metres; "
+            "the total is conserved). Significance: each block's count against the count its "
+            "share of network length predicts (Poisson upper tail), with Benjamini-Hochberg q "
+            "values. Hot blocks per window: top N, top share of network length, or q below a "
+            "threshold.\n\n"
+            "OUTPUT has one row per block per window (zeros included): incidents, n_<source>, "
+            "harm, risk, risk_per_km, rank (1 = highest; ties share the lower rank), "
+            "percentile, expected, p_value, q_value, hot, peak, profile (168 hour-of-week "
+            "values from Monday 00:00), first_seen, last_seen, trend (rate in the last third "
+            "of the period / rate before). Blocks must be in a projected CRS in metres."
+        )
+
+    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)
+        self.add(
+            QgsProcessingParameterFeatureSource(
+                self.BLOCKS, tr("Blocks"), [QgsProcessing.TypeVectorLine]
+            ),
+            "The blocks layer (from 'Build blocks from road links'): block_id, link_id, name, "
+            "length_m. Every block appears in the output, with zeros where nothing happened.",
+        )
+        self.add(
+            QgsProcessingParameterMultipleLayers(
+                self.INCIDENTS, tr("Joined incidents (one layer per source)"),
+                QgsProcessing.TypeVectorPoint,
+            ),
+            "One or more outputs of 'Join incidents to blocks' (ambulance, A&E, police...), "
+            "all joined to the same blocks.",
+        )
+        self.add(
+            QgsProcessingParameterString(self.WINDOWS, tr("Time windows"), DEFAULT_WINDOWS),
+            "Windows separated by ';': [LABEL=]DAYS HH:MM-HH:MM, e.g. "
+            "'Fri/Sat nights=Fri-Sat 22:00-04:00; Lunch=weekdays 11:00-15:00'.",
+        )
+        for param_id, label, help_text in (
+            (self.PERIOD_START, "Study period start", "First day counted (empty: all data)."),
+            (self.PERIOD_END, "Study period end", "Last day counted, inclusive (empty: all data)."),
+        ):
+            self.add(
+                QgsProcessingParameterDateTime(
+                    param_id, tr(label), QgsProcessingParameterDateTime.Date, optional=True
+                ),
+                help_text,
+            )
+        self.add(
+            QgsProcessingParameterString(self.SOURCE_WEIGHTS, tr("Source weights"), "", optional=True),
+            "Weight per source label, e.g. 'ambulance=1; A&E=1; police=0.5'. Sources not "
+            "listed weigh 1.",
+        )
+        self.add(
+            QgsProcessingParameterBoolean(self.USE_HARM, tr("Weight by harm"), False),
+            "Multiply by each incident's harm weight (e.g. Cambridge Crime Harm Index days). "
+            "A missing weight counts as 1.",
+        )
+        self.add(
+            QgsProcessingParameterNumber(
+                self.HALF_LIFE_DAYS, tr("Recency half-life (days)"),
+                QgsProcessingParameterNumber.Double, 0.0, minValue=0.0,
+            ),
+            "An incident this many days older than the latest counts half. 0 = no decay.",
+            advanced=True,
+        )
+        self.add(
+            QgsProcessingParameterDistance(
+                self.BANDWIDTH, tr("Network smoothing bandwidth"), 0.0, self.BLOCKS, minValue=0.0
+            ),
+            "Spread each block's risk over blocks within this network distance (blocks joined "
+            "end to end), with a triangular kernel that conserves the total. 0 = off.",
+            advanced=True,
+        )
+        self.add(
+            QgsProcessingParameterEnum(
+                self.HOT_RULE, tr("Hot block rule"), [label for _, label in HOT_RULES], False, 0
+            ),
+            "How hot blocks are chosen in each window.",
+        )
+        self.add(
+            QgsProcessingParameterNumber(
+                self.HOT_VALUE, tr("Hot block rule value"), QgsProcessingParameterNumber.Double,
+                10.0, minValue=0.0,
+            ),
+            "N for top N (e.g. 10); a share 0-1 of network length (e.g. 0.05); or the q "
+            "threshold for significance (e.g. 0.05).",
+        )
+        self.add(
+            QgsProcessingParameterNumber(
+                self.MERGE_MINUTES, tr("Merge cross-source duplicates within (minutes)"),
+                QgsProcessingParameterNumber.Double, 0.0, minValue=0.0,
+            ),
+            "Incidents of different sources on the same or adjacent blocks within this many "
+            "minutes are counted once (e.g. an ambulance call and a police crime for one "
+            "assault). 0 = off.",
+            advanced=True,
+        )
+        self.add(
+            QgsProcessingParameterNumber(
+                self.MAX_SPAN_HOURS, tr("Longest from/to range counted (hours)"),
+                QgsProcessingParameterNumber.Double, 72.0, minValue=0.0,
+            ),
+            "Ranges longer than this are flagged in the log and left out of windows.",
+            advanced=True,
+        )
+        self.add(
+            QgsProcessingParameterVectorDestination(
+                self.OUTPUT, tr("Hot blocks"), QgsProcessing.TypeVectorLine
+            ),
+            "One line per block per window with counts, harm, risk, rank, significance, peak "
+            "and hour-of-week profile.",
+        )
+        self.add(
+            QgsProcessingParameterVectorDestination(
+                self.PROFILES, tr("Hour-of-week profiles"), QgsProcessing.TypeVector,
+                optional=True, createByDefault=False,
+            ),
+            "Table: block_id, window, day, hour, value (non-zero cells only), for charts.",
+        )
+        for output_id, _, label in SUMMARY_OUTPUTS:
+            self.addOutput(QgsProcessingOutputNumber(output_id, tr(label)))
+        self.addOutput(QgsProcessingOutputNumber("HOT_BLOCKS", tr("Hot blocks (all windows)")))
+
+    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API name)
+        steps = QgsProcessingMultiStepFeedback(4, feedback)
+        try:
+            windows = parse_windows(self.parameterAsString(parameters, self.WINDOWS, context))
+            weights = parse_source_weights(
+                self.parameterAsString(parameters, self.SOURCE_WEIGHTS, context)
+            )
+        except (WindowSpecError, OptionError) as error:
+            raise QgsProcessingException(str(error)) from error
+        rule_kind = HOT_RULES[self.parameterAsEnum(parameters, self.HOT_RULE, context)][0]
+        try:
+            hot_rule = HotRule(rule_kind, self.parameterAsDouble(parameters, self.HOT_VALUE, context))
+        except ValueError as error:
+            raise QgsProcessingException(str(error)) from error
+        blocks_source = self.parameterAsSource(parameters, self.BLOCKS, context)
+        if blocks_source is None:
+            raise QgsProcessingException(self.invalidSourceError(parameters, self.BLOCKS))
+        require_projected(blocks_source.sourceCrs(), tr("The blocks layer"))
+        blocks = self._read_blocks(blocks_source, self.parameterAsVectorLayer(parameters, self.BLOCKS, context))
+        incidents = self._read_incidents(parameters, context, feedback)
+        feedback.pushInfo(tr(f"{len(incidents)} joined incidents on {len(blocks[0])} blocks, "
+                             f"{len(windows)} window(s)."))
+        steps.setCurrentStep(1)
+        progress, cancelled = feedback_callbacks(steps)
+        try:
+            result = compute_risk(
+                incidents, blocks[0], blocks[1], windows, hot_rule=hot_rule,
+                source_weights=weights or None,
+                use_harm=self.parameterAsBool(parameters, self.USE_HARM, context),
+                half_life_days=self.parameterAsDouble(parameters, self.HALF_LIFE_DAYS, context),
+                bandwidth_m=self.parameterAsDouble(parameters, self.BANDWIDTH, context),
+                merge_minutes=self.parameterAsDouble(parameters, self.MERGE_MINUTES, context),
+                max_span_hours=self.parameterAsDouble(parameters, self.MAX_SPAN_HOURS, context) or None,
+                period_start=self._date(parameters, self.PERIOD_START, context),
+                period_end=self._date(parameters, self.PERIOD_END, context),
+                progress=progress, cancelled=cancelled,
+            )
+        except Cancelled:
+            return {}
+        steps.setCurrentStep(2)
+        table = result.table
+        rows = np.asarray(table.index)
+        block_row = pd.Index(blocks[0]["block_id"]).get_indexer(table["block_id"])
+        geometries = blocks[1][block_row]
+        out = write_output(
+            self.parameterAsOutputLayer(parameters, self.OUTPUT, context), "hot_blocks",
+            geometries, "LineString", blocks_source.sourceCrs(), frame_columns(table),
+            spatial_index="auto", feedback=steps,
+        )
+        del rows
+        outputs = {self.OUTPUT: out}
+        steps.setCurrentStep(3)
+        profiles_destination = self.parameterAsOutputLayer(parameters, self.PROFILES, context)
+        if profiles_destination:
+            outputs[self.PROFILES] = write_output(
+                profiles_destination, "profiles", None, None, None,
+                frame_columns(result.profiles), feedback=steps,
+            )
+        summary = result.summary
+        self._log_summary(feedback, summary)
+        for output_id, key, _ in SUMMARY_OUTPUTS:
+            outputs[output_id] = summary.get(key)
+        outputs["HOT_BLOCKS"] = int(table["hot"].sum())
+        return outputs
+
+    def _date(self, parameters, name, context):
+        value = self.parameterAsDateTime(parameters, name, context)
+        if value is None or not value.isValid():
+            return None
+        return np.datetime64(value.date().toString("yyyy-MM-dd"), "D")
+
+    @staticmethod
+    def _read_blocks(source, layer):
+        names = source.fields().names()
+        lower = {n.lower(): n for n in names}
+        if "block_id" not in lower:
+            raise QgsProcessingException(tr(
+                "The blocks layer has no block_id field: make it with 'Build blocks from road "
+                "links' (or add a unique text block_id)."))
+        wanted = [lower[n] for n in BLOCK_FIELDS if n in lower]
+        arrays = read_source(source, layer, wanted)
+        frame = pd.DataFrame({"block_id": as_text(arrays.attributes[lower["block_id"]])})
+        for name in ("link_id", "name"):
+            frame[name] = as_text(arrays.attributes[lower[name]]) if name in lower else None
+        import shapely
+
+        frame["length_m"] = shapely.length(arrays.geometries)
+        if frame["block_id"].duplicated().any():
+            dupes = frame["block_id"][frame["block_id"].duplicated()].unique()[:5]
+            raise QgsProcessingException(tr(f"block_id is not unique in the blocks layer: {list(dupes)}"))
+        return frame, shapely.force_2d(arrays.geometries)
+
+    def _read_incidents(self, parameters, context, feedback) -> pd.DataFrame:
+        frames = []
+        for layer in self.parameterAsLayerList(parameters, self.INCIDENTS, context):
+            names = layer.fields().names()
+            missing = [n for n in INCIDENT_FIELDS if n not in names]
+            if missing:
+                raise QgsProcessingException(tr(
+                    f"'{layer.name()}' lacks {', '.join(missing)}: give the output of 'Join "
+                    "incidents to blocks'."))
+            source = QgsProcessingFeatureSource(layer, context)
+            arrays = read_source(source, layer, INCIDENT_FIELDS)
+            frames.append(pd.DataFrame({
+                "block_id": as_text(arrays.attributes["block_id"]),
+                "source": as_text(arrays.attributes["source"]),
+                "time_start": _times(arrays.attributes["time_start"]),
+                "time_end": _times(arrays.attributes["time_end"]),
+                "weight": plain_values(arrays.attributes["weight"]).astype(float),
+            }))
+            feedback.pushInfo(tr(f"{layer.name()}: {len(arrays)} joined incidents"))
+        if not frames:
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in INCIDENT_FIELDS})
+        return pd.concat(frames, ignore_index=True)
+
+    @staticmethod
+    def _log_summary(feedback, summary):
+        for key, value in summary.items():
+            feedback.pushInfo(f"{key}: {value}")
+
+
+def _times(values) -> np.ndarray:
+    plain = plain_values(values)
+    if plain.dtype.kind == "M":
+        return plain.astype("datetime64[ms]")
+    return pd.to_datetime(pd.Series(plain), errors="coerce").to_numpy("datetime64[ms]")
+
+
+def frame_columns(frame: pd.DataFrame) -> list[Column]:
+    """DataFrame columns as writer columns, by dtype."""
+    columns = []
+    for name in frame.columns:
+        values = frame[name].to_numpy()
+        kind = {"b": "bool", "i": "int", "u": "int", "f": "real", "M": "datetime"}.get(values.dtype.kind, "text")
+        if kind == "text":
+            values = np.where(pd.isna(values), None, values.astype(str)).astype(object)
+        columns.append(Column(str(name), kind, values))
+    return columns

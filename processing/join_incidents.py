@@ -1,0 +1,321 @@
+"""hotblocking:joinincidents - incidents of one source to their nearest block."""
+
+from __future__ import annotations
+
+import datetime
+
+import numpy as np
+from qgis.core import (
+    QgsProcessing,
+    QgsProcessingException,
+    QgsProcessingMultiStepFeedback,
+    QgsProcessingOutputNumber,
+    QgsProcessingParameterDistance,
+    QgsProcessingParameterFeatureSource,
+    QgsProcessingParameterField,
+    QgsProcessingParameterString,
+    QgsProcessingParameterVectorDestination,
+)
+
+from ..hotblocking.fieldnames import AmbiguousFieldError, detect_time_field
+from ..hotblocking.join import join_incidents
+from ..hotblocking.nearest import nearest_within
+from ..hotblocking.timeparse import parse_times
+from .bridge import as_text, plain_values, read_source, transform_geometries
+from .common import HotBlockingAlgorithm, feedback_callbacks, require_projected, tr, write_output
+from .gpkg_writer import Column, geometry_type_of
+
+ADDED_FIELDS = ("incident_id", "source", "block_id", "snap_dist", "time_start", "time_end", "weight")
+UNMATCHED_FIELDS = ("incident_id", "source", "reason")
+_TIME_KINDS = {"datetime": "datetime", "date": "date", "text": "text"}
+
+
+class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
+    INCIDENTS = "INCIDENTS"
+    SOURCE = "SOURCE"
+    BLOCKS = "BLOCKS"
+    MAX_DISTANCE = "MAX_DISTANCE"
+    TIME_FIELD = "TIME_FIELD"
+    END_TIME_FIELD = "END_TIME_FIELD"
+    TIME_FORMAT = "TIME_FORMAT"
+    WEIGHT_FIELD = "WEIGHT_FIELD"
+    OUTPUT = "OUTPUT"
+    UNMATCHED = "UNMATCHED"
+
+    def name(self):
+        return "joinincidents"
+
+    def displayName(self):  # noqa: N802 (QGIS API name)
+        return tr("Join incidents to blocks")
+
+    def shortDescription(self):  # noqa: N802 (QGIS API name)
+        return tr("Links each incident to its nearest block; every record is accounted for.")
+
+    def tags(self):
+        return tr("nearest,snap,join,ambulance,a&e,istv,police,crime,incident,street").split(",")
+
+    def shortHelpString(self):  # noqa: N802 (QGIS API name)
+        return tr(
+            "Links each incident point of one source (ambulance, A&E, police...) to its nearest "
+            "block.\n\n"
+            "Method: exact nearest by true distance from the point to the line geometry (not "
+            "by bounding box), within the maximum distance (inclusive, in the blocks' CRS "
+            "units: metres for British National Grid). Ties go to the block that comes first "
+            "in the blocks layer, so each incident gives exactly one row (QGIS's 'Join by "
+            "nearest' repeats rows on ties). Incidents in another CRS are transformed with "
+            "the project's transform settings. The blocks must be in a projected CRS.\n\n"
+            "Times: DateTime, Date or text fields; text as ISO 8601 or UK day-first "
+            "('21/11/2026 23:15', '21-11-2026 23:15:00'), never month-first, or an explicit "
+            "format. Times are local Europe/London wall-clock as recorded; ISO times with an "
+            "offset or Z are converted to it. A date without a time covers that whole day. "
+            "An end time makes a from/to range (aoristic); an end equal to the start is an "
+            "instant.\n\n"
+            "Outputs: OUTPUT holds joined incidents (original point, own attributes, renamed "
+            "with '_in' on name clashes) with incident_id, source, block_id, snap_dist, "
+            "time_start, time_end and weight. UNMATCHED holds every other incident with its "
+            "reason: no geometry, beyond max distance, missing or unreadable time, time in the "
+            "future or before 1990, end before start, negative weight... Joined + unmatched = "
+            "read, always."
+        )
+
+    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)
+        self.add(
+            QgsProcessingParameterFeatureSource(
+                self.INCIDENTS, tr("Incidents"), [QgsProcessing.TypeVectorPoint]
+            ),
+            "Incident points of one source (e.g. ambulance call-outs for assault, geocoded "
+            "A&E/ISTV records, police crimes). Selections and filters are honoured.",
+        )
+        self.add(
+            QgsProcessingParameterString(self.SOURCE, tr("Source label"), optional=True),
+            "Name of this source in the outputs (e.g. ambulance, A&E, police). Empty: the "
+            "layer's name (a GeoPackage layer's table name).",
+        )
+        self.add(
+            QgsProcessingParameterFeatureSource(
+                self.BLOCKS, tr("Blocks"), [QgsProcessing.TypeVectorLine]
+            ),
+            "Street blocks (from 'Build blocks from road links') or any line layer in a "
+            "projected CRS. Its block_id field is used when present, else the feature id.",
+        )
+        self.add(
+            QgsProcessingParameterDistance(
+                self.MAX_DISTANCE, tr("Maximum distance to a block"), 50.0, self.BLOCKS,
+                minValue=0.0,
+            ),
+            "Incidents farther than this from every block are not joined (reason: beyond max "
+            "distance). In the blocks' CRS units. 0 = no limit.",
+        )
+        self.add(
+            QgsProcessingParameterField(
+                self.TIME_FIELD, tr("Time (or start time) field"),
+                parentLayerParameterName=self.INCIDENTS, optional=True,
+            ),
+            "When the incident happened (DateTime, Date or text). Empty: the layer's single "
+            "date-time field is used if there is one.",
+        )
+        self.add(
+            QgsProcessingParameterField(
+                self.END_TIME_FIELD, tr("End time field"),
+                parentLayerParameterName=self.INCIDENTS, optional=True,
+            ),
+            "For crimes recorded as a from/to range (e.g. committed_to). NULL or equal to the "
+            "start = an instant; before the start = rejected.",
+        )
+        self.add(
+            QgsProcessingParameterString(self.TIME_FORMAT, tr("Time text format"), optional=True),
+            "strftime format for text times that are not ISO or UK day-first, e.g. "
+            "%Y%m%d %H%M. Empty: detected.",
+            advanced=True,
+        )
+        self.add(
+            QgsProcessingParameterField(
+                self.WEIGHT_FIELD, tr("Harm weight field"),
+                parentLayerParameterName=self.INCIDENTS,
+                type=QgsProcessingParameterField.Numeric, optional=True,
+            ),
+            "Harm weight per incident, e.g. Cambridge Crime Harm Index days. NULL stays "
+            "missing (not 0); negative values are rejected.",
+        )
+        self.add(
+            QgsProcessingParameterVectorDestination(
+                self.OUTPUT, tr("Joined incidents"), QgsProcessing.TypeVectorPoint
+            ),
+            "Incidents joined to a block, with incident_id, source, block_id, snap_dist, "
+            "time_start, time_end, weight.",
+        )
+        self.add(
+            QgsProcessingParameterVectorDestination(
+                self.UNMATCHED, tr("Unmatched incidents"), QgsProcessing.TypeVectorAnyGeometry
+            ),
+            "Every incident not joined, attributes kept, with the reason.",
+        )
+        for output_id, label in (
+            ("READ_COUNT", "Incidents read"),
+            ("MATCHED_COUNT", "Incidents joined"),
+            ("UNMATCHED_COUNT", "Incidents not joined"),
+        ):
+            self.addOutput(QgsProcessingOutputNumber(output_id, tr(label)))
+
+    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API name)
+        steps = QgsProcessingMultiStepFeedback(5, feedback)
+        incidents_source = self.parameterAsSource(parameters, self.INCIDENTS, context)
+        if incidents_source is None:
+            raise QgsProcessingException(self.invalidSourceError(parameters, self.INCIDENTS))
+        blocks_source = self.parameterAsSource(parameters, self.BLOCKS, context)
+        if blocks_source is None:
+            raise QgsProcessingException(self.invalidSourceError(parameters, self.BLOCKS))
+        incidents_layer = self.parameterAsVectorLayer(parameters, self.INCIDENTS, context)
+        blocks_layer = self.parameterAsVectorLayer(parameters, self.BLOCKS, context)
+        blocks_crs = blocks_source.sourceCrs()
+        require_projected(blocks_crs, tr("The blocks layer"))
+        max_distance = self.parameterAsDouble(parameters, self.MAX_DISTANCE, context)
+        time_format = self.parameterAsString(parameters, self.TIME_FORMAT, context).strip() or None
+        fields = incidents_source.fields()
+        kinds = {f.name(): _field_kind(f) for f in fields}
+        time_field = self._time_field(parameters, context, kinds)
+        end_field = self._field(parameters, self.END_TIME_FIELD, context)
+        weight_field = self._field(parameters, self.WEIGHT_FIELD, context)
+
+        incidents = read_source(incidents_source, incidents_layer, None, steps)
+        label = self.parameterAsString(parameters, self.SOURCE, context).strip()
+        source_label = label or incidents.table_name or "incidents"
+        block_id_field = next(
+            (n for n in blocks_source.fields().names() if n.lower() == "block_id"), None
+        )
+        blocks = read_source(blocks_source, blocks_layer, [block_id_field] if block_id_field else [], None)
+        feedback.pushInfo(tr(f"Read {len(incidents)} incidents ({source_label}) and {len(blocks)} blocks."))
+        if not block_id_field:
+            feedback.pushWarning(tr("The blocks layer has no block_id field: feature ids are used."))
+        steps.setCurrentStep(1)
+        if feedback.isCanceled():
+            return {}
+
+        points = transform_geometries(
+            incidents.geometries, incidents.crs, blocks_crs, context.transformContext()
+        )
+        start = self._times(incidents, time_field, time_format)
+        end = self._times(incidents, end_field, time_format)
+        weights = plain_values(incidents.attributes[weight_field]) if weight_field else None
+        steps.setCurrentStep(2)
+        progress, cancelled = feedback_callbacks(steps)
+        nearest = _NearestWithFeedback(progress, cancelled)
+        result = join_incidents(
+            points, blocks.geometries, max_distance, start=start, end=end, weights=weights,
+            now=datetime.datetime.now(), nearest=nearest,
+        )
+        if feedback.isCanceled():
+            return {}
+        steps.setCurrentStep(3)
+
+        block_ids = (
+            as_text(blocks.attributes[block_id_field]) if block_id_field
+            else blocks.fids.astype(str).astype(object)
+        )
+        matched = result.matched
+        incident_ids = np.char.add(f"{source_label}:", incidents.fids.astype(str)).astype(object)
+        passthrough = _passthrough_columns(incidents, fields.names())
+        joined_columns = [c.subset(matched) for c in passthrough] + [
+            Column("incident_id", "text", incident_ids[matched]),
+            Column("source", "text", np.full(int(matched.sum()), source_label, dtype=object)),
+            Column("block_id", "text", block_ids[result.block_index[matched]]),
+            Column("snap_dist", "real", result.distance[matched]),
+            Column("time_start", "datetime", result.time_start[matched]),
+            Column("time_end", "datetime", result.time_end[matched]),
+            Column("weight", "real", result.weight[matched]),
+        ]
+        out = write_output(
+            self.parameterAsOutputLayer(parameters, self.OUTPUT, context), "joined_incidents",
+            result.points[matched], "Point", blocks_crs, joined_columns, spatial_index=False,
+            feedback=steps,
+        )
+        steps.setCurrentStep(4)
+        rejected = ~matched
+        unmatched_columns = [c.subset(rejected) for c in passthrough] + [
+            Column("incident_id", "text", incident_ids[rejected]),
+            Column("source", "text", np.full(int(rejected.sum()), source_label, dtype=object)),
+            Column("reason", "text", result.reason[rejected]),
+        ]
+        unmatched_geoms = points[rejected]  # as read (transformed): multipoints stay whole
+        unmatched = write_output(
+            self.parameterAsOutputLayer(parameters, self.UNMATCHED, context), "unmatched_incidents",
+            unmatched_geoms, geometry_type_of(unmatched_geoms), blocks_crs, unmatched_columns,
+            spatial_index=False, feedback=steps,
+        )
+        if feedback.isCanceled():
+            raise QgsProcessingException(tr("Cancelled: no output was produced."))
+        n_matched, n_rejected = int(matched.sum()), int(rejected.sum())
+        _log_reasons(feedback, result.reason[rejected])
+        feedback.pushInfo(tr(f"{n_matched} joined + {n_rejected} unmatched = {len(incidents)} read."))
+        return {
+            self.OUTPUT: out,
+            self.UNMATCHED: unmatched,
+            "READ_COUNT": len(incidents),
+            "MATCHED_COUNT": n_matched,
+            "UNMATCHED_COUNT": n_rejected,
+        }
+
+    def _field(self, parameters, name, context):
+        chosen = self.parameterAsFields(parameters, name, context)
+        return chosen[0] if chosen else None
+
+    def _time_field(self, parameters, context, kinds):
+        chosen = self._field(parameters, self.TIME_FIELD, context)
+        if chosen:
+            return chosen
+        try:
+            return detect_time_field([(n, _TIME_KINDS.get(k, "other")) for n, k in kinds.items()])
+        except AmbiguousFieldError as error:
+            raise QgsProcessingException(tr(f"Choose the time field: {error}")) from error
+
+    @staticmethod
+    def _times(incidents, field, time_format):
+        if not field:
+            return None
+        return parse_times(plain_values(incidents.attributes[field]), fmt=time_format)
+
+
+class _NearestWithFeedback:
+    """The core's nearest search with the algorithm's progress and cancel wired in."""
+
+    def __init__(self, progress, cancelled):
+        self.progress, self.cancelled = progress, cancelled
+
+    def __call__(self, points, blocks, max_distance):
+        from ..hotblocking.join import NearestBlocks
+
+        index, distance = nearest_within(
+            points, blocks, max_distance, progress=self.progress, cancelled=self.cancelled
+        )
+        return NearestBlocks(index, distance)
+
+
+def _field_kind(field) -> str:
+    from .bridge import _QVARIANT_KINDS
+
+    return _QVARIANT_KINDS.get(field.type(), "other")
+
+
+def _passthrough_columns(incidents, names) -> list:
+    """The incidents' own attributes, renamed with '_in' where they clash with ours."""
+    taken = {n.lower() for n in ADDED_FIELDS + UNMATCHED_FIELDS} | {"fid", "geom"}
+    columns = []
+    for name in names:
+        out_name = name
+        while out_name.lower() in taken:
+            out_name += "_in"
+        taken.add(out_name.lower())
+        kind = incidents.kinds.get(name, "other")
+        values = incidents.attributes[name]
+        if kind == "other":
+            kind, values = "text", as_text(values)
+        columns.append(Column(out_name, kind, values))
+    return columns
+
+
+def _log_reasons(feedback, reasons) -> None:
+    if len(reasons) == 0:
+        return
+    kinds, counts = np.unique(reasons.astype(str), return_counts=True)
+    for kind, count in sorted(zip(kinds, counts), key=lambda kc: -kc[1])[:20]:
+        feedback.pushWarning(tr(f"{count} unmatched: {kind}"))

@@ -1,0 +1,51 @@
+"""Start a headless QGIS with Processing and the Hot Blocking plugin (for scripts and bench).
+
+The checkout is imported through a symlink (the repo root is the plugin folder, and its
+``processing/`` package must not shadow QGIS's own ``processing``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = "hotblocking_plugin"
+_keep = {}
+
+
+def start_qgis():
+    """Return (QgsApplication, plugin); both must stay referenced while in use."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from qgis.core import QgsApplication
+
+    QgsApplication.setPrefixPath("/usr", True)
+    app = QgsApplication([], False)
+    app.initQgis()
+    sys.path.append("/usr/share/qgis/python/plugins")
+    from processing.core.Processing import Processing  # standalone bootstrap only
+    from qgis.analysis import QgsNativeAlgorithms
+
+    Processing.initialize()
+    if QgsApplication.processingRegistry().providerById("native") is None:
+        QgsApplication.processingRegistry().addProvider(QgsNativeAlgorithms())
+    links = tempfile.mkdtemp(prefix="hb-")
+    os.symlink(ROOT, os.path.join(links, PACKAGE))
+    sys.path.insert(0, links)
+    module = importlib.import_module(PACKAGE)
+    plugin = module.classFactory(None)
+    plugin.initProcessing()
+    _keep.update(app=app, plugin=plugin)
+    return app, plugin
+
+
+def run(algorithm: str, parameters: dict, feedback=None):
+    import processing
+    from qgis.core import QgsProcessingContext, QgsProcessingFeedback
+
+    context = QgsProcessingContext()
+    return processing.run(algorithm, parameters, context=context,
+                          feedback=feedback or QgsProcessingFeedback())

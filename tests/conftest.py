@@ -1,0 +1,25 @@
+"""Import paths for the tests, set before anything imports QGIS's Processing.
+
+The repo root IS the plugin folder, and it holds a ``processing/`` package that would
+shadow QGIS's own ``processing`` if the root were on sys.path. So the root is taken off
+sys.path and a private folder of symlinks is put on instead:
+- ``hotblocking`` -> the pure core, for plain tests of the engine;
+- ``hotblocking_under_test`` -> the whole plugin, imported as QGIS imports a plugin
+  (under a folder name of our choosing: relative imports only).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PLUGIN_PACKAGE = "hotblocking_under_test"
+LINKS = tempfile.mkdtemp(prefix="hb-paths-")
+os.symlink(ROOT / "hotblocking", os.path.join(LINKS, "hotblocking"))
+os.symlink(ROOT, os.path.join(LINKS, PLUGIN_PACKAGE))
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT]
+sys.path.insert(0, LINKS)
+sys.path.insert(0, str(ROOT / "tests" / "helpers"))

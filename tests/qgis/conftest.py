@@ -1,0 +1,31 @@
+"""Fixtures that load the real plugin into a real QGIS (pytest-qgis), as QGIS does."""
+
+from __future__ import annotations
+
+import pytest
+from hb_plugin import load_plugin_package
+
+
+@pytest.fixture(scope="session")
+def plugin(qgis_app, qgis_processing):
+    module = load_plugin_package()
+    instance = module.classFactory(None)
+    instance.initProcessing()
+    yield instance
+    instance.unload()
+
+
+@pytest.fixture()
+def run(plugin):
+    """processing.run in a fresh context; returns the results dict."""
+    import processing
+    from qgis.core import QgsProcessingContext, QgsProcessingFeedback
+
+    def _run(algorithm: str, parameters: dict, feedback=None, context=None):
+        return processing.run(
+            f"hotblocking:{algorithm}", parameters,
+            context=context or QgsProcessingContext(),
+            feedback=feedback or QgsProcessingFeedback(),
+        )
+
+    return _run
