@@ -40,7 +40,7 @@ __all__ = ["Cancelled", "nearest_within"]
 # (cheap) ranges per point.
 _CELLS_PER_REACH = 3
 # Candidate pairs expanded at once (keeps the per-pair temporaries in cache).
-_PAIR_BATCH = 1 << 17
+_PAIR_BATCH = 1 << 16
 # Grid size cap (cells); the cell-start table is int32/int64 per cell.
 _MAX_CELLS = 1 << 25
 
@@ -154,42 +154,41 @@ def _report(progress, fraction: float) -> None:
 # ----------------------------------------------------------------------------- exact kernel
 
 
-def _segment_distance(px, py, ax, ay, bx, by):
+def _segment_distance(px, py, ax, ay, bx, by, dx, dy, l2, sqrt_l2):
     """GEOS ``Distance::pointToSegment`` elementwise, with the same float operations.
 
     GEOS: if A == B: |P-A|; r = ((P-A).(B-A)) / |B-A|^2; r <= 0: |P-A|; r >= 1: |P-B|;
-    else |s| * sqrt(|B-A|^2) with s = ((Ay-Py)(Bx-Ax) - (Ax-Px)(By-Ay)) / |B-A|^2.
+    else |s| * sqrt(|B-A|^2) with s = ((Ay-Py)(Bx-Ax) - (Ax-Px)(By-Ay)) / |B-A|^2, where
+    |P-A| = sqrt((Px-Ax)^2 + (Py-Ay)^2). ``dx, dy, l2, sqrt_l2`` are ``B-A``, ``dx*dx +
+    dy*dy`` and ``sqrt(l2)``, computed by the caller with the same operations.
     (Ax-Px) = -(Px-Ax) exactly and rounding is sign-symmetric, so |s| below is the same
-    number. A degenerate segment gives r = 0/0 = NaN, which takes the |P-A| branch here,
-    as GEOS's explicit A == B test does.
+    number as GEOS's. A degenerate segment gives r = 0/0 = NaN, which takes the |P-A|
+    branch here, as GEOS's explicit A == B test does. All three branches are evaluated
+    for every pair (cheaper in numpy than masked subsets) and the right one selected.
     """
-    dx = bx - ax
-    dy = by - ay
     ex = px - ax
     ey = py - ay
-    l2 = dx * dx
-    l2 += dy * dy
     num = ex * dx
     num += ey * dy
     with np.errstate(invalid="ignore", divide="ignore"):
         r = num / l2
-        # interior: |s| * sqrt(l2), s = (ex*dy - ey*dx) / l2
-        cross = ex * dy
-        cross -= ey * dx
-        cross /= l2
-        np.abs(cross, out=cross)
-        cross *= np.sqrt(l2)
-    out = cross
-    # r <= 0 (or NaN: A == B): |P - A|
-    to_a = ~(r > 0)
-    if to_a.any():
-        exa, eya = ex[to_a], ey[to_a]
-        out[to_a] = np.sqrt(exa * exa + eya * eya)
-    to_b = r >= 1
-    if to_b.any():
-        fx = px[to_b] - bx[to_b]
-        fy = py[to_b] - by[to_b]
-        out[to_b] = np.sqrt(fx * fx + fy * fy)
+        out = ex * dy
+        out -= ey * dx
+        out /= l2
+        np.abs(out, out=out)
+        out *= sqrt_l2
+        ex *= ex
+        ey *= ey
+        ex += ey
+        np.sqrt(ex, out=ex)  # |P - A|
+        fx = px - bx
+        fy = py - by
+        fx *= fx
+        fy *= fy
+        fx += fy
+        np.sqrt(fx, out=fx)  # |P - B|
+        np.copyto(out, fx, where=r >= 1)
+        np.copyto(out, ex, where=~(r > 0))
     return out
 
 
@@ -296,6 +295,11 @@ class _Grid:
         self.fhiy = hiy[order] + md_eff
         del lox, hix, loy, hiy, order
         self.ax, self.ay, self.bx, self.by = ax[seg], ay[seg], bx[seg], by[seg]
+        # GEOS's B - A, |B - A|^2 and its root, per piece (same float operations).
+        self.dx = self.bx - self.ax
+        self.dy = self.by - self.ay
+        self.l2 = self.dx * self.dx + self.dy * self.dy
+        self.sqrt_l2 = np.sqrt(self.l2)
         bdtype = np.int32 if len(blocks) < 2**31 - 1 else np.int64
         self.block = block_of_seg[seg].astype(bdtype)
         del seg
@@ -370,15 +374,16 @@ class _Grid:
         total = int(cnt.sum())
         if total == 0:
             return
-        st = rstart[p0:p1].ravel()
+        # Expand (point, piece) candidate pairs from the per-row ranges.
         offs = np.cumsum(cnt)
         offs -= cnt
-        q = np.repeat(st - offs, cnt)
+        q = np.repeat(rstart[p0:p1].ravel() - offs, cnt)
         q += np.arange(total)
-        pp = np.repeat(np.arange(p0, p1), per_point[p0:p1])
+        npp = per_point[p0:p1]
+        pp = np.repeat(np.arange(p0, p1, dtype=np.int64), npp)
+        x = np.repeat(qx[p0:p1], npp)
+        y = np.repeat(qy[p0:p1], npp)
         # Screen: point inside the piece's box buffered by max_distance.
-        x = qx[pp]
-        y = qy[pp]
         keep = x >= self.flox[q]
         keep &= x <= self.fhix[q]
         keep &= y >= self.floy[q]
@@ -387,23 +392,29 @@ class _Grid:
         if len(keep) == 0:
             return
         q = q[keep]
-        pp = pp[keep]
-        x = x[keep]
-        y = y[keep]
-        d = _segment_distance(x, y, self.ax[q], self.ay[q], self.bx[q], self.by[q])
+        d = _segment_distance(
+            x[keep], y[keep], self.ax[q], self.ay[q], self.bx[q], self.by[q],
+            self.dx[q], self.dy[q], self.l2[q], self.sqrt_l2[q],
+        )
         within = np.flatnonzero(d <= self.md)
         if len(within) == 0:
             return
         d = d[within]
-        pp = pp[within]
+        pp = pp[keep[within]]
         blk = self.block[q[within]]
         # Pairs are grouped by point (ascending): min distance, then lowest block on ties.
-        first = np.flatnonzero(np.r_[True, pp[1:] != pp[:-1]])
+        brk = pp[1:] != pp[:-1]
+        first = np.empty(np.count_nonzero(brk) + 1, dtype=np.int64)
+        first[0] = 0
+        np.add(np.flatnonzero(brk), 1, out=first[1:])
         dmin = np.minimum.reduceat(d, first)
-        sizes = np.diff(np.r_[first, len(d)])
-        tie = d == np.repeat(dmin, sizes)
-        bmin = np.minimum.reduceat(np.where(tie, blk, self.bmax), first)
-        owner = pp[first]
+        best = np.flatnonzero(d == np.repeat(dmin, np.diff(first, append=len(d))))
+        owner = pp[best]
+        bmin = blk[best]
+        if len(best) > len(first):  # exact ties: lowest block index per point
+            f2 = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+            bmin = np.minimum.reduceat(bmin, f2)
+            owner = owner[f2]
         res_b[owner] = bmin
         res_d[owner] = dmin
 

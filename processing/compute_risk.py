@@ -44,10 +44,15 @@ BLOCK_FIELDS = ["block_id", "link_id", "name", "length_m"]
 SUMMARY_OUTPUTS = [
     ("INCIDENTS_USED", "incidents_used", "Incidents used"),
     ("BLOCKS_WITH_ANY", "blocks_with_any", "Blocks with any incident"),
-    ("SHARE_TOP1_BLOCKS", "share_top1_blocks", "Share of incidents on the top 1% of blocks"),
-    ("SHARE_TOP5_BLOCKS", "share_top5_blocks", "Share of incidents on the top 5% of blocks"),
-    ("SHARE_TOP1_LENGTH", "share_top1_length", "Share of incidents on the top 1% of network length"),
-    ("SHARE_TOP5_LENGTH", "share_top5_length", "Share of incidents on the top 5% of network length"),
+    ("INCIDENTS_WITHOUT_TIME", "incidents_without_time", "Incidents without a time (totals only)"),
+    ("INCIDENTS_UNKNOWN_BLOCK", "incidents_unknown_block", "Incidents whose block_id is not in BLOCKS"),
+    ("INCIDENTS_OUTSIDE_PERIOD", "incidents_outside_period", "Incidents outside the study period"),
+    ("SPANS_FLAGGED", "spans_flagged", "From/to ranges longer than the limit"),
+    ("MERGED_DUPLICATES", "merged_duplicates", "Cross-source duplicates merged"),
+    ("SHARE_TOP1_BLOCKS", "share_top_1pct_blocks", "Share of incidents on the top 1% of blocks"),
+    ("SHARE_TOP5_BLOCKS", "share_top_5pct_blocks", "Share of incidents on the top 5% of blocks"),
+    ("SHARE_TOP1_LENGTH", "share_top_1pct_length", "Share of incidents on the top 1% of network length"),
+    ("SHARE_TOP5_LENGTH", "share_top_5pct_length", "Share of incidents on the top 5% of network length"),
 ]
 
 
@@ -333,8 +338,17 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
 
     @staticmethod
     def _log_summary(feedback, summary):
-        for key, value in summary.items():
-            feedback.pushInfo(f"{key}: {value}")
+        for _, key, label in SUMMARY_OUTPUTS:
+            value = summary.get(key)
+            text = f"{100 * value:.1f}%" if key.startswith("share") and value == value else value
+            feedback.pushInfo(f"{label}: {text}")
+        for window, count in summary.get("hot_blocks", {}).items():
+            feedback.pushInfo(tr(f"Hot blocks in '{window}': {count}"))
+        for key, label in (("incidents_unknown_block", "have a block_id not in BLOCKS"),
+                           ("spans_flagged", "are ranges longer than the limit (not in windows)"),
+                           ("incidents_outside_period", "are outside the study period")):
+            if summary.get(key):
+                feedback.pushWarning(tr(f"{summary[key]} incident(s) {label}."))
 
 
 def _times(values) -> np.ndarray:

@@ -13,6 +13,7 @@ from pathlib import Path
 from standalone import ROOT, run, start_qgis
 
 SAMPLE = ROOT / "sample_data" / "hotblocking_sample.gpkg"
+WINDOWS = "Fri/Sat nights=Fri-Sat 22:00-04:00; Weekday lunch=weekdays 11:00-15:00"
 SOURCES = [  # layer, source label, time field, end field, harm field
     ("ambulance", "ambulance", "call_time", None, None),
     ("ae_istv", "A&E", "assault_datetime", None, None),
@@ -34,6 +35,7 @@ def main(argv=None) -> int:
     })
     print(f"blocks: {blocks['BLOCK_COUNT']} blocks from {blocks['LINK_COUNT']} links "
           f"({blocks['SKIPPED_COUNT']} skipped) -> {out / 'blocks.gpkg'}")
+    joined = []
     for layer, label, time_field, end_field, harm_field in SOURCES:
         slug = layer
         result = run("hotblocking:joinincidents", {
@@ -43,8 +45,17 @@ def main(argv=None) -> int:
             "OUTPUT": str(out / f"joined_{slug}.gpkg"),
             "UNMATCHED": str(out / f"unmatched_{slug}.gpkg"),
         })
+        joined.append(result["OUTPUT"])
         print(f"{label}: {result['READ_COUNT']} read = {result['MATCHED_COUNT']} joined + "
               f"{result['UNMATCHED_COUNT']} unmatched -> {out / f'joined_{slug}.gpkg'}")
+    risk = run("hotblocking:computerisk", {
+        "BLOCKS": blocks["OUTPUT"], "INCIDENTS": joined, "WINDOWS": WINDOWS,
+        "SOURCE_WEIGHTS": "ambulance=1; A&E=1; police=1", "HOT_RULE": 0, "HOT_VALUE": 10,
+        "OUTPUT": str(out / "hot_blocks.gpkg"), "PROFILES": str(out / "profiles.gpkg"),
+    })
+    print(f"risk: {risk['INCIDENTS_USED']:.0f} incidents used, {risk['HOT_BLOCKS']} hot blocks; "
+          f"{100 * risk['SHARE_TOP5_BLOCKS']:.0f}% of incidents on the top 5% of blocks "
+          f"-> {out / 'hot_blocks.gpkg'}")
     print(f"Outputs in {out}")
     return 0
 
