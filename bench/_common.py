@@ -1,0 +1,232 @@
+"""Shared pieces of the benchmarks: cached synthetic data, a headless QGIS, peak memory.
+
+Not a test and not product code. Data are made once per (size, seed) by a child process
+(so the measuring process does not carry the generator's garbage) and cached as
+GeoPackages under ``bench/.cache`` (gitignored; ``HB_BENCH_CACHE`` overrides the folder).
+
+Run ``python bench/_common.py generate --size small --seed 1`` to make the data alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import gc
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+CACHE = Path(os.environ.get("HB_BENCH_CACHE", BENCH / ".cache"))
+
+#: size -> (links, incidents)
+SIZES = {"small": (50_000, 200_000), "large": (500_000, 2_000_000)}
+ROADS_LAYER = "roads"
+INCIDENTS_LAYER = "incidents"
+JOINED_LAYER = "joined_incidents"
+FAR_SHARE = 0.02  # incidents pushed 60-200 m off their street (exercise MAX_DISTANCE)
+
+
+# ----------------------------------------------------------------------------------- data
+
+
+def data_dir(size: str, seed: int) -> Path:
+    return CACHE / f"{size}-seed{seed}"
+
+
+def roads_path(size: str, seed: int) -> Path:
+    return data_dir(size, seed) / "roads.gpkg"
+
+
+def incidents_path(size: str, seed: int) -> Path:
+    return data_dir(size, seed) / "incidents.gpkg"
+
+
+def joined_path(size: str, seed: int) -> Path:
+    return data_dir(size, seed) / "joined.gpkg"
+
+
+def ensure_data(size: str, seed: int) -> None:
+    """Make the roads and incidents GeoPackages in a child process if not cached."""
+    if roads_path(size, seed).exists() and incidents_path(size, seed).exists():
+        return
+    print(f"[data] generating {size} (seed {seed}) into {data_dir(size, seed)} ...", flush=True)
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, str(Path(__file__)), "generate", "--size", size,
+                    "--seed", str(seed)], check=True)
+    print(f"[data] done in {time.perf_counter() - t0:.1f} s", flush=True)
+
+
+def _load_writer():
+    """processing/gpkg_writer.py by path (it needs no QGIS; the package would)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "hb_bench_gpkg_writer", ROOT / "processing" / "gpkg_writer.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _bng_wkt() -> str:
+    from osgeo import osr
+
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(27700)
+    return srs.ExportToWkt()
+
+
+def _times(rng, n: int):
+    """Incident times through 2025 with the simulator's weekly profile (local wall-clock)."""
+    import numpy as np
+
+    sys.path.insert(0, str(ROOT))
+    from hotblocking.simulate import weekly_profile
+
+    hour = rng.choice(168, size=n, p=weekly_profile("ambulance"))
+    week = rng.integers(0, 51, n)  # Monday 2025-01-06 + 51 weeks stays inside 2025
+    secs = week * 7 * 86400 + hour * 3600 + rng.integers(0, 3600, n)
+    t = np.datetime64("2025-01-06T00:00:00", "s") + secs.astype("timedelta64[s]")
+    # 01:00-02:00 on 2025-03-30 does not exist in Europe/London: move it forward an hour.
+    gap = (t >= np.datetime64("2025-03-30T01:00:00")) & (t < np.datetime64("2025-03-30T02:00:00"))
+    t[gap] += np.timedelta64(1, "h")
+    return t.astype("datetime64[ms]")
+
+
+def generate(size: str, seed: int) -> None:
+    import numpy as np
+    import shapely
+
+    sys.path.insert(0, str(ROOT))
+    from hotblocking import simulate
+
+    writer = _load_writer()
+    Column = writer.Column
+    n_links, n_incidents = SIZES[size]
+    out = data_dir(size, seed)
+    out.mkdir(parents=True, exist_ok=True)
+    wkt = _bng_wkt()
+
+    t0 = time.perf_counter()
+    geoms, attrs = simulate.street_grid(n_links, seed=seed)
+    roads = [Column("block_id", "text", attrs["id"].to_numpy())]
+    for name in attrs.columns:
+        kind = "real" if name == "length" else "text"
+        roads.append(Column(name, kind, attrs[name].to_numpy()))
+    tmp = out / "roads.tmp.gpkg"
+    writer.write_layer(str(tmp), ROADS_LAYER, geoms, "LineString", wkt, roads, spatial_index=True)
+    os.replace(tmp, roads_path(size, seed))
+    print(f"[data] {n_links} links in {time.perf_counter() - t0:.1f} s", flush=True)
+
+    t0 = time.perf_counter()
+    x, y = simulate.clustered_points(geoms, n_incidents, seed=seed + 1)
+    del geoms, attrs
+    rng = np.random.default_rng(seed + 2)
+    far = rng.random(n_incidents) < FAR_SHARE
+    angle = rng.uniform(0, 2 * np.pi, far.sum())
+    dist = rng.uniform(60.0, 200.0, far.sum())
+    x[far] += dist * np.cos(angle)
+    y[far] += dist * np.sin(angle)
+    points = shapely.points(x, y)
+    refs = np.char.add("INC", np.char.zfill(np.arange(n_incidents).astype(str), 8)).astype(object)
+    columns = [Column("ref", "text", refs), Column("call_time", "datetime", _times(rng, n_incidents))]
+    tmp = out / "incidents.tmp.gpkg"
+    writer.write_layer(str(tmp), INCIDENTS_LAYER, points, "Point", wkt, columns, spatial_index=True)
+    os.replace(tmp, incidents_path(size, seed))
+    print(f"[data] {n_incidents} incidents in {time.perf_counter() - t0:.1f} s", flush=True)
+
+
+# --------------------------------------------------------------------------------- memory
+
+_libc = ctypes.CDLL("libc.so.6")
+
+
+def _status_kb(key: str) -> int:
+    with open("/proc/self/status") as f:
+        return int(re.search(rf"^{key}:\s+(\d+) kB", f.read(), re.M).group(1))
+
+
+def rss_mb() -> float:
+    return _status_kb("VmRSS") / 1024
+
+
+def hwm_mb() -> float:
+    return _status_kb("VmHWM") / 1024
+
+
+def reset_peak() -> float:
+    """Free what can be freed, reset VmHWM to the current RSS; returns that RSS (MB)."""
+    gc.collect()
+    _libc.malloc_trim(0)
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+    return rss_mb()
+
+
+def clear_refs_works() -> bool:
+    """True when writing 5 to /proc/self/clear_refs resets VmHWM on this kernel."""
+    try:
+        block = bytearray(256 * 1024 * 1024)
+        block[::4096] = b"x" * len(range(0, len(block), 4096))
+        before = hwm_mb()
+        del block
+        reset_peak()
+        return hwm_mb() < before - 200
+    except OSError:
+        return False
+
+
+def machine_line() -> str:
+    load = os.getloadavg()
+    return (f"{time.strftime('%Y-%m-%d %H:%M %Z')}, {os.cpu_count()} cores, "
+            f"load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+
+
+# ---------------------------------------------------------------------------------- QGIS
+
+
+def start():
+    """Headless QGIS with Processing and the plugin (scripts/standalone.py)."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from standalone import start_qgis
+
+    return start_qgis()
+
+
+def finish(code: int = 0) -> None:
+    """QGIS 3.22 may crash on interpreter exit after Processing: leave at once."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def run_alg(alg: str, params: dict):
+    import processing
+    from qgis.core import QgsProcessingContext, QgsProcessingFeedback
+
+    context = QgsProcessingContext()
+    return processing.run(alg, params, context=context, feedback=QgsProcessingFeedback()), context
+
+
+def print_table(headers: list[str], rows: list[list], out=None) -> str:
+    cells = [[str(h) for h in headers]] + [[str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |" for r in cells]
+    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    text = "\n".join(lines)
+    print(text, flush=True)
+    return text
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("command", choices=["generate"])
+    parser.add_argument("--size", choices=sorted(SIZES), required=True)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    generate(args.size, args.seed)
