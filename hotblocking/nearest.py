@@ -239,27 +239,36 @@ class _Grid:
             h *= 2.0
             npieces = np.maximum(1, np.ceil(length / h)).astype(np.int64)
         del length
-        seg = np.arange(self.nseg)
-        if (npieces > 1).any():
-            seg = np.repeat(seg, npieces)
-            first = np.cumsum(npieces) - npieces
-            j = np.arange(len(seg)) - np.repeat(first, npieces)
-            nrep = npieces[seg]
+        lox = np.minimum(ax, bx)
+        hix = np.maximum(ax, bx)
+        loy = np.minimum(ay, by)
+        hiy = np.maximum(ay, by)
+        split = np.flatnonzero(npieces > 1)
+        if len(split):
+            # Unsplit segments are their own piece; split ones are replaced by pieces.
+            whole = np.flatnonzero(npieces == 1)
+            n_s = npieces[split]
+            sseg = np.repeat(split, n_s)
+            first = np.cumsum(n_s) - n_s
+            j = np.arange(len(sseg)) - np.repeat(first, n_s)
+            nrep = np.repeat(n_s, n_s)
             t0 = j / nrep
             t1 = (j + 1) / nrep
-            del j, nrep, first
-            x0 = ax[seg] + dx[seg] * t0
-            x1 = ax[seg] + dx[seg] * t1
-            y0 = ay[seg] + dy[seg] * t0
-            y1 = ay[seg] + dy[seg] * t1
+            del j, nrep, first, n_s
+            x0 = ax[sseg] + dx[sseg] * t0
+            x1 = ax[sseg] + dx[sseg] * t1
+            y0 = ay[sseg] + dy[sseg] * t0
+            y1 = ay[sseg] + dy[sseg] * t1
             del t0, t1
+            seg = np.concatenate([whole, sseg])
+            lox = np.concatenate([lox[whole], np.minimum(x0, x1)])
+            hix = np.concatenate([hix[whole], np.maximum(x0, x1)])
+            loy = np.concatenate([loy[whole], np.minimum(y0, y1)])
+            hiy = np.concatenate([hiy[whole], np.maximum(y0, y1)])
+            del x0, x1, y0, y1, whole, sseg
         else:
-            x0, x1, y0, y1 = ax, bx, ay, by
-        lox = np.minimum(x0, x1)
-        hix = np.maximum(x0, x1)
-        loy = np.minimum(y0, y1)
-        hiy = np.maximum(y0, y1)
-        del x0, x1, y0, y1, dx, dy
+            seg = np.arange(self.nseg)
+        del dx, dy, split, npieces
         mx = 0.5 * (lox + hix)
         my = 0.5 * (loy + hiy)
         md_eff = md + margin
@@ -275,17 +284,20 @@ class _Grid:
         while True:
             nx = int(np.floor(span_x / cell)) + 1
             ny = int(np.floor(span_y / cell)) + 1
-            if nx * ny <= max_cells:
+            kx = int(np.ceil(reach_x / cell))
+            ky = int(np.ceil(reach_y / cell))
+            # The table is padded with kx empty columns / ky empty rows on each side, so a
+            # neighbourhood never needs clipping.
+            if (nx + 2 * kx) * (ny + 2 * ky) <= max_cells:
                 break
-            cell *= max(1.05, np.sqrt(nx * ny / max_cells))
-        kx = int(np.ceil(reach_x / cell))
-        ky = int(np.ceil(reach_y / cell))
+            cell *= max(1.05, np.sqrt((nx + 2 * kx) * (ny + 2 * ky) / max_cells))
+        nxp = nx + 2 * kx
         ix = np.clip(np.floor((mx - gx0) / cell), 0, nx - 1).astype(np.int64)
         iy = np.clip(np.floor((my - gy0) / cell), 0, ny - 1).astype(np.int64)
         del mx, my
-        key = iy * nx + ix
+        key = (iy + ky) * nxp + (ix + kx)
         del ix, iy
-        order = np.argsort(key, kind="stable")
+        order = np.argsort(key)  # any order within a cell will do
         key = key[order]
         seg = seg[order]
         # Buffered piece boxes (screen) and whole-segment data (exact kernel), cell order.
@@ -305,7 +317,7 @@ class _Grid:
         del seg
         # starts[c] = first piece of cell c (cell-start table, ncells + 1 entries).
         sdtype = np.int32 if npieces_total < 2**31 - 1 else np.int64
-        starts = np.zeros(nx * ny + 1, dtype=sdtype)
+        starts = np.zeros(nxp * (ny + 2 * ky) + 1, dtype=sdtype)
         run_end = np.flatnonzero(np.r_[key[1:] != key[:-1], True])
         starts[key[run_end] + 1] = run_end + 1
         np.maximum.accumulate(starts, out=starts)
@@ -330,29 +342,27 @@ class _Grid:
         sel = np.flatnonzero(ok)
         if len(sel) == 0:
             return out_b, out_d
-        ix = fx[sel].astype(np.int64)
-        iy = fy[sel].astype(np.int64)
+        # Neighbourhood top-left in padded cells: the point's cell (clamped into the grid;
+        # for a point just outside that only widens its neighbourhood's overlap).
+        cell0 = np.clip(fy[sel], 0, ny - 1).astype(np.int64) * (nx + 2 * kx)
+        cell0 += np.clip(fx[sel], 0, nx - 1).astype(np.int64)
         # Sort by cell for memory locality of the candidate ranges.
-        order = np.argsort((iy + ky) * (nx + 2 * kx) + (ix + kx), kind="stable")
-        sel, ix, iy = sel[order], ix[order], iy[order]
+        order = np.argsort(cell0)
+        sel, cell0 = sel[order], cell0[order]
         qx, qy = px[sel], py[sel]
         ns = len(sel)
 
         # Per point and neighbourhood row: one contiguous range of cell-sorted pieces.
-        col_lo = np.maximum(ix - kx, 0)
-        col_hi = np.minimum(ix + kx, nx - 1) + 1
         nrows = 2 * ky + 1
-        rstart = np.zeros((ns, nrows), dtype=np.int64)
-        rcount = np.zeros((ns, nrows), dtype=np.int64)
+        width = 2 * kx + 1
+        rstart = np.empty((ns, nrows), dtype=np.int64)
+        rcount = np.empty((ns, nrows), dtype=np.int64)
         starts = self.starts
         for r in range(nrows):
-            row = iy + (r - ky)
-            good = (row >= 0) & (row < ny)
-            base = np.where(good, row, 0) * nx
-            s = starts[base + col_lo]
-            e = starts[base + col_hi]
+            s = starts[cell0]
             rstart[:, r] = s
-            rcount[:, r] = np.where(good, e - s, 0)
+            rcount[:, r] = starts[cell0 + width] - s
+            cell0 += nx + 2 * kx
         per_point = rcount.sum(axis=1)
         cum = np.cumsum(per_point)
 
