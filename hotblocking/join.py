@@ -220,3 +220,26 @@ def _add_reasons(reasons: np.ndarray, texts: np.ndarray) -> None:
     texts = np.asarray(texts, dtype=object)
     has = ~np.asarray(pd.isna(texts), dtype=bool) & (texts != "")
     add_reason(reasons, has, texts[has])
+
+
+def location_hint(points: np.ndarray, block_bounds: tuple, unmatched_share: float) -> str | None:
+    """A plain-words guess at why most incidents missed every block, or None.
+
+    Checked when more than half the located incidents are beyond the maximum distance:
+    easting/northing swapped (the swapped points fall inside the blocks' extent), or
+    degrees (|x| <= 180 and |y| <= 90) in a projected layer.
+    """
+    if unmatched_share <= 0.5 or len(points) == 0:
+        return None
+    xy = shapely.get_coordinates(points)
+    if len(xy) == 0:
+        return None
+    minx, miny, maxx, maxy = block_bounds
+    inside = lambda x, y: (x >= minx) & (x <= maxx) & (y >= miny) & (y <= maxy)  # noqa: E731
+    if inside(xy[:, 1], xy[:, 0]).mean() > 0.5 and inside(xy[:, 0], xy[:, 1]).mean() < 0.1:
+        return ("most incidents fall inside the blocks' extent when easting and northing are "
+                "swapped: check the X/Y (or longitude/latitude) fields used to make the points")
+    if (np.abs(xy[:, 0]) <= 180).all() and (np.abs(xy[:, 1]) <= 90).all() and max(abs(minx), abs(maxx)) > 1000:
+        return ("the incident coordinates look like degrees (longitude/latitude) but the layer "
+                "is not in a geographic CRS: set the incidents layer's CRS to EPSG:4326")
+    return None

@@ -114,30 +114,25 @@ def nearest_within(
         return block_index, distance
 
     type_id = shapely.get_type_id(points)
-    is_point = type_id == 0
-    if is_point.any():
-        is_point[is_point] = ~shapely.is_empty(points[is_point])
-    other = (type_id > 0) & ~is_point  # non-point geometries (rare): exact STRtree path
+    other = type_id > 0  # non-point geometries (rare): exact STRtree path
     if other.any():
         idx = np.flatnonzero(other)
         b, d = _strtree_nearest(points[idx], blocks, md)
         block_index[idx] = b
         distance[idx] = d
 
-    point_idx = np.flatnonzero(is_point)
+    # Points: None (-1), empty (NaN coordinates) and non-finite ones never match.
+    point_idx = np.flatnonzero(type_id == 0)
     total = len(point_idx)
-    if total == 0:
-        _check(cancelled)
-        _report(progress, 1.0)
-        return block_index, distance
-    for start in range(0, total, chunk_size):
+    for start in range(0, max(total, 1), chunk_size):
         _check(cancelled)
         idx = point_idx[start:start + chunk_size]
-        xy = shapely.get_coordinates(points[idx])
-        b, d = grid.query(xy[:, 0], xy[:, 1])
-        block_index[idx] = b
-        distance[idx] = d
-        _report(progress, min(start + chunk_size, total) / total)
+        if len(idx):
+            chunk = points[idx]
+            b, d = grid.query(shapely.get_x(chunk), shapely.get_y(chunk))
+            block_index[idx] = b
+            distance[idx] = d
+        _report(progress, min(start + chunk_size, total) / total if total else 1.0)
     return block_index, distance
 
 

@@ -42,6 +42,7 @@ __all__ = [
     "MINUTES_PER_WEEK",
     "PatrolPlanError",
     "busiest_hours",
+    "describe_window",
     "format_minute",
     "format_visit",
     "hour_grid",
@@ -205,6 +206,37 @@ def format_visit(visit: tuple) -> str:
     end_of_day = end % MINUTES_PER_DAY
     end_text = "24:00" if end_of_day == 0 else f"{end_of_day // 60:02d}:{end_of_day % 60:02d}"
     return f"{format_minute(start)}-{end_text}"
+
+
+def _clock(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+def describe_window(window) -> str:
+    """``"Fri and Sat, 22:00 to 04:00 next day"``: a window's days and hours in words."""
+    days = sorted(window.days)
+    if days == list(range(7)):
+        day_text = "every day"
+    else:
+        runs: list[list[int]] = []
+        for d in days:
+            if runs and d == runs[-1][-1] + 1:
+                runs[-1].append(d)
+            else:
+                runs.append([d])
+        parts = [
+            DAY_NAMES[r[0]] if len(r) == 1
+            else f"{DAY_NAMES[r[0]]} and {DAY_NAMES[r[1]]}" if len(r) == 2
+            else f"{DAY_NAMES[r[0]]} to {DAY_NAMES[r[-1]]}"
+            for r in runs
+        ]
+        day_text = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    if window.start_min == 0 and window.duration_min == MINUTES_PER_DAY:
+        return f"{day_text}, all day"
+    end = window.end_min
+    end_text = "24:00" if end == MINUTES_PER_DAY else _clock(end)
+    next_day = " next day" if window.crosses_midnight and end != 0 else ""
+    return f"{day_text}, {_clock(window.start_min)} to {end_text}{next_day}"
 
 
 # --- hour-of-week grid -----------------------------------------------------------------------

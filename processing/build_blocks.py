@@ -19,7 +19,7 @@ from qgis.core import (
 from ..hotblocking.blocks import block_ids, split_links
 from ..hotblocking.fieldnames import detect_field
 from .bridge import as_text, read_source
-from .common import HotBlockingAlgorithm, require_projected, tr, write_output
+from .common import HotBlockingAlgorithm, check_cancel, require_projected, tr, write_output
 from .gpkg_writer import Column
 
 
@@ -141,8 +141,7 @@ class BuildBlocksAlgorithm(HotBlockingAlgorithm):
             keep = ~np.isin(links.fids, excluded_fids)
         n_excluded = int((~keep).sum())
         steps.setCurrentStep(1)
-        if feedback.isCanceled():
-            return {}
+        check_cancel(feedback)
 
         kept_index = np.flatnonzero(keep)
         split = split_links(links.geometries[kept_index], max_length)
@@ -154,8 +153,7 @@ class BuildBlocksAlgorithm(HotBlockingAlgorithm):
         if n_excluded:
             feedback.pushInfo(tr(f"{n_excluded} link(s) excluded by: {exclude}"))
         steps.setCurrentStep(2)
-        if feedback.isCanceled():
-            return {}
+        check_cancel(feedback)
 
         columns = [
             Column("block_id", "text", ids),
@@ -168,8 +166,7 @@ class BuildBlocksAlgorithm(HotBlockingAlgorithm):
         destination = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         uri = write_output(destination, "blocks", split.geometry, "LineString",
                            source.sourceCrs(), columns, spatial_index="auto", feedback=steps)
-        if feedback.isCanceled():
-            return {}
+        check_cancel(feedback)
         feedback.pushInfo(
             tr(f"{len(ids)} blocks from {n_links - n_excluded - len(split.rejected_index)} "
                f"links ({n_links} read, {n_excluded} excluded, {len(split.rejected_index)} skipped).")

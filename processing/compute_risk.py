@@ -27,6 +27,7 @@ from ..hotblocking.windows import DEFAULT_WINDOWS, WindowSpecError, parse_window
 from .bridge import as_text, plain_values, read_source
 from .common import (
     HotBlockingAlgorithm,
+    check_cancel,
     feedback_callbacks,
     require_projected,
     tr,
@@ -259,7 +260,8 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
                 progress=progress, cancelled=cancelled,
             )
         except Cancelled:
-            return {}
+            check_cancel(feedback)
+            raise
         steps.setCurrentStep(2)
         table = result.table
         rows = np.asarray(table.index)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 import numpy as np
+import shapely
 from qgis.core import (
     QgsProcessing,
     QgsProcessingException,
@@ -18,11 +19,18 @@ from qgis.core import (
 )
 
 from ..hotblocking.fieldnames import AmbiguousFieldError, detect_time_field
-from ..hotblocking.join import join_incidents
-from ..hotblocking.nearest import nearest_within
+from ..hotblocking.join import REASON_BEYOND, join_incidents, location_hint
+from ..hotblocking.nearest import Cancelled, nearest_within
 from ..hotblocking.timeparse import parse_times
 from .bridge import as_text, plain_values, read_source, transform_geometries
-from .common import HotBlockingAlgorithm, feedback_callbacks, require_projected, tr, write_output
+from .common import (
+    HotBlockingAlgorithm,
+    check_cancel,
+    feedback_callbacks,
+    require_projected,
+    tr,
+    write_output,
+)
 from .gpkg_writer import Column, geometry_type_of
 
 ADDED_FIELDS = ("incident_id", "source", "block_id", "snap_dist", "time_start", "time_end", "weight")
@@ -188,8 +196,7 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
         if not block_id_field:
             feedback.pushWarning(tr("The blocks layer has no block_id field: feature ids are used."))
         steps.setCurrentStep(1)
-        if feedback.isCanceled():
-            return {}
+        check_cancel(feedback)
 
         points = transform_geometries(
             incidents.geometries, incidents.crs, blocks_crs, context.transformContext()
@@ -200,13 +207,17 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
         steps.setCurrentStep(2)
         progress, cancelled = feedback_callbacks(steps)
         nearest = _NearestWithFeedback(progress, cancelled)
-        result = join_incidents(
-            points, blocks.geometries, max_distance, start=start, end=end, weights=weights,
-            now=datetime.datetime.now(), nearest=nearest,
-        )
-        if feedback.isCanceled():
-            return {}
+        try:
+            result = join_incidents(
+                points, blocks.geometries, max_distance, start=start, end=end, weights=weights,
+                now=datetime.datetime.now(), nearest=nearest,
+            )
+        except Cancelled:
+            check_cancel(feedback)
+            raise
+        check_cancel(feedback)
         steps.setCurrentStep(3)
+        self._warn_if_misplaced(feedback, result, blocks)
 
         block_ids = (
             as_text(blocks.attributes[block_id_field]) if block_id_field
@@ -242,8 +253,7 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
             unmatched_geoms, geometry_type_of(unmatched_geoms), blocks_crs, unmatched_columns,
             spatial_index=False, feedback=steps,
         )
-        if feedback.isCanceled():
-            raise QgsProcessingException(tr("Cancelled: no output was produced."))
+        check_cancel(feedback)
         n_matched, n_rejected = int(matched.sum()), int(rejected.sum())
         _log_reasons(feedback, result.reason[rejected])
         feedback.pushInfo(tr(f"{n_matched} joined + {n_rejected} unmatched = {len(incidents)} read."))
@@ -254,6 +264,17 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
             "MATCHED_COUNT": n_matched,
             "UNMATCHED_COUNT": n_rejected,
         }
+
+    @staticmethod
+    def _warn_if_misplaced(feedback, result, blocks):
+        beyond = np.char.find(result.reason.astype(str), REASON_BEYOND) >= 0
+        located = beyond | result.matched
+        if not located.any():
+            return
+        bounds = shapely.total_bounds(blocks.geometries)
+        hint = location_hint(result.points[located], tuple(bounds), beyond[located].mean())
+        if hint:
+            feedback.reportError(tr(f"{int(beyond.sum())} incidents are beyond the maximum distance: {hint}."), False)
 
     def _field(self, parameters, name, context):
         chosen = self.parameterAsFields(parameters, name, context)

@@ -10,6 +10,7 @@ import pytest
 from hotblocking.patrol import (
     PatrolPlanError,
     busiest_hours,
+    describe_window,
     format_minute,
     format_visit,
     hour_grid,
@@ -166,3 +167,15 @@ def test_core_does_not_import_qgis():
     done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("spec, words", [
+    ("Fri-Sat 22:00-04:00", "Fri and Sat, 22:00 to 04:00 next day"),
+    ("weekdays 11:00-15:00", "Mon to Fri, 11:00 to 15:00"),
+    ("Mon,Wed,Fri 18:00-24:00", "Mon, Wed and Fri, 18:00 to 24:00"),
+    ("daily 00:00-24:00", "every day, all day"),
+    ("Sun 23:00-00:00", "Sun, 23:00 to 00:00"),
+    ("Thu-Sat 21:00-03:00", "Thu to Sat, 21:00 to 03:00 next day"),
+])
+def test_describe_window(spec, words):
+    assert describe_window(parse_windows(spec)[0]) == words

@@ -216,3 +216,29 @@ def test_multipoint_incidents(run, tmp_path, blocks):
     _, joined, unmatched = join(run, tmp_path, incidents, blocks)
     assert joined["single"]["block_id"] == "B1"
     assert unmatched["two"]["reason"] == "multipoint with 2 distinct points"
+
+
+def test_swapped_easting_northing_gets_a_clear_hint(run, tmp_path):
+    from qgis.core import QgsProcessingFeedback
+
+    blocks = write_gpkg(tmp_path / "bng.gpkg", "blocks", ogr.wkbLineString,
+                        [("LINESTRING (530000 180000, 530000 181000)", {"block_id": "A:1"}),
+                         ("LINESTRING (530000 180000, 531000 180000)", {"block_id": "B:1"})],
+                        [("block_id", "str")])
+    incidents = incidents_layer(tmp_path, [
+        (f"POINT ({180000 + 100 * i} 530005)", {"ref": str(i), "t": "2025-06-06T23:30:00"}) for i in range(5)
+    ], name="swapped")
+
+    class Collect(QgsProcessingFeedback):
+        def __init__(self):
+            super().__init__()
+            self.errors = []
+
+        def reportError(self, error, fatalError=False):  # noqa: N802,N803
+            self.errors.append(error)
+
+    feedback = Collect()
+    result = run("joinincidents", {"INCIDENTS": incidents, "BLOCKS": blocks, "OUTPUT": str(tmp_path / "j.gpkg"),
+                                   "UNMATCHED": str(tmp_path / "u.gpkg")}, feedback=feedback)
+    assert result["UNMATCHED_COUNT"] == 5
+    assert any("swapped" in e for e in feedback.errors), feedback.errors
