@@ -234,7 +234,7 @@ def describe_window(window) -> str:
     if window.start_min == 0 and window.duration_min == MINUTES_PER_DAY:
         return f"{day_text}, all day"
     end = window.end_min
-    end_text = "24:00" if end == MINUTES_PER_DAY else _clock(end)
+    end_text = "24:00" if end in (0, MINUTES_PER_DAY) else _clock(end)
     next_day = " next day" if window.crosses_midnight and end != 0 else ""
     return f"{day_text}, {_clock(window.start_min)} to {end_text}{next_day}"
 

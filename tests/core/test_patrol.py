@@ -174,7 +174,7 @@ def test_core_does_not_import_qgis():
     ("weekdays 11:00-15:00", "Mon to Fri, 11:00 to 15:00"),
     ("Mon,Wed,Fri 18:00-24:00", "Mon, Wed and Fri, 18:00 to 24:00"),
     ("daily 00:00-24:00", "every day, all day"),
-    ("Sun 23:00-00:00", "Sun, 23:00 to 00:00"),
+    ("Sun 23:00-00:00", "Sun, 23:00 to 24:00"),
     ("Thu-Sat 21:00-03:00", "Thu to Sat, 21:00 to 03:00 next day"),
 ])
 def test_describe_window(spec, words):
