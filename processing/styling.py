@@ -54,7 +54,7 @@ from .common import _OGR_DEST, tr  # _OGR_DEST: the "Save to GeoPackage" destina
 
 STYLES_DIR = Path(__file__).resolve().parents[1] / "styles"
 WINDOW_VARIABLE = "hotblocking_window"
-# style name -> label (the layer_styles row is named "Hot Blocking: <label>")
+# style name -> label (also the name of its layer_styles row: at most 30 characters)
 STYLES = {
     "blocks": "Blocks",
     "hot_blocks": "Hot blocks",
@@ -124,8 +124,8 @@ def save_default_style(uri: str, style: str) -> bool:
         raise StyleError(tr(f"Could not open {uri} to save its style."))
     apply_style(layer, style)
     error = layer.saveStyleToDatabase(
-        f"Hot Blocking: {STYLES[style]}",
-        "Hot Blocking default style (hotblocking:stylehotblocks re-applies it).",
+        STYLES[style],
+        "Hot Blocking plugin default style (hotblocking:stylehotblocks re-applies it).",
         True, "",
     )
     del layer  # release the file
