@@ -257,8 +257,10 @@ def transform_geometries(
         )
 
     def _apply(coords):
-        x, y = transformer.transform(coords[:, 0], coords[:, 1])
-        return np.column_stack([x, y])
+        # pyproj treats 1-element arrays as scalars (a numpy deprecation): pad to 2.
+        padded = np.vstack([coords, coords[:1]]) if len(coords) == 1 else coords
+        x, y = transformer.transform(padded[:, 0], padded[:, 1])
+        return np.column_stack([x, y])[: len(coords)]
 
     return shapely.transform(geometries, _apply)
 
