@@ -181,10 +181,134 @@ def clear_refs_works() -> bool:
         return False
 
 
+class Sampler:
+    """Poor man's time-and-memory profiler: a thread samples VmRSS and the main thread's
+    innermost frame in the plugin every ``interval`` s. Per plugin source line it reports
+    the time spent there (samples x interval) and the highest RSS seen while there, so a
+    peak can be pinned to a line. C calls that hold the GIL delay samples: approximate."""
+
+    def __init__(self, interval: float = 0.05, marker: str = "hotblocking_plugin"):
+        import threading
+
+        self.interval, self.marker = interval, marker
+        self.samples = []  # (t, rss MB, innermost plugin frame, outer plugin frames)
+        self._stop = threading.Event()
+        self._main = threading.main_thread().ident
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _where(self):
+        frame = sys._current_frames().get(self._main)
+        stack = []
+        while frame is not None:
+            code = frame.f_code
+            if self.marker in code.co_filename:
+                name = code.co_filename.split(self.marker + "/", 1)[1]
+                stack.append(f"{name}:{frame.f_lineno} {code.co_name}")
+            frame = frame.f_back
+        return stack
+
+    def _loop(self):
+        t0 = time.perf_counter()
+        while not self._stop.wait(self.interval):
+            stack = self._where()
+            self.samples.append((time.perf_counter() - t0, rss_mb(),
+                                 stack[0] if stack else "(outside the plugin)", stack[1:4]))
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def report(self, top: int = 25) -> str:
+        by_line = {}
+        for _, rss, where, _ in self.samples:
+            n, peak = by_line.get(where, (0, 0.0))
+            by_line[where] = (n + 1, max(peak, rss))
+        lines = [f"{'seconds':>8} {'max RSS MB':>10}  innermost plugin line"]
+        for where, (n, peak) in sorted(by_line.items(), key=lambda kv: -kv[1][0])[:top]:
+            lines.append(f"{n * self.interval:8.2f} {peak:10.0f}  {where}")
+        if self.samples:
+            t, rss, where, outer = max(self.samples, key=lambda s: s[1])
+            lines.append(f"peak RSS {rss:.0f} MB at t={t:.1f} s in {where}; called from "
+                         + " <- ".join(outer))
+            lines.append("RSS timeline (every ~1 s): " + ", ".join(
+                f"{s[0]:.0f}s:{s[1]:.0f}" for s in self.samples[:: max(1, int(1 / self.interval))]))
+        return "\n".join(lines)
+
+
 def machine_line() -> str:
     load = os.getloadavg()
     return (f"{time.strftime('%Y-%m-%d %H:%M %Z')}, {os.cpu_count()} cores, "
             f"load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+
+
+def code_line() -> str:
+    """The checkout measured: HEAD and whether product files had uncommitted edits."""
+    def git(*args):
+        return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True,
+                              text=True).stdout.strip()
+    head = git("rev-parse", "--short", "HEAD") or "?"
+    dirty = [ln[3:] for ln in git("status", "--porcelain").splitlines()
+             if ln[3:].endswith(".py") and not ln[3:].startswith(("bench/", "tests/"))]
+    return f"code {head}" + (f" + uncommitted edits in {', '.join(dirty)}" if dirty else "")
+
+
+RESULTS = BENCH / "results"  # gitignored: profiles and logs
+
+
+class MemorySnapshots:
+    """tracemalloc snapshots on entry to chosen functions (Python and numpy allocations;
+    GEOS geometries and QGIS are not traced: compare with RSS). Patches module attributes
+    for the duration of a ``with`` block."""
+
+    def __init__(self, targets, nframe: int = 8, marker: str = "hotblocking_plugin"):
+        self.targets, self.nframe, self.marker = targets, nframe, marker  # [(module, name)]
+        self.reports = []
+
+    def _wrap(self, module, name, fn):
+        import tracemalloc
+
+        def wrapper(*args, **kwargs):
+            snap = tracemalloc.take_snapshot()
+            self.reports.append(self._summarise(f"{module.__name__}.{name}", snap))
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    def _summarise(self, where: str, snap) -> str:
+        totals = {}
+        for stat in snap.statistics("traceback"):
+            frames = [f for f in stat.traceback if self.marker in f.filename]
+            key = (f"{frames[0].filename.split(self.marker + '/', 1)[1]}:{frames[0].lineno}"
+                   if frames else "(outside the plugin)")
+            totals[key] = totals.get(key, 0) + stat.size
+        traced = sum(totals.values()) / 2**20
+        lines = [f"on entry to {where}: RSS {rss_mb():.0f} MB, traced (Python+numpy) "
+                 f"{traced:.0f} MB; largest live allocations by the plugin line that made them:"]
+        for key, size in sorted(totals.items(), key=lambda kv: -kv[1])[:15]:
+            lines.append(f"    {size / 2**20:8.1f} MB  {key}")
+        return "\n".join(lines)
+
+    def __enter__(self):
+        import tracemalloc
+
+        self._saved = []
+        for module, name in self.targets:
+            fn = getattr(module, name)
+            self._saved.append((module, name, fn))
+            setattr(module, name, self._wrap(module, name, fn))
+        tracemalloc.start(self.nframe)
+        return self
+
+    def __exit__(self, *exc):
+        import tracemalloc
+
+        tracemalloc.stop()
+        for module, name, fn in self._saved:
+            setattr(module, name, fn)
 
 
 # ---------------------------------------------------------------------------------- QGIS

@@ -18,7 +18,7 @@ Counts must agree: our MATCHED_COUNT against native's matched rows, counted as d
 incidents (``ref``) with a block_id (native repeats a row for each tied nearest block).
 
     python bench/bench_join.py [--size small|large|both] [--seed N] [--no-buildblocks]
-                               [--profile]   # cProfile of our run, top functions printed
+                               [--profile [cprofile|sample|memory]]  # where ours spends time/memory
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def _gpkg_counts(path: str, matched_sql: str | None = None) -> tuple[int, int | 
     return rows, matched
 
 
-def run_case(case: str, size: str, seed: int, work: Path, profile: bool = False) -> dict:
+def run_case(case: str, size: str, seed: int, work: Path, profile: str | None = None) -> dict:
     """One whole processing.run; returns seconds, cpu seconds, rows and matched counts."""
     import cProfile
     import pstats
@@ -89,23 +89,46 @@ def run_case(case: str, size: str, seed: int, work: Path, profile: bool = False)
     else:
         raise ValueError(case)
 
-    profiler = cProfile.Profile() if profile else None
+    profiler = cProfile.Profile() if profile == "cprofile" else None
+    sampler = C.Sampler() if profile == "sample" else None
+    snapshots = None
+    if profile == "memory":
+        import importlib
+
+        mod = importlib.import_module("hotblocking_plugin.processing.join_incidents")
+        snapshots = C.MemorySnapshots([(mod, "join_incidents"), (mod, "write_output")])
+        snapshots.__enter__()
     wall0, cpu0 = time.perf_counter(), time.process_time()
     if profiler:
         profiler.enable()
+    if sampler:
+        sampler.__enter__()
     result, context = C.run_alg(alg, params)
+    if sampler:
+        sampler.__exit__(None, None, None)
+    if snapshots:
+        snapshots.__exit__(None, None, None)
+        print(f"\n--- memory on entry to the join and to each write, {LABELS[size]} ---")
+        print("\n".join(snapshots.reports), flush=True)
     if profiler:
         profiler.disable()
     seconds, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
     out = {"case": case, "seconds": seconds, "cpu": cpu}
+    if sampler:
+        print(f"\n--- sampled time and RSS of {TOOL_NAMES[case]} at {LABELS[size]} ---")
+        print(sampler.report(), flush=True)
     if profiler:
-        prof_path = work / f"profile_{case}_{size}.prof"
+        C.RESULTS.mkdir(exist_ok=True)
+        prof_path = C.RESULTS / f"profile_join_{case}_{size}.prof"
         profiler.dump_stats(str(prof_path))
+        print(f"(profile saved: {prof_path})")
         stats = pstats.Stats(str(prof_path))
         print(f"\n--- cProfile of {TOOL_NAMES[case]} at {LABELS[size]}: top by cumulative ---")
         stats.sort_stats("cumulative").print_stats(35)
         print("--- top by own time ---")
         stats.sort_stats("tottime").print_stats(25)
+        print("--- who calls the costly built-ins ---")
+        stats.print_callers("executemany|_vec_string|force_2d|from_wkb|to_wkb|'astype'")
         sys.stdout.flush()
 
     # Counting happens after the clock stops (and after the peak is read by the caller).
@@ -172,7 +195,7 @@ def warm_up(cases) -> None:
 
 def measure_in_process(case, size, seed, work, profile) -> dict:
     baseline = C.reset_peak()
-    res = run_case(case, size, seed, work, profile=profile and case == "ours")
+    res = run_case(case, size, seed, work, profile=profile if case == "ours" else None)
     # run_case counts after the run; the peak of the run itself was taken by then only if
     # counting uses less memory than the run, which holds (SQL counts, one aggregate).
     res.update(peak=C.hwm_mb(), baseline=baseline)
@@ -211,8 +234,10 @@ def main() -> None:
                         help="skip the extra buildblocks line")
     parser.add_argument("--only", choices=CASES, action="append",
                         help="run only these cases (repeatable)")
-    parser.add_argument("--profile", action="store_true",
-                        help="cProfile our joinincidents run and print the top functions")
+    parser.add_argument("--profile", nargs="?", const="cprofile", choices=["cprofile", "sample", "memory"],
+                        help="profile our joinincidents run: cProfile (default) top functions, "
+                             "'sample': time and peak RSS per plugin source line, 'memory': "
+                             "tracemalloc snapshot on entry to the join and the writes")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -223,7 +248,7 @@ def main() -> None:
     if args.no_buildblocks and "buildblocks" in cases:
         cases.remove("buildblocks")
 
-    print(f"bench_join: {C.machine_line()}", flush=True)
+    print(f"bench_join: {C.machine_line()}; {C.code_line()}", flush=True)
     for size in sizes:
         C.ensure_data(size, args.seed)
     keep = C.start()  # noqa: F841 (must stay referenced)
@@ -290,7 +315,7 @@ def main() -> None:
                 checks.append(f"{LABELS[size]}: our peak {ours['peak']:.0f} MB (target < "
                               f"{OUR_PEAK_LIMIT_MB[size]:.0f} MB): {'MET' if met else 'MISSED'}")
 
-    print(f"\nbench_join results ({C.machine_line()})")
+    print(f"\nbench_join results ({C.machine_line()}; {C.code_line()})")
     C.print_table(["size (links/incidents)", "tool", "seconds", "cpu s", "peak MB", "+MB",
                    "rows out", "matched", "native/ours", "load"], rows)
     print()

@@ -222,7 +222,7 @@ def main() -> None:
         return
     sizes = ["small", "large"] if args.size == "both" else [args.size]
 
-    print(f"bench_risk: {C.machine_line()}", flush=True)
+    print(f"bench_risk: {C.machine_line()}; {C.code_line()}", flush=True)
     for size in sizes:
         C.ensure_data(size, args.seed)
         ensure_joined(size, args.seed)
@@ -270,7 +270,7 @@ def main() -> None:
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
-    print(f"\nbench_risk results ({C.machine_line()})")
+    print(f"\nbench_risk results ({C.machine_line()}; {C.code_line()})")
     print(f"windows: {WINDOWS}; BANDWIDTH={BANDWIDTH:g}")
     C.print_table(["size (blocks/incidents)", "what", "seconds", "cpu s", "peak MB", "+MB",
                    "rows out", "load"], rows)

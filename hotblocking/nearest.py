@@ -5,19 +5,26 @@ shapely's ``STRtree.query_nearest(points, max_distance=d, all_matches=True)`` fo
 "lowest block index among ties", but many times faster for point sets near street
 networks:
 
-* Lines are exploded to segments. The distance of a point to a segment is evaluated in
-  numpy with exactly the floating-point operations of GEOS's
-  ``Distance::pointToSegment`` (the routine behind ``shapely.distance`` for a point and a
-  line), so distances and ties come out bit for bit the same as shapely's.
+* Lines are exploded to segments (every part of a MultiLineString, never bridging parts).
+  The distance of a point to a segment is evaluated in numpy with exactly the
+  floating-point operations of GEOS's ``Distance::pointToSegment`` (the routine behind
+  ``shapely.distance`` for a point and a line), so distances and ties come out bit for bit
+  the same as shapely's.
 * Candidates come from a uniform grid. Segments longer than ``h`` are cut into pieces of
   at most ``h`` for indexing only (the distance is always computed on the whole original
   segment); each piece is registered in the one cell holding its bounding-box centre and
-  a point visits every cell within reach (``max_distance`` + the largest piece half
-  extent, plus a rounding margin), so a long segment is seen from every cell its buffered
-  bounding box covers. Cells are numbered row-major, so a row of the neighbourhood is one
-  contiguous range of the cell-sorted pieces: candidate pairs are expanded with
-  ``np.repeat`` from a handful of ranges per point, screened by the piece's buffered
-  bounding box, and then measured exactly.
+  a point visits every cell within reach (radius + the largest piece half extent, plus a
+  rounding margin), so a long segment is seen from every cell its buffered bounding box
+  covers. Cells are numbered row-major, so a row of the neighbourhood is one contiguous
+  range of the cell-sorted pieces: candidate pairs are expanded with ``np.repeat`` from a
+  handful of ranges per point, screened by the piece's buffered bounding box, and then
+  measured exactly.
+* The candidate count grows with the square of the radius, so a large ``max_distance``
+  is searched in levels: radii ``max_distance / 2**k, ..., max_distance / 2,
+  max_distance``, the first one sized for ~20 candidates per point from the network's
+  density. A point with a match within a level's radius is final (anything nearer was a
+  candidate too, ties included); only the others go on to the next level. Levels that
+  would still need hundreds of candidates per point are left to the STRtree.
 * Points go in chunks (progress and cancellation per chunk); inside a chunk they are
   sorted by cell (memory locality) and the pair expansion is cut into batches of at most
   ``_PAIR_BATCH`` candidate pairs, which bounds memory whatever the data looks like.
@@ -28,7 +35,7 @@ bound and the exact STRtree path is used (same semantics, slower).
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from collections.abc import Callable
 
 import numpy as np
 import shapely
@@ -38,11 +45,23 @@ __all__ = ["Cancelled", "nearest_within"]
 # Cells per reach: the neighbourhood a point visits is (2k+1) cells of reach/k per axis,
 # i.e. a square of side (2 + 1/k) * reach; larger k = fewer spurious candidates but more
 # (cheap) ranges per point.
-_CELLS_PER_REACH = 3
+_CELLS_PER_REACH = 2
 # Candidate pairs expanded at once (keeps the per-pair temporaries in cache).
 _PAIR_BATCH = 1 << 16
 # Grid size cap (cells); the cell-start table is int32/int64 per cell.
 _MAX_CELLS = 1 << 25
+# Estimated candidates per point: one level up to this, else the first level is sized for
+# the target; levels estimated above the cap are left to the STRtree.
+_SINGLE_LEVEL_CANDIDATES = 48.0
+_MAX_LEVELS = 8
+_TARGET_CANDIDATES = 20.0
+_MAX_CANDIDATES = 400.0
+
+# Index pieces: at most this many radii long (2 minimises the candidates of long segments:
+# pieces ~ length / h, reach ~ r + h / 2), coarser when there would be more than this many
+# pieces per segment on average.
+_PIECE_PER_RADIUS = 2.0
+_PIECE_BUDGET_PER_SEGMENT = 2
 
 _LINE_TYPES = (1, 2, 5)  # LineString, LinearRing, MultiLineString
 _MISSING = -1
@@ -55,32 +74,35 @@ class Cancelled(Exception):
 def nearest_within(
     points: np.ndarray,
     blocks: np.ndarray,
-    max_distance: Optional[float],
+    max_distance: float | None,
     *,
     chunk_size: int = 250_000,
-    progress: Optional[Callable[[float], object]] = None,
-    cancelled: Optional[Callable[[], bool]] = None,
+    progress: Callable[[float], object] | None = None,
+    cancelled: Callable[[], bool] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Nearest block per point within ``max_distance`` (inclusive), ties to the lowest index.
 
     Parameters
     ----------
-    points : array of shapely Points (None / empty allowed -> no match). Z is ignored.
+    points : array of shapely Points (None / empty / non-finite -> no match). Z is ignored.
         Other geometry types are answered by the exact STRtree path.
     blocks : array of shapely LineStrings / MultiLineStrings (all parts count; None /
         empty allowed and never matched). Any other geometry type makes the whole call use
         the exact STRtree path.
     max_distance : search radius; a block at exactly this distance matches. None or <= 0
-        means no limit (exact STRtree path).
+        (or inf) means no limit (exact STRtree path).
     chunk_size : points per chunk (progress / cancellation granularity).
-    progress : called with the fraction of points done (0..1] after each chunk.
+    progress : called with the fraction of points resolved (0..1, non-decreasing, the
+        last call is 1.0) after each chunk.
     cancelled : polled before each chunk; when it returns True, :class:`Cancelled` is
         raised.
 
     Returns
     -------
     (block_index int64, -1 = none; distance float64, NaN = none), aligned with ``points``.
-    Distances are bit-identical to ``shapely.distance(point, blocks[block_index])``.
+    Identical to ``STRtree(blocks).query_nearest(points, max_distance=max_distance,
+    all_matches=True, return_distance=True)`` reduced to the lowest block index per point:
+    distances are bit-identical to ``shapely.distance(point, blocks[block_index])``.
     """
     points = np.asarray(points, dtype=object)
     blocks = np.asarray(blocks, dtype=object)
@@ -104,13 +126,12 @@ def nearest_within(
         _report(progress, 1.0)
         return block_index, distance
 
-    grid = None
-    if md is not None:
-        grid = _Grid.build(blocks, md)
-    if grid is None:
+    segments = _Segments.from_blocks(blocks) if md is not None else None
+    if segments is None:
         # No limit, or blocks the segment kernel does not model: exact STRtree path.
-        _strtree_chunks(points, blocks, md, chunk_size, progress, cancelled,
-                        block_index, distance)
+        _strtree_chunks(
+            points, blocks, md, chunk_size, progress, cancelled, block_index, distance
+        )
         return block_index, distance
 
     type_id = shapely.get_type_id(points)
@@ -121,18 +142,57 @@ def nearest_within(
         block_index[idx] = b
         distance[idx] = d
 
-    # Points: None (-1), empty (NaN coordinates) and non-finite ones never match.
-    point_idx = np.flatnonzero(type_id == 0)
-    total = len(point_idx)
-    for start in range(0, max(total, 1), chunk_size):
+    # Points: None, empty and non-finite ones never match.
+    is_point = type_id == 0
+    is_point[is_point] = ~shapely.is_empty(points[is_point])
+    pending = np.flatnonzero(is_point)
+    total = len(pending)
+    if total == 0 or segments.count == 0:
         _check(cancelled)
-        idx = point_idx[start:start + chunk_size]
-        if len(idx):
-            chunk = points[idx]
-            b, d = grid.query(shapely.get_x(chunk), shapely.get_y(chunk))
+        _report(progress, 1.0)
+        return block_index, distance
+    px = np.full(n, np.nan)
+    py = np.full(n, np.nan)
+    px[pending] = shapely.get_x(points[pending])
+    py[pending] = shapely.get_y(points[pending])
+
+    radii, strtree_rest = segments.levels(md)
+    resolved = 0
+    for level, radius in enumerate(radii):
+        last = level == len(radii) - 1 and not strtree_rest
+        grid = _Grid(segments, radius)
+        unresolved = []
+        for start in range(0, len(pending), chunk_size):
+            _check(cancelled)
+            idx = pending[start : start + chunk_size]
+            b, d = grid.query(px[idx], py[idx])
+            found = b >= 0
+            block_index[idx[found]] = b[found]
+            distance[idx[found]] = d[found]
+            if last:
+                resolved += len(idx)
+            else:
+                resolved += int(found.sum())
+                unresolved.append(idx[~found])
+            _report(progress, resolved / total)
+        del grid
+        if last:
+            return block_index, distance
+        pending = np.concatenate(unresolved)
+        if len(pending) == 0:
+            break
+    if len(pending) and strtree_rest:
+        tree = shapely.STRtree(blocks)
+        for start in range(0, len(pending), chunk_size):
+            _check(cancelled)
+            idx = pending[start : start + chunk_size]
+            b, d = _strtree_nearest(points[idx], blocks, md, tree)
             block_index[idx] = b
             distance[idx] = d
-        _report(progress, min(start + chunk_size, total) / total if total else 1.0)
+            resolved += len(idx)
+            _report(progress, resolved / total)
+    if resolved < total:
+        _report(progress, 1.0)
     return block_index, distance
 
 
@@ -187,14 +247,14 @@ def _segment_distance(px, py, ax, ay, bx, by, dx, dy, l2, sqrt_l2):
     return out
 
 
-# ------------------------------------------------------------------------------- the grid
+# ---------------------------------------------------------------------------- segments
 
 
-class _Grid:
-    """Cell-sorted segment pieces and the cell-start table for one ``max_distance``."""
+class _Segments:
+    """All line segments of the blocks, with GEOS's per-segment quantities."""
 
     @classmethod
-    def build(cls, blocks: np.ndarray, md: float) -> Optional["_Grid"]:
+    def from_blocks(cls, blocks: np.ndarray) -> _Segments | None:
         type_id = shapely.get_type_id(blocks)
         present = type_id != _MISSING
         if not np.isin(type_id[present], _LINE_TYPES).all():
@@ -206,34 +266,106 @@ class _Grid:
         coords, cidx = shapely.get_coordinates(parts, return_index=True)
         if len(coords) and not np.isfinite(coords).all():
             return None
-        max_abs = float(np.abs(coords).max()) if len(coords) else 0.0
-        s0 = np.flatnonzero(cidx[1:] == cidx[:-1])
         self = cls()
-        self.md = md
-        self.nseg = len(s0)
-        if self.nseg == 0:
+        self.nblocks = len(blocks)
+        s0 = np.flatnonzero(cidx[1:] == cidx[:-1])  # consecutive vertices of one part
+        self.count = len(s0)
+        if self.count == 0:
             return self
-        ax = coords[s0, 0]
-        ay = coords[s0, 1]
-        bx = coords[s0 + 1, 0]
-        by = coords[s0 + 1, 1]
-        block_of_seg = owner[cidx[s0]]
+        self.max_abs = float(np.abs(coords).max())
+        self.ax = coords[s0, 0]
+        self.ay = coords[s0, 1]
+        self.bx = coords[s0 + 1, 0]
+        self.by = coords[s0 + 1, 1]
+        self.block = owner[cidx[s0]]
         del coords, cidx, s0
-        dx = bx - ax
-        dy = by - ay
-        length = np.sqrt(dx * dx + dy * dy)
+        # GEOS's B - A, |B - A|^2 and its root (same float operations as pointToSegment).
+        self.dx = self.bx - self.ax
+        self.dy = self.by - self.ay
+        self.l2 = self.dx * self.dx + self.dy * self.dy
+        self.length = np.sqrt(self.l2)
+        self.max_length = float(self.length.max())
+        self.median_length = float(np.median(self.length))
+        self.area = self._occupied_area()
+        return self
+
+    def _occupied_area(self) -> float:
+        """Area of the coarse cells (a few segment lengths wide) holding segment midpoints."""
+        mx = 0.5 * (self.ax + self.bx)
+        my = 0.5 * (self.ay + self.by)
+        x0, y0 = float(mx.min()), float(my.min())
+        span_x, span_y = float(mx.max()) - x0, float(my.max()) - y0
+        size = max(
+            4.0 * self.median_length,
+            1e-9 * (self.max_abs + 1.0),
+            max(span_x, span_y) / 4096.0,
+        )
+        ncx = int(span_x / size) + 1
+        ncy = int(span_y / size) + 1
+        occupied = np.zeros(ncx * ncy, dtype=bool)
+        ix = np.minimum((mx - x0) / size, ncx - 1).astype(np.int64)
+        iy = np.minimum((my - y0) / size, ncy - 1).astype(np.int64)
+        occupied[iy * ncx + ix] = True
+        return float(np.count_nonzero(occupied)) * size * size
+
+    def piece_length(self, radius: float) -> float:
+        """Index pieces are at most this long: about the radius (minimises candidates for
+        long segments), coarser if the pieces would exceed their budget."""
+        h = _PIECE_PER_RADIUS * radius
+        budget = max(_PIECE_BUDGET_PER_SEGMENT * self.count, 1 << 20)
+        while self.pieces(h) > budget:
+            h *= 2.0
+        return h
+
+    def pieces(self, h: float) -> int:
+        return int(np.maximum(1.0, np.ceil(self.length / h)).sum())
+
+    def candidates(self, radius: float) -> float:
+        """Rough candidate pairs per point for a grid of this radius: pieces per occupied
+        area times the neighbourhood's area (never more than all the pieces)."""
+        h = self.piece_length(radius)
+        pieces = float(self.pieces(h))
+        reach = radius + 0.5 * min(h, self.max_length)
+        side = (2.0 + 1.0 / _CELLS_PER_REACH) * reach
+        return min(pieces, pieces / self.area * side * side)
+
+    def levels(self, md: float) -> tuple[list[float], bool]:
+        """Search radii (increasing, last one md unless cut) and whether the STRtree takes
+        the points left over after the last radius (all of them if there are no radii)."""
+        estimate = self.candidates(md)
+        if estimate <= _SINGLE_LEVEL_CANDIDATES:
+            return [md], False
+        radii, estimates = [md], [estimate]
+        while len(radii) < _MAX_LEVELS and estimates[-1] > _TARGET_CANDIDATES:
+            r = radii[-1] / 2.0
+            estimate = self.candidates(r)
+            if estimate > 0.8 * estimates[-1]:
+                break  # a smaller radius no longer saves candidates
+            radii.append(r)
+            estimates.append(estimate)
+        # r_1 < 2 r_1 < ... < md; levels estimated too costly are left to the STRtree.
+        keep = [r for r, e in zip(radii[::-1], estimates[::-1]) if e <= _MAX_CANDIDATES]
+        return keep, not keep or keep[-1] != md
+
+
+# ------------------------------------------------------------------------------- the grid
+
+
+class _Grid:
+    """Cell-sorted segment pieces and the cell-start table for one search radius."""
+
+    def __init__(self, segments: _Segments, md: float):
+        sg = segments
+        self.md = md
+        self.nseg = sg.count
+        ax, ay, bx, by, dx, dy = sg.ax, sg.ay, sg.bx, sg.by, sg.dx, sg.dy
         # Generous allowance for rounding (true errors are ~1e-16 relative): it only
         # ever adds candidates, the final test is the exact GEOS distance <= md.
-        margin = 1e-9 * (md + max_abs + float(length.max()))
+        margin = 1e-9 * (md + sg.max_abs + sg.max_length)
 
         # Index pieces: cut segments longer than h (for indexing only).
-        h = max(md, float(np.median(length)))
-        npieces = np.maximum(1, np.ceil(length / h)).astype(np.int64)
-        limit = max(4 * self.nseg, 1 << 22)
-        while npieces.sum() > limit:  # absurdly long segments: coarser pieces
-            h *= 2.0
-            npieces = np.maximum(1, np.ceil(length / h)).astype(np.int64)
-        del length
+        h = sg.piece_length(md)
+        npieces = np.maximum(1, np.ceil(sg.length / h)).astype(np.int64)
         lox = np.minimum(ax, bx)
         hix = np.maximum(ax, bx)
         loy = np.minimum(ay, by)
@@ -262,8 +394,8 @@ class _Grid:
             hiy = np.concatenate([hiy[whole], np.maximum(y0, y1)])
             del x0, x1, y0, y1, whole, sseg
         else:
-            seg = np.arange(self.nseg)
-        del dx, dy, split, npieces
+            seg = None  # pieces are the segments
+        del split, npieces
         mx = 0.5 * (lox + hix)
         my = 0.5 * (loy + hiy)
         md_eff = md + margin
@@ -274,7 +406,7 @@ class _Grid:
         cell = max(reach_x, reach_y) / _CELLS_PER_REACH
         gx0, gy0 = float(mx.min()), float(my.min())
         span_x, span_y = float(mx.max()) - gx0, float(my.max()) - gy0
-        npieces_total = len(seg)
+        npieces_total = len(mx)
         max_cells = min(_MAX_CELLS, max(8 * npieces_total, 1 << 20))
         while True:
             nx = int(np.floor(span_x / cell)) + 1
@@ -294,7 +426,7 @@ class _Grid:
         del ix, iy
         order = np.argsort(key)  # any order within a cell will do
         key = key[order]
-        seg = seg[order]
+        seg = order if seg is None else seg[order]
         # Buffered piece boxes (screen) and whole-segment data (exact kernel), cell order.
         self.flox = lox[order] - md_eff
         self.fhix = hix[order] + md_eff
@@ -302,13 +434,10 @@ class _Grid:
         self.fhiy = hiy[order] + md_eff
         del lox, hix, loy, hiy, order
         self.ax, self.ay, self.bx, self.by = ax[seg], ay[seg], bx[seg], by[seg]
-        # GEOS's B - A, |B - A|^2 and its root, per piece (same float operations).
-        self.dx = self.bx - self.ax
-        self.dy = self.by - self.ay
-        self.l2 = self.dx * self.dx + self.dy * self.dy
-        self.sqrt_l2 = np.sqrt(self.l2)
-        bdtype = np.int32 if len(blocks) < 2**31 - 1 else np.int64
-        self.block = block_of_seg[seg].astype(bdtype)
+        self.dx, self.dy, self.l2 = dx[seg], dy[seg], sg.l2[seg]
+        self.sqrt_l2 = sg.length[seg]
+        bdtype = np.int32 if sg.nblocks < 2**31 - 1 else np.int64
+        self.block = sg.block[seg].astype(bdtype)
         del seg
         # starts[c] = first piece of cell c (cell-start table, ncells + 1 entries).
         sdtype = np.int32 if npieces_total < 2**31 - 1 else np.int64
@@ -320,7 +449,6 @@ class _Grid:
         self.gx0, self.gy0, self.cell = gx0, gy0, cell
         self.nx, self.ny, self.kx, self.ky = nx, ny, kx, ky
         self.bmax = np.iinfo(bdtype).max
-        return self
 
     def query(self, px: np.ndarray, py: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         m = len(px)
@@ -398,8 +526,16 @@ class _Grid:
             return
         q = q[keep]
         d = _segment_distance(
-            x[keep], y[keep], self.ax[q], self.ay[q], self.bx[q], self.by[q],
-            self.dx[q], self.dy[q], self.l2[q], self.sqrt_l2[q],
+            x[keep],
+            y[keep],
+            self.ax[q],
+            self.ay[q],
+            self.bx[q],
+            self.by[q],
+            self.dx[q],
+            self.dy[q],
+            self.l2[q],
+            self.sqrt_l2[q],
         )
         within = np.flatnonzero(d <= self.md)
         if len(within) == 0:
@@ -446,8 +582,9 @@ def _strtree_nearest(points, blocks, md, tree=None) -> tuple[np.ndarray, np.ndar
     return block_index, distance
 
 
-def _strtree_chunks(points, blocks, md, chunk_size, progress, cancelled,
-                    block_index, distance) -> None:
+def _strtree_chunks(
+    points, blocks, md, chunk_size, progress, cancelled, block_index, distance
+) -> None:
     tree = shapely.STRtree(blocks)
     n = len(points)
     for start in range(0, n, chunk_size):

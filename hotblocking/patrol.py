@@ -289,7 +289,7 @@ def suppress_count(n, min_shown: int = 0) -> str:
         return f"<{int(min_shown)}"
     if 0 < n < 0.5:
         return "<1"
-    return f"{int(math.floor(n + 0.5)):,}"
+    return f"{math.floor(n + 0.5):,}"
 
 
 def is_suppressed(n, min_shown: int = 0) -> bool:
@@ -320,27 +320,32 @@ def suppress_row(counts: Sequence, total, min_shown: int = 0) -> tuple[list[str]
     return texts, total_text
 
 
-def significance_words(p, q) -> str:
+def significance_words(p, q, ratio=None) -> str:
     """Plain words for a block's count against what its share of network length predicts.
 
     ``q`` is the Benjamini-Hochberg value across all blocks in the window (it allows for
-    testing every block at once); ``p`` the block's own Poisson upper-tail value.
+    testing every block at once); ``p`` the block's own Poisson upper-tail value; ``ratio``
+    (optional) observed / expected, printed as e.g. ``19 x expected``.
     """
     if _missing(q) or _missing(p):
         return "not tested (no incidents in this window)"
     q, p = float(q), float(p)
+    times = ""
+    if ratio is not None and not _missing(ratio) and math.isfinite(float(ratio)):
+        r = float(ratio)
+        times = f"{r:.0f} × expected; " if r >= 10 else f"{r:.1f} × expected; "
     if q < 0.001:
-        return "far more than its length predicts (q < 0.001)"
+        return f"far more than its length predicts ({times}q < 0.001)"
     if q < 0.01:
-        return "far more than its length predicts (q < 0.01)"
+        return f"far more than its length predicts ({times}q < 0.01)"
     if q < 0.05:
-        return "more than its length predicts (q < 0.05)"
+        return f"more than its length predicts ({times}q < 0.05)"
     if p < 0.05:
         return (
-            f"more than its length predicts on its own (p = {p:.2g}), but not once every "
-            f"block is tested (q = {q:.2g}): could be chance"
+            f"more than its length predicts on its own ({times}p = {p:.2g}), but not once "
+            f"every block is tested (q = {q:.2g}): could be chance"
         )
-    return f"no more than its length predicts: could be chance (q = {q:.2g})"
+    return f"no more than its length predicts: could be chance ({times}q = {q:.2g})"
 
 
 def trend_words(trend, incidents=None) -> str:
@@ -356,4 +361,4 @@ def trend_words(trend, incidents=None) -> str:
         word = "falling"
     else:
         word = "steady"
-    return f"{word}: recent rate {trend:.1f} x the earlier rate"
+    return f"{word} (recent rate {trend:.1f} × the earlier rate)"

@@ -74,6 +74,15 @@ class Window:
     start_min: int
     end_min: int
 
+    @property
+    def spec(self) -> str:
+        """The window as text that :func:`parse_windows` reads back to an equal window."""
+        days = ",".join(DAY_NAMES[d] for d in self.days)
+        start = f"{self.start_min // 60:02d}:{self.start_min % 60:02d}"
+        end = f"{self.end_min // 60:02d}:{self.end_min % 60:02d}"
+        label = self.label.replace(";", ",").replace("=", "-")
+        return f"{label}={days} {start}-{end}"
+
     def __post_init__(self) -> None:
         if not self.days or any(d not in range(7) for d in self.days):
             raise ValueError(f"window {self.label!r}: days must be a non-empty subset of 0..6")

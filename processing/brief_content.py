@@ -50,7 +50,7 @@ SOURCE_LABELS = {
 
 def source_label(column: str) -> str:
     """``n_a_e`` -> ``A&E``; an unknown slug reads as words (``n_door_staff`` -> Door staff)."""
-    slug = column[2:] if column.startswith("n_") else column
+    slug = column.removeprefix("n_")
     return SOURCE_LABELS.get(slug, slug.replace("_", " ").strip().capitalize() or slug)
 
 
@@ -73,6 +73,8 @@ class BriefOptions:
 class BlockPage:
     order: int  # 1..N: page order (= rank unless ranks tie)
     rank: int
+    label: str  # the rank as printed: "14", or "14a", "14b"... for tied blocks
+    ties: int  # other briefed blocks sharing the rank
     block_id: str
     name: str
     counts: list[str]  # printed, per source (same order as BriefContent.sources)
@@ -89,7 +91,8 @@ class BlockPage:
 class BriefContent:
     options: BriefOptions
     window: Window
-    window_words: str
+    window_words: str  # "Fri and Sat, 22:00 to 04:00 next day"
+    window_title: str  # "Fri/Sat nights: Fri and Sat, ..." (the label alone if it says it all)
     period: str
     sources: list[tuple[str, str]]  # (label, printed area total)
     area_total: str
@@ -101,6 +104,14 @@ class BriefContent:
 def fmt_date(value) -> str:
     ts = pd.Timestamp(value)
     return f"{ts.day} {ts:%b %Y}"
+
+
+def window_title(window: Window) -> str:
+    """The label and the window in words; just the words when the label is the spec itself
+    (an unlabelled window such as "Fri-Sat 22:00-04:00")."""
+    words = describe_window(window)
+    label = window.label.strip()
+    return words if " " in label and any(ch.isdigit() for ch in label) and ":" in label else f"{label}: {words}"
 
 
 def data_period(frame: pd.DataFrame) -> str:
@@ -148,12 +159,15 @@ def build_content(frame: pd.DataFrame, window: Window, options: BriefOptions) ->
     pages = []
     for order, (_, row) in enumerate(top_rows(frame, options.top_n).iterrows(), start=1):
         pages.append(_block_page(order, row, src_cols, labels, area_total, window, hours, options))
+    label_ties(pages)
     notes = [
-        "Counts are incidents in the time window over the data period, by source; a police "
-        "record with a from/to time range is shared across the hours it covers, so counts "
-        "can be fractions (printed rounded). Harm is the sum of harm weights (police: Crime "
-        "Harm Index style days; records without a weight count 1). Blocks are ranked by risk; "
-        "tied blocks share a rank.",
+        (
+            "Counts are incidents in the time window over the data period, by source; a police "
+            "record with a from/to time range is shared across the hours it covers, so counts "
+            "can be fractions (printed rounded). Harm is the sum of harm weights (police: Crime "
+            "Harm Index style days; records without a weight count 1). Blocks are ranked by "
+            "risk; tied blocks share a rank (14a, 14b: the same rank)."
+        ),
         "Aggregates per street section only: no person's or health record appears in this brief.",
     ]
     if n_min > 1:
@@ -163,10 +177,32 @@ def build_content(frame: pd.DataFrame, window: Window, options: BriefOptions) ->
         )
     return BriefContent(
         options=options, window=window, window_words=describe_window(window),
+        window_title=window_title(window),
         period=data_period(frame), sources=sources,
         area_total=suppress_count(area_total, n_min), block_count=len(frame), blocks=pages,
         notes=notes,
     )
+
+
+def label_ties(pages: list[BlockPage]) -> None:
+    """Tied ranks get letters in page order (14a, 14b, ...) so that map badges, table rows
+    and pages can be told apart; a rank held by one block prints as itself."""
+    by_rank: dict[int, list[BlockPage]] = {}
+    for page in pages:
+        by_rank.setdefault(page.rank, []).append(page)
+    for group in by_rank.values():
+        for k, page in enumerate(group):
+            page.ties = len(group) - 1
+            page.label = str(page.rank) if len(group) == 1 else f"{page.rank}{_letters(k)}"
+
+
+def _letters(k: int) -> str:
+    out = ""
+    k += 1
+    while k:
+        k, r = divmod(k - 1, 26)
+        out = chr(97 + r) + out
+    return out
 
 
 def _num(value) -> float:
@@ -188,35 +224,40 @@ def _block_page(order, row, src_cols, labels, area_total, window, hours, options
     why = [f"{total_text} incidents in this window" + (f": {by_source}." if by_source else ".")]
     why.append(
         "Harm: withheld (small numbers)." if hidden
-        else f"Harm {harm} (sum of harm weights; police records weighted by harm days)."
+        else f"Harm score {harm} (police crimes weighted by harm days; other records count 1)."
     )
     expected = _num(row["expected"])
     if area_total > 0 and not hidden:
         share = 100.0 * total / area_total
-        length_share = 100.0 * expected / area_total if expected == expected else math.nan
-        text = f"{share:.1f}% of all incidents in the area in this window"
-        if length_share == length_share:
-            text += f", on {length_share:.2f}% of the street length"
+        text = f"{share:.1f}% of the area's incidents in this window"
+        if math.isfinite(expected):
+            length_share = 100.0 * expected / area_total
+            text += f", on {length_share:.2f}% of its street length"
         why.append(text + ".")
-    significance = significance_words(_num(row["p_value"]), _num(row["q_value"]))
-    if not hidden and expected > 0 and total > 0:
-        significance += f"; {total / expected:.0f} times the count its length predicts"
-    why.append(f"Compared with its length: {significance}.")
-    why.append(f"Trend: {trend_words(_num(row['trend']), total)}.")
+    ratio = total / expected if not hidden and expected > 0 and total > 0 else None
+    significance = significance_words(_num(row["p_value"]), _num(row["q_value"]), ratio)
+    why.append(significance[0].upper() + significance[1:] + ".")
+    if hidden:
+        trend = trend_words(_num(row["trend"]), total).split(" (")[0]
+        why.append(f"Trend: {trend} (too few incidents for a reliable rate).")
+    else:
+        why.append(f"Trend: {trend_words(_num(row['trend']), total)}.")
 
     peak = "withheld" if hidden else (str(row["peak"]) if isinstance(row["peak"], str) and row["peak"] else "–")
+    busiest = [hour_of_week_label(i) for i in busiest_hours(grid, 3)] if grid is not None else []
     visits = patrol_plan(
         window, options.visits, options.visit_minutes, seed=(int(options.seed), order),
         profile=None if grid is None or grid.sum() <= 0 else grid.ravel() * hours,
     )
     plan = [format_visit(v) for v in visits]
-    when = [f"Peak hour: {peak}."]
-    if grid is not None:
-        busiest = [hour_of_week_label(i) for i in busiest_hours(grid, 3)]
-        if busiest:
-            when.append("Busiest hours: " + ", ".join(busiest) + ".")
+    when = [f"Window: {window_title(window)}."]
+    if busiest:
+        when.append("Peak hours: " + ", ".join([f"{busiest[0]} (busiest)", *busiest[1:]]) + ".")
+    else:
+        when.append(f"Peak hour: {peak}" + (" (small numbers)." if hidden else "."))
     return BlockPage(
-        order=order, rank=int(row["rank"]), block_id=str(row["block_id"]),
+        order=order, rank=int(row["rank"]), label=str(int(row["rank"])), ties=0,
+        block_id=str(row["block_id"]),
         name=str(row["name"]) if isinstance(row["name"], str) and row["name"] else "(unnamed street)",
         counts=counts, total=total_text, harm=harm, peak=peak, grid=grid,
         why=why, when=when, plan=plan,

@@ -264,6 +264,9 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
             raise
         steps.setCurrentStep(2)
         table = result.table
+        # The windows' days and hours travel with the layer (the brief reads them back).
+        specs = {w.label: w.spec for w in windows}
+        table.insert(table.columns.get_loc("window") + 1, "window_spec", table["window"].map(specs))
         rows = np.asarray(table.index)
         block_row = pd.Index(blocks[0]["block_id"]).get_indexer(table["block_id"])
         geometries = blocks[1][block_row]

@@ -9,6 +9,7 @@ from .common import ICON_PATH
 from .build_blocks import BuildBlocksAlgorithm
 from .compute_risk import ComputeRiskAlgorithm
 from .join_incidents import JoinIncidentsAlgorithm
+from .tasking_brief import TaskingBriefAlgorithm
 
 
 
@@ -30,7 +31,8 @@ class HotBlockingProvider(QgsProcessingProvider):
 
     def loadAlgorithms(self):  # noqa: N802 (QGIS API name)
         for algorithm in (
-            BuildBlocksAlgorithm(), JoinIncidentsAlgorithm(), ComputeRiskAlgorithm()
+            BuildBlocksAlgorithm(), JoinIncidentsAlgorithm(), ComputeRiskAlgorithm(),
+            TaskingBriefAlgorithm(),
         ):
             self.addAlgorithm(algorithm)
 

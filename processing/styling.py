@@ -39,7 +39,9 @@ Variables > ``hotblocking_window`` (e.g. ``Lunch``); removing the variable draws
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+from contextlib import closing
 from pathlib import Path
 
 from qgis.core import (
@@ -116,13 +118,18 @@ def save_default_style(uri: str, style: str) -> bool:
     worker thread: it opens its own layer on the file and never touches the project.
     """
     parts = QgsProviderRegistry.instance().decodeUri("ogr", uri)
-    if not str(parts.get("path") or "").lower().endswith(".gpkg"):
+    path = str(parts.get("path") or "")
+    if not path.lower().endswith(".gpkg"):
         return False
     options = QgsVectorLayer.LayerOptions(False, False)  # no default style, no XML extent
     layer = QgsVectorLayer(uri, STYLES[style], "ogr", options)
     if not layer.isValid():
         raise StyleError(tr(f"Could not open {uri} to save its style."))
     apply_style(layer, style)
+    # QGIS 3.22 asks "A style named ... already exists ... overwrite?" in a modal QMessageBox
+    # when the name is taken (QgsOgrProviderMetadata::saveStyle): on a worker thread that
+    # would hang or crash. Our own earlier row is removed first, so it never asks.
+    _delete_style_row(path, parts.get("layerName") or _first_table(path), STYLES[style])
     error = layer.saveStyleToDatabase(
         STYLES[style],
         "Hot Blocking plugin default style (hotblocking:stylehotblocks re-applies it).",
@@ -132,6 +139,26 @@ def save_default_style(uri: str, style: str) -> bool:
     if error:
         raise StyleError(tr(f"Could not save the {STYLES[style]} style into {uri}: {error}"))
     return True
+
+
+def _first_table(path: str) -> str:
+    """The table QGIS opens for a GeoPackage path without a layer name (the first one)."""
+    from osgeo import ogr
+
+    dataset = ogr.Open(path)
+    try:
+        return dataset.GetLayer(0).GetName()
+    finally:
+        dataset = None
+
+
+def _delete_style_row(path: str, table: str, name: str) -> None:
+    with closing(sqlite3.connect(path)) as db:
+        if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'layer_styles'"
+                      ).fetchone():
+            db.execute("DELETE FROM layer_styles WHERE f_table_name = ? AND styleName = ?",
+                       (table, name))
+            db.commit()
 
 
 class StyleOnLoad(QgsProcessingLayerPostProcessorInterface):

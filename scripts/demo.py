@@ -56,6 +56,13 @@ def main(argv=None) -> int:
     print(f"risk: {risk['INCIDENTS_USED']:.0f} incidents used, {risk['HOT_BLOCKS']} hot blocks; "
           f"{100 * risk['SHARE_TOP5_BLOCKS']:.0f}% of incidents on the top 5% of blocks "
           f"-> {out / 'hot_blocks.gpkg'}")
+    brief = run("hotblocking:taskingbrief", {
+        "HOTBLOCKS": risk["OUTPUT"], "WINDOW": "Fri/Sat nights", "TOP_N": 10,
+        "CONTEXT": [f"{SAMPLE}|layername=road_link"],
+        "AREA": "Sample city centre (simulated incidents)", "PREPARED_BY": "Hot Blocking demo",
+        "OUTPUT": str(out / "brief_fri_sat_nights.pdf"),
+    })
+    print(f"brief: {brief['PAGE_COUNT']} pages -> {brief['OUTPUT']}")
     print(f"Outputs in {out}")
     return 0
 

@@ -109,7 +109,7 @@ def style_blocks(layer) -> None:
     settings.scaleVisibility = True
     settings.minimumScale = 10000  # shown from 1:10,000 in (larger scales)
     settings.maximumScale = 0
-    settings.priority = 3
+    settings.priority = 2  # below every hot-block rank
     layer.setLabeling(QgsVectorLayerSimpleLabeling(settings))
     layer.setLabelsEnabled(True)
 
@@ -136,12 +136,13 @@ def style_hot_blocks(layer) -> None:
     settings = QgsPalLayerSettings()
     settings.fieldName = "rank"
     settings.placement = QgsPalLayerSettings.Horizontal  # upright numbers read best
-    settings.setFormat(text_format(9, "black", 1.0, bold=True))
+    settings.setFormat(text_format(10, "black", 1.0, bold=True))
     settings.priority = 10
     properties = settings.dataDefinedProperties()
-    # Rank 1 wins a collision over rank 9, and so on (priority 0-10, 10 = highest).
+    # Priority 0-10 (10 = highest): rank 1 wins a collision over rank 2 and so on down to
+    # rank 6; every rank beats street names (2) so no hot block loses its number to a street.
     properties.setProperty(QgsPalLayerSettings.Priority,
-                           QgsProperty.fromExpression("max(0, 11 - \"rank\")"))
+                           QgsProperty.fromExpression("max(5, 11 - \"rank\")"))
     settings.setDataDefinedProperties(properties)
     label_root = QgsRuleBasedLabeling.Rule(None)
     label_root.appendChild(

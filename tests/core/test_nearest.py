@@ -1,8 +1,10 @@
 """Grid nearest-block join (hotblocking.nearest) against brute force and shapely's STRtree.
 
 Run as a script for a timing comparison with the STRtree approach (not a test):
-    python tests/core/test_nearest.py [n_links n_points ...]
+    PYTHONPATH=. python tests/core/test_nearest.py [n_links n_points ...]
 """
+
+import itertools
 
 import numpy as np
 import pytest
@@ -13,7 +15,6 @@ from shapely.geometry import LineString, MultiLineString, Point, Polygon
 
 from hotblocking import nearest as nmod
 from hotblocking.nearest import Cancelled, nearest_within
-
 
 # ---------------------------------------------------------------------------- references
 
@@ -136,7 +137,9 @@ def test_ties_at_shared_junction_vertex_go_to_lowest_index():
     b, d = check(points, blocks, 50.0)
     assert list(b) == [0, 0, 1, 1]
     assert list(d) == [0.0, 1.0, 1.0, 1.0]
-    b, _ = check(points, blocks[::-1], 50.0)  # reversed: east=3, west=2, north=1, south=0
+    b, _ = check(
+        points, blocks[::-1], 50.0
+    )  # reversed: east=3, west=2, north=1, south=0
     assert list(b) == [0, 1, 0, 1]
 
 
@@ -150,17 +153,19 @@ def test_ties_past_the_ends_at_a_shared_vertex():
             LineString([(20, 20), (30, 30)]),
         ]
     )
-    points = np.array([Point(7, 7.5), Point(9, 9), Point(10, 10)])
+    points = np.array([Point(7, 7.5), Point(9, 9), Point(10, 10), Point(10, 9)])
     b, d = check(points, blocks, 5.0)
-    assert list(b) == [1, 0, 0]
-    b, d = check(points[1:], blocks[[2, 0]], 5.0)  # only the pure vertex tie left
-    assert list(b) == [0, 0]
-    assert d[0] == np.sqrt(2.0)
+    assert list(b) == [1, 1, 0, 1]
+    b, d = check(points[1:], blocks[[3, 2, 0]], 5.0)  # pure vertex ties
+    assert list(b) == [1, 1, 1]
+    assert list(d) == [np.sqrt(2.0), 0.0, 1.0]
 
 
 def test_duplicate_identical_blocks_tie_to_lower_index():
     line = LineString([(0, 0), (50, 0), (50, 50)])
-    blocks = np.array([LineString([(500, 500), (600, 500)]), line, line, shapely.Geometry(line.wkb)])
+    blocks = np.array(
+        [LineString([(500, 500), (600, 500)]), line, line, shapely.from_wkb(line.wkb)]
+    )
     b, d = check([Point(10, 5), Point(60, 25), Point(550, 510)], blocks, 20.0)
     assert list(b) == [1, 1, 0]
     assert list(d) == [5.0, 10.0, 10.0]
@@ -174,7 +179,9 @@ def test_multipart_lines_use_all_parts_and_no_bridge():
         ]
     )
     # (55, 1) is 1 m from the (nonexistent) bridge between the parts, 39 m from block 1.
-    b, d = check([Point(55, 1), Point(105, 2), Point(5, -3), Point(55, 30)], blocks, 45.0)
+    b, d = check(
+        [Point(55, 1), Point(105, 2), Point(5, -3), Point(55, 30)], blocks, 45.0
+    )
     assert list(b) == [1, 0, 0, 1]
     assert list(d) == [39.0, 2.0, 3.0, 10.0]
     b, d = check([Point(55, 1)], blocks[:1], 30.0)
@@ -200,7 +207,9 @@ def test_max_distance_is_inclusive_and_beyond_is_none():
 
 
 def test_none_empty_and_nonfinite_points():
-    blocks = np.array([LineString([(0, 0), (10, 0)]), None, shapely.from_wkt("LINESTRING EMPTY")])
+    blocks = np.array(
+        [LineString([(0, 0), (10, 0)]), None, shapely.from_wkt("LINESTRING EMPTY")]
+    )
     points = np.array(
         [
             None,
@@ -223,7 +232,9 @@ def test_lines_longer_than_many_cells():
     # Many short blocks make the cells small; one 20 km block crosses thousands of cells.
     rng = np.random.default_rng(3)
     starts = rng.uniform(0, 20000, (400, 2))
-    short = shapely.linestrings(np.stack([starts, starts + rng.uniform(-3, 3, (400, 2))], 1))
+    short = shapely.linestrings(
+        np.stack([starts, starts + rng.uniform(-3, 3, (400, 2))], 1)
+    )
     long_line = LineString([(0, 10000), (20000, 10050), (20000, 0)])  # 2 long segments
     diagonal = LineString([(0, 0), (20000, 20000)])
     blocks = np.r_[short, [long_line, diagonal]]
@@ -242,7 +253,9 @@ def test_lines_longer_than_many_cells():
 def test_degenerate_segments_and_z():
     blocks = np.array(
         [
-            LineString([(0, 0), (0, 0), (10, 0)]),  # repeated vertex: zero-length segment
+            LineString(
+                [(0, 0), (0, 0), (10, 0)]
+            ),  # repeated vertex: zero-length segment
             LineString([(20, 20), (20, 20)]),  # a zero-length line
             shapely.from_wkt("LINESTRING Z (30 0 5, 40 0 7)"),
         ]
@@ -254,30 +267,40 @@ def test_degenerate_segments_and_z():
 
 
 def test_unlimited_and_non_positive_max_distance_use_strtree():
-    blocks = np.array([LineString([(0, 0), (10, 0)]), LineString([(0, 1000), (10, 1000)])])
+    blocks = np.array(
+        [LineString([(0, 0), (10, 0)]), LineString([(0, 1000), (10, 1000)])]
+    )
     points = np.array([Point(5, 400), Point(5, 600), Point(5, 500), None])
     for md in (None, 0, -1.0, np.inf):
-        b, d = check(points, blocks, md)
+        b, _d = check(points, blocks, md)
         assert list(b) == [0, 1, 0, -1]
 
 
 def test_non_line_blocks_and_non_point_queries_fall_back_exactly():
-    blocks = np.array([Polygon([(0, 0), (10, 0), (10, 10), (0, 10)]), LineString([(20, 0), (20, 10)])])
+    blocks = np.array(
+        [Polygon([(0, 0), (10, 0), (10, 10), (0, 10)]), LineString([(20, 0), (20, 10)])]
+    )
     points = np.array([Point(5, 5), Point(15, 5), Point(30, 5)])
-    b, d = check(points, blocks, 6.0)
+    b, _ = check(points, blocks, 6.0)
     assert list(b) == [0, 0, -1]
     lines = np.array([LineString([(0, 0), (10, 0)]), LineString([(0, 5), (10, 5)])])
     queries = np.array([shapely.from_wkt("MULTIPOINT (1 1, 2 4)"), Point(3, 3)])
-    b, d = check(queries, lines, 10.0)
+    b, _d = check(queries, lines, 10.0)
     assert list(b) == [0, 1]
 
 
 def test_empty_inputs():
-    b, d = nearest_within(np.array([], dtype=object), np.array([LineString([(0, 0), (1, 1)])]), 5.0)
+    b, d = nearest_within(
+        np.array([], dtype=object), np.array([LineString([(0, 0), (1, 1)])]), 5.0
+    )
     assert b.shape == (0,) and d.shape == (0,)
     b, d = nearest_within(np.array([Point(0, 0)]), np.array([], dtype=object), 5.0)
     assert list(b) == [-1] and np.isnan(d[0])
-    b, d = nearest_within(np.array([Point(0, 0)]), np.array([None, shapely.from_wkt("MULTILINESTRING EMPTY")]), 5.0)
+    b, d = nearest_within(
+        np.array([Point(0, 0)]),
+        np.array([None, shapely.from_wkt("MULTILINESTRING EMPTY")]),
+        5.0,
+    )
     assert list(b) == [-1]
 
 
@@ -305,7 +328,9 @@ def test_small_pair_batches(monkeypatch):
     monkeypatch.setattr(nmod, "_PAIR_BATCH", 7)
     lines = street_network(300, seed=8)
     points = points_near(lines, 500, seed=9)
-    assert_same(nearest_within(points, lines, 40.0), strtree_reference(points, lines, 40.0))
+    assert_same(
+        nearest_within(points, lines, 40.0), strtree_reference(points, lines, 40.0)
+    )
 
 
 def test_street_network_agrees_with_strtree():
@@ -326,6 +351,48 @@ def test_street_network_agrees_with_strtree():
     assert (got[0] >= 0).mean() > 0.9
 
 
+def test_large_max_distance_searches_in_levels_with_strtree_rest():
+    lines = street_network(2000, seed=21)
+    segments = nmod._Segments.from_blocks(lines)
+    radii, rest = segments.levels(50.0)
+    assert radii == [50.0] and not rest
+    radii, rest = segments.levels(300.0)
+    assert len(radii) > 1 and radii[-1] == 300.0 and not rest
+    assert all(b == 2 * a for a, b in itertools.pairwise(radii))
+    radii, rest = segments.levels(1e5)
+    assert rest and radii[-1] < 1e5
+    # Points near the streets and far away (beyond every grid level: STRtree rest).
+    x0, _y0, x1, y1 = shapely.total_bounds(lines)
+    rng = np.random.default_rng(22)
+    far = shapely.points(
+        rng.uniform(x0 - 5000, x1 + 5000, 300), rng.uniform(y1 + 500, y1 + 3000, 300)
+    )
+    points = np.r_[points_near(lines, 3000, seed=23), far, [None]]
+    for md in (300.0, 2500.0, 1e5):
+        seen = []
+        got = nearest_within(points, lines, md, chunk_size=1000, progress=seen.append)
+        assert_same(got, strtree_reference(points, lines, md))
+        assert seen[-1] == 1.0 and all(a <= b for a, b in itertools.pairwise(seen))
+    assert (got[0][:-1] >= 0).all()
+
+
+def test_forced_levels_match_brute_force(monkeypatch):
+    # Tiny thresholds force several levels and the STRtree rest on a small random case
+    # with integer coordinates (many exact ties and distances exactly at a radius).
+    monkeypatch.setattr(nmod, "_SINGLE_LEVEL_CANDIDATES", 0.0)
+    monkeypatch.setattr(nmod, "_TARGET_CANDIDATES", 0.05)
+    rng = np.random.default_rng(31)
+    coords = rng.integers(0, 40, (60, 3, 2)).astype(float)
+    blocks = shapely.linestrings(coords)
+    points = shapely.points(rng.integers(-10, 50, (400, 2)).astype(float))
+    for cap in (1e9, 0.5):
+        monkeypatch.setattr(nmod, "_MAX_CANDIDATES", cap)
+        for md in (4.0, 8.0, 13.0, 40.0):
+            radii, rest = nmod._Segments.from_blocks(blocks).levels(md)
+            assert len(radii) > 1 or rest
+            check(points, blocks, md, chunk_size=64)
+
+
 # ------------------------------------------------------------------------------ property
 
 
@@ -335,7 +402,9 @@ coord = st.one_of(
 )
 xy = st.tuples(coord, coord)
 line = st.lists(xy, min_size=2, max_size=4).map(LineString)
-multi = st.lists(st.lists(xy, min_size=2, max_size=3), min_size=2, max_size=3).map(MultiLineString)
+multi = st.lists(st.lists(xy, min_size=2, max_size=3), min_size=2, max_size=3).map(
+    MultiLineString
+)
 block = st.one_of(line, line, multi, st.none())
 point = st.one_of(xy.map(Point), st.none())
 
@@ -361,14 +430,18 @@ def test_property_matches_brute_force(points, blocks, max_distance, offset):
 # ----------------------------------------------------------------------------- benchmark
 
 
-def _benchmark(n_links, n_points, max_distance=50.0):  # pragma: no cover - manual timing
+def _benchmark(
+    n_links, n_points, max_distance=50.0
+):  # pragma: no cover - manual timing
     import gc
     import time
 
     def rss_mb():
         with open("/proc/self/status") as f:
             status = dict(line.split(":", 1) for line in f)
-        return int(status["VmRSS"].split()[0]) / 1024, int(status["VmHWM"].split()[0]) / 1024
+        return int(status["VmRSS"].split()[0]) / 1024, int(
+            status["VmHWM"].split()[0]
+        ) / 1024
 
     def measured(fn):
         gc.collect()
@@ -382,13 +455,27 @@ def _benchmark(n_links, n_points, max_distance=50.0):  # pragma: no cover - manu
 
     lines = street_network(n_links)
     points = points_near(lines, n_points)
-    print(f"--- {n_points} points, {n_links} lines, max_distance {max_distance}", flush=True)
+    print(
+        f"--- {n_points} points, {n_links} lines, max_distance {max_distance}",
+        flush=True,
+    )
     got, t1, c1, m1 = measured(lambda: nearest_within(points, lines, max_distance))
-    print(f"nearest_within : {t1:7.3f} s wall {c1:7.3f} s cpu, peak extra RSS {m1:6.0f} MB", flush=True)
+    print(
+        f"nearest_within : {t1:7.3f} s wall {c1:7.3f} s cpu, peak extra RSS {m1:6.0f} MB",
+        flush=True,
+    )
     ref, t2, c2, m2 = measured(lambda: strtree_reference(points, lines, max_distance))
-    print(f"STRtree nearest: {t2:7.3f} s wall {c2:7.3f} s cpu, peak extra RSS {m2:6.0f} MB", flush=True)
-    same = np.array_equal(got[0], ref[0]) and np.array_equal(got[1], ref[1], equal_nan=True)
-    print(f"speed-up {t2 / t1:.1f}x wall, {c2 / c1:.1f}x cpu; identical results: {same}", flush=True)
+    print(
+        f"STRtree nearest: {t2:7.3f} s wall {c2:7.3f} s cpu, peak extra RSS {m2:6.0f} MB",
+        flush=True,
+    )
+    same = np.array_equal(got[0], ref[0]) and np.array_equal(
+        got[1], ref[1], equal_nan=True
+    )
+    print(
+        f"speed-up {t2 / t1:.1f}x wall, {c2 / c1:.1f}x cpu; identical results: {same}",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

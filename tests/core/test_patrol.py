@@ -153,7 +153,9 @@ def test_wording():
     assert significance_words(0.01, 0.03) == "more than its length predicts (q < 0.05)"
     assert "could be chance" in significance_words(0.01, 0.2)
     assert significance_words(float("nan"), float("nan")).startswith("not tested")
-    assert trend_words(1.5) == "rising: recent rate 1.5 x the earlier rate"
+    assert significance_words(1e-9, 1e-7, ratio=19.2) == "far more than its length predicts (19 × expected; q < 0.001)"
+    assert significance_words(0.01, 0.03, ratio=2.34) == "more than its length predicts (2.3 × expected; q < 0.05)"
+    assert trend_words(1.5) == "rising (recent rate 1.5 × the earlier rate)"
     assert trend_words(0.5).startswith("falling") and trend_words(1.0).startswith("steady")
     assert trend_words(float("nan"), 3).startswith("new")
 

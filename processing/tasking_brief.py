@@ -1,0 +1,347 @@
+"""hotblocking:taskingbrief - a printed patrol tasking brief (PDF) from computerisk output."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+import pandas as pd
+from qgis.core import (
+    QgsLayoutExporter,
+    QgsProcessing,
+    QgsProcessingAlgorithm,
+    QgsProcessingException,
+    QgsProcessingOutputNumber,
+    QgsProcessingParameterFeatureSource,
+    QgsProcessingParameterFileDestination,
+    QgsProcessingParameterMultipleLayers,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterString,
+    QgsProject,
+    QgsRenderContext,
+)
+
+from ..hotblocking.patrol import PatrolPlanError
+from ..hotblocking.windows import WindowSpecError, parse_windows
+from ..plugin_metadata import plugin_version
+from .bridge import as_text, plain_values, read_source
+from .brief_content import (
+    REQUIRED_FIELDS,
+    BriefOptions,
+    build_content,
+    profile_outside_window,
+    source_columns,
+    top_rows,
+)
+from .brief_layout import build_layout
+from .brief_maps import BriefMapLayers
+from .common import HotBlockingAlgorithm, tr
+
+try:  # QGIS >= 3.26
+    from qgis.core import Qgis
+
+    ALWAYS_TEXT = Qgis.TextRenderFormat.AlwaysText
+except AttributeError:  # QGIS 3.22
+    ALWAYS_TEXT = QgsRenderContext.TextFormatAlwaysText
+
+TEXT_FIELDS = ("block_id", "name", "window", "window_spec", "peak", "profile")
+TIME_FIELDS = ("first_seen", "last_seen")
+
+
+class TaskingBriefAlgorithm(HotBlockingAlgorithm):
+    HOTBLOCKS = "HOTBLOCKS"
+    WINDOW = "WINDOW"
+    WINDOWS = "WINDOWS"
+    TOP_N = "TOP_N"
+    CONTEXT = "CONTEXT"
+    TITLE = "TITLE"
+    AREA = "AREA"
+    PREPARED_BY = "PREPARED_BY"
+    MARKING = "MARKING"
+    MIN_COUNT_SHOWN = "MIN_COUNT_SHOWN"
+    VISITS = "VISITS"
+    VISIT_MINUTES = "VISIT_MINUTES"
+    SEED = "SEED"
+    OUTPUT = "OUTPUT"
+    PAGE_COUNT = "PAGE_COUNT"
+
+    def name(self):
+        return "taskingbrief"
+
+    def displayName(self):  # noqa: N802 (QGIS API name)
+        return tr("Patrol tasking brief (PDF)")
+
+    def shortDescription(self):  # noqa: N802 (QGIS API name)
+        return tr("A printable A4 brief of the top hot blocks in one time window, with maps, "
+                  "hour-of-week charts and randomised patrol visits.")
+
+    def tags(self):
+        return tr("brief,tasking,patrol,pdf,print,layout,hot spot,hot block,koper,briefing").split(",")
+
+    def flags(self):
+        # Print layouts and a private QgsProject are not thread-safe: run on the main
+        # thread, as QGIS's own "Export print layout as PDF" does.
+        return super().flags() | QgsProcessingAlgorithm.FlagNoThreading
+
+    def shortHelpString(self):  # noqa: N802 (QGIS API name)
+        return tr(
+            "Makes an A4 portrait PDF tasking brief for patrols from the output of 'Compute "
+            "hot-block risk by time window', for one time window.\n\n"
+            "Page 1 (cover): title, area, window, data period (first to last incident in the "
+            "window), incidents by source, an overview map (top blocks numbered by rank) and a "
+            "table: rank, street, section (block_id), incidents by source, total, harm, peak "
+            "hour. Then one page per top block: a street-level map with the block "
+            "highlighted, an hour-of-week chart (7 days x 24 hours, shaded by the block's "
+            "incidents, the window's hours outlined), 'Why it is hot' (counts, harm, share of "
+            "the area's incidents, significance against the count its share of network length "
+            "predicts, trend), 'When to go' (peak hours and a patrol plan) and a box for "
+            "officer notes. Every page carries the protective marking (top and bottom), page "
+            "x of y, generation time, plugin version and data period.\n\n"
+            "Patrol plan: VISITS visits of VISIT_MINUTES minutes (Koper curve: about 10 "
+            "minutes is the threshold, 11-15 optimal) at random start times on a 5-minute grid "
+            "inside one week of the window, never overlapping, each wholly inside one "
+            "occurrence. Half the chance is spread evenly over the window (unpredictable), "
+            "half follows the block's hour-of-week profile (dosage where incidents are). The "
+            "same SEED gives the same plans; each block has its own plan.\n\n"
+            "Small numbers: with MIN_COUNT_SHOWN = N > 1, every printed count below N (per "
+            "source, block totals, area totals) prints as '<N'; when one count in a row is "
+            "hidden, the smallest other is withheld ('*') so it cannot be worked out from the "
+            "total; for a block whose total is hidden, harm, shares, peak hours and the chart "
+            "are withheld too. Only aggregates per street section are printed, never a "
+            "record.\n\n"
+            "Window hours: the layer stores window labels only. Give the same 'Time windows' "
+            "text used for the risk computation (WINDOWS), unless the label itself is a window "
+            "such as 'Fri-Sat 22:00-04:00'. Counts are aoristic (fractional for from/to "
+            "ranges) and print rounded. Maps are drawn in the layer's CRS (metres)."
+        )
+
+    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)
+        self.add(
+            QgsProcessingParameterFeatureSource(
+                self.HOTBLOCKS, tr("Hot blocks (risk by time window)"), [QgsProcessing.TypeVectorLine]
+            ),
+            "The output of 'Compute hot-block risk by time window': one line per block per "
+            "window with block_id, name, window, incidents, n_<source>, harm, rank, expected, "
+            "p_value, q_value, peak, profile, first_seen, last_seen, trend.",
+        )
+        self.add(
+            QgsProcessingParameterString(self.WINDOW, tr("Time window (label)"), "", optional=True),
+            "The window to brief, by its label in the layer (e.g. 'Fri/Sat nights'). Empty: "
+            "the first window in the layer.",
+        )
+        self.add(
+            QgsProcessingParameterString(
+                self.WINDOWS, tr("Time windows used for the risk computation"), "", optional=True
+            ),
+            "The 'Time windows' text given to 'Compute hot-block risk', e.g. 'Fri/Sat "
+            "nights=Fri-Sat 22:00-04:00; Weekday lunch=weekdays 11:00-15:00': it gives the "
+            "window's days and hours (for the chart outline and the patrol plan). Not needed "
+            "when the label is itself a window such as 'Fri-Sat 22:00-04:00'.",
+        )
+        self.add(
+            QgsProcessingParameterNumber(
+                self.TOP_N, tr("Number of blocks to brief"), QgsProcessingParameterNumber.Integer,
+                10, minValue=1, maxValue=200,
+            ),
+            "The top N blocks by rank in the window get a page each (blocks with no incident "
+            "in the window are never briefed).",
+        )
+        self.add(
+            QgsProcessingParameterMultipleLayers(
+                self.CONTEXT, tr("Context layers (drawn beneath)"), QgsProcessing.TypeMapLayer,
+                optional=True,
+            ),
+            "Layers drawn under the blocks on every map, e.g. the road network, buildings or "
+            "a basemap. They are drawn in neutral greys (their own style is not used, so the "
+            "brief prints well in black and white); the layers themselves are not changed.",
+        )
+        for param_id, label, default, help_text in (
+            (self.TITLE, "Title", "Violence reduction patrol brief", "The brief's title (cover)."),
+            (self.AREA, "Area", "", "The area covered, e.g. 'West End, Westminster' (cover and page headers)."),
+            (self.PREPARED_BY, "Prepared by", "", "Analyst name or unit, printed on the cover."),
+            (self.MARKING, "Protective marking", "OFFICIAL-SENSITIVE",
+             "Printed in bold at the top and bottom of every page (e.g. OFFICIAL-SENSITIVE)."),
+        ):
+            self.add(QgsProcessingParameterString(param_id, tr(label), default, optional=True), help_text)
+        self.add(
+            QgsProcessingParameterNumber(
+                self.MIN_COUNT_SHOWN, tr("Smallest count printed (small-number suppression)"),
+                QgsProcessingParameterNumber.Integer, 0, minValue=0,
+            ),
+            "Counts below this print as '<N' (e.g. 8 for NHS-style suppression of 1-7 in "
+            "briefs shared outside the police). 0 = off, for internal briefs.",
+        )
+        self.add(
+            QgsProcessingParameterNumber(
+                self.VISITS, tr("Patrol visits per block per week"), QgsProcessingParameterNumber.Integer,
+                3, minValue=0, maxValue=50,
+            ),
+            "Visits planned per block, at random times inside the window's occurrences of one week.",
+        )
+        self.add(
+            QgsProcessingParameterNumber(
+                self.VISIT_MINUTES, tr("Visit length (minutes)"), QgsProcessingParameterNumber.Integer,
+                15, minValue=1, maxValue=240,
+            ),
+            "Minutes per visit. Koper curve: about 10 minutes is the threshold, 11-15 optimal.",
+        )
+        self.add(
+            QgsProcessingParameterNumber(
+                self.SEED, tr("Random seed"), QgsProcessingParameterNumber.Integer, 0, minValue=0,
+            ),
+            "Seed of the random visit times: the same seed gives the same plans. Change it to "
+            "draw new times (e.g. each week).",
+            advanced=True,
+        )
+        self.add(
+            QgsProcessingParameterFileDestination(self.OUTPUT, tr("Tasking brief (PDF)"), tr("PDF files (*.pdf)")),
+            "The brief as a PDF (A4 portrait, selectable text).",
+        )
+        self.addOutput(QgsProcessingOutputNumber(self.PAGE_COUNT, tr("Pages")))
+
+    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API name)
+        started = time.perf_counter()
+        source = self.parameterAsSource(parameters, self.HOTBLOCKS, context)
+        if source is None:
+            raise QgsProcessingException(self.invalidSourceError(parameters, self.HOTBLOCKS))
+        frame, geometries = self._read(source, self.parameterAsVectorLayer(parameters, self.HOTBLOCKS, context))
+        label, window = self._window(parameters, context, frame)
+        rows = frame["window"] == label
+        frame, geometries = frame[rows].reset_index(drop=True), geometries[rows.to_numpy()]
+        options = BriefOptions(
+            title=self.parameterAsString(parameters, self.TITLE, context).strip() or "Patrol brief",
+            area=self.parameterAsString(parameters, self.AREA, context).strip(),
+            prepared_by=self.parameterAsString(parameters, self.PREPARED_BY, context).strip(),
+            marking=self.parameterAsString(parameters, self.MARKING, context).strip(),
+            min_shown=self.parameterAsInt(parameters, self.MIN_COUNT_SHOWN, context),
+            top_n=self.parameterAsInt(parameters, self.TOP_N, context),
+            visits=self.parameterAsInt(parameters, self.VISITS, context),
+            visit_minutes=self.parameterAsInt(parameters, self.VISIT_MINUTES, context),
+            seed=self.parameterAsInt(parameters, self.SEED, context),
+            version=plugin_version(),
+        )
+        try:
+            content = build_content(frame, window, options)
+        except PatrolPlanError as error:
+            raise QgsProcessingException(tr(f"Patrol plan: {error}")) from error
+        if not content.blocks:
+            raise QgsProcessingException(tr(f"No block has any incident in window '{label}': nothing to brief."))
+        if len(content.blocks) < options.top_n:
+            feedback.pushWarning(tr(
+                f"Only {len(content.blocks)} blocks have incidents in '{label}': the brief has "
+                f"{len(content.blocks)} block pages, not {options.top_n}."))
+        feedback.pushInfo(tr(f"Window '{label}' ({content.window_words}); {len(content.blocks)} "
+                             f"blocks briefed of {len(frame)}; data {content.period}."))
+        top = top_rows(frame, options.top_n)
+        top_specs = [
+            (page.order, page.label, page.block_id, page.name, geometries[index])
+            for page, index in zip(content.blocks, top.index)
+        ]
+        if any(g is None for *_, g in top_specs):
+            raise QgsProcessingException(tr("A top block has no geometry: cannot map it."))
+
+        project = QgsProject()  # private: never QgsProject.instance() (headless, modeller)
+        crs = source.sourceCrs()
+        project.setCrs(crs)
+        metadata = project.metadata()
+        metadata.setTitle(options.title)
+        metadata.setAuthor(options.prepared_by)
+        project.setMetadata(metadata)
+        context_layers = self.parameterAsLayerList(parameters, self.CONTEXT, context) or []
+        layers = BriefMapLayers(project, crs, frame, geometries, top_specs, context_layers)
+        layout = build_layout(project, content, layers, crs, feedback)
+        if feedback.isCanceled():
+            return {}
+        built = time.perf_counter()
+        path = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
+        folder = os.path.dirname(path)
+        if folder:
+            os.makedirs(folder, exist_ok=True)
+        settings = QgsLayoutExporter.PdfExportSettings()
+        settings.dpi = 300
+        settings.rasterizeWholeImage = False
+        settings.forceVectorOutput = True
+        settings.textRenderFormat = ALWAYS_TEXT  # selectable, searchable text
+        settings.appendGeoreference = False
+        settings.exportMetadata = True
+        exporter = QgsLayoutExporter(layout)
+        result = exporter.exportToPdf(path, settings)
+        if result != QgsLayoutExporter.Success:
+            raise QgsProcessingException(tr(f"Could not write the PDF {path}: {exporter.errorMessage()}"))
+        pages = layout.pageCollection().pageCount()
+        done = time.perf_counter()
+        feedback.pushInfo(tr(
+            f"{pages} pages written to {path}: read and layout {built - started:.2f} s, "
+            f"PDF export {done - built:.2f} s ({(done - started) / pages:.2f} s a page)."))
+        return {self.OUTPUT: path, self.PAGE_COUNT: pages}
+
+    @staticmethod
+    def _read(source, layer) -> tuple[pd.DataFrame, np.ndarray]:
+        names = source.fields().names()
+        missing = [n for n in REQUIRED_FIELDS if n not in names]
+        if missing:
+            raise QgsProcessingException(tr(
+                f"The hot blocks layer lacks {', '.join(missing)}: give the output of 'Compute "
+                "hot-block risk by time window'."))
+        stored_spec = ["window_spec"] if "window_spec" in names else []
+        wanted = REQUIRED_FIELDS + stored_spec + source_columns(names)
+        arrays = read_source(source, layer, wanted)
+        frame = pd.DataFrame(index=range(len(arrays)))
+        for name in wanted:
+            values = arrays.attributes[name]
+            if name in TEXT_FIELDS:
+                frame[name] = as_text(values)
+            elif name in TIME_FIELDS:
+                plain = plain_values(values)
+                frame[name] = pd.to_datetime(pd.Series(plain), errors="coerce") if plain.dtype.kind != "M" else plain
+            else:
+                frame[name] = pd.to_numeric(pd.Series(plain_values(values)), errors="coerce").to_numpy()
+        return frame, arrays.geometries
+
+    def _window(self, parameters, context, frame):
+        labels = list(dict.fromkeys(v for v in frame["window"] if v is not None))
+        if not labels:
+            raise QgsProcessingException(tr("The hot blocks layer has no rows (no window label)."))
+        wanted = self.parameterAsString(parameters, self.WINDOW, context).strip()
+        if not wanted:
+            label = labels[0]
+        else:
+            found = [v for v in labels if v.casefold() == wanted.casefold()]
+            if not found:
+                raise QgsProcessingException(tr(
+                    f"Window '{wanted}' is not in the hot blocks layer; its windows are: "
+                    + ", ".join(f"'{v}'" for v in labels) + "."))
+            label = found[0]
+        spec = self.parameterAsString(parameters, self.WINDOWS, context).strip()
+        if not spec and "window_spec" in frame:  # computerisk stores each window's definition
+            stored = frame.loc[frame["window"] == label, "window_spec"].dropna()
+            spec = stored.iloc[0] if len(stored) else ""
+        window = None
+        if spec:
+            try:
+                defined = parse_windows(spec)
+            except WindowSpecError as error:
+                raise QgsProcessingException(tr(f"Time windows: {error}")) from error
+            window = next((w for w in defined if w.label.casefold() == label.casefold()), None)
+            if window is None:
+                raise QgsProcessingException(tr(
+                    f"Window '{label}' is not among the time windows given ("
+                    + ", ".join(f"'{w.label}'" for w in defined)
+                    + "): give the same 'Time windows' text used for the risk computation."))
+        else:
+            try:
+                (window,) = parse_windows(label)
+            except (WindowSpecError, ValueError):
+                raise QgsProcessingException(tr(
+                    f"The days and hours of window '{label}' are not stored in the layer: give "
+                    "'Time windows used for the risk computation' (WINDOWS), e.g. "
+                    f"'{label}=Fri-Sat 22:00-04:00', the same text given to 'Compute hot-block "
+                    "risk'.")) from None
+        outside = profile_outside_window(frame[frame["window"] == label], window)
+        if outside:
+            raise QgsProcessingException(tr(
+                f"The layer's '{label}' profiles hold incidents at {', '.join(outside[:3])}, "
+                f"outside the hours given for it ({spec or label}): give the time windows "
+                "used for the risk computation."))
+        return label, window
