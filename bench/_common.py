@@ -148,7 +148,7 @@ _libc = ctypes.CDLL("libc.so.6")
 
 def _status_kb(key: str) -> int:
     with open("/proc/self/status") as f:
-        return int(re.search(rf"^{key}:\s+(\d+) kB", f.read(), re.M).group(1))
+        return int(re.search(rf"^{key}:\s+(\d+) kB", f.read(), re.MULTILINE).group(1))
 
 
 def rss_mb() -> float:
@@ -227,9 +227,15 @@ class Sampler:
         for _, rss, where, _ in self.samples:
             n, peak = by_line.get(where, (0, 0.0))
             by_line[where] = (n + 1, max(peak, rss))
-        lines = [f"{'seconds':>8} {'max RSS MB':>10}  innermost plugin line"]
+        growth = {}  # RSS added while a line ran (positive steps between samples)
+        for (_, before, _, _), (_, after, where, _) in zip(self.samples, self.samples[1:]):
+            if after > before:
+                growth[where] = growth.get(where, 0.0) + after - before
+        lines = [f"{'seconds':>8} {'max RSS MB':>10} {'RSS +MB':>8}  innermost plugin line"]
         for where, (n, peak) in sorted(by_line.items(), key=lambda kv: -kv[1][0])[:top]:
-            lines.append(f"{n * self.interval:8.2f} {peak:10.0f}  {where}")
+            lines.append(f"{n * self.interval:8.2f} {peak:10.0f} {growth.get(where, 0):8.0f}  {where}")
+        lines.append("largest RSS growth by line: " + "; ".join(
+            f"{where} +{mb:.0f} MB" for where, mb in sorted(growth.items(), key=lambda kv: -kv[1])[:10]))
         if self.samples:
             t, rss, where, outer = max(self.samples, key=lambda s: s[1])
             lines.append(f"peak RSS {rss:.0f} MB at t={t:.1f} s in {where}; called from "
@@ -248,8 +254,8 @@ def machine_line() -> str:
 def code_line() -> str:
     """The checkout measured: HEAD and whether product files had uncommitted edits."""
     def git(*args):
-        return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True,
-                              text=True).stdout.strip()
+        return subprocess.run(["git", "-C", str(ROOT), *args], check=False, capture_output=True,
+                              text=True).stdout.rstrip()
     head = git("rev-parse", "--short", "HEAD") or "?"
     dirty = [ln[3:] for ln in git("status", "--porcelain").splitlines()
              if ln[3:].endswith(".py") and not ln[3:].startswith(("bench/", "tests/"))]
@@ -257,58 +263,6 @@ def code_line() -> str:
 
 
 RESULTS = BENCH / "results"  # gitignored: profiles and logs
-
-
-class MemorySnapshots:
-    """tracemalloc snapshots on entry to chosen functions (Python and numpy allocations;
-    GEOS geometries and QGIS are not traced: compare with RSS). Patches module attributes
-    for the duration of a ``with`` block."""
-
-    def __init__(self, targets, nframe: int = 8, marker: str = "hotblocking_plugin"):
-        self.targets, self.nframe, self.marker = targets, nframe, marker  # [(module, name)]
-        self.reports = []
-
-    def _wrap(self, module, name, fn):
-        import tracemalloc
-
-        def wrapper(*args, **kwargs):
-            snap = tracemalloc.take_snapshot()
-            self.reports.append(self._summarise(f"{module.__name__}.{name}", snap))
-            return fn(*args, **kwargs)
-
-        return wrapper
-
-    def _summarise(self, where: str, snap) -> str:
-        totals = {}
-        for stat in snap.statistics("traceback"):
-            frames = [f for f in stat.traceback if self.marker in f.filename]
-            key = (f"{frames[0].filename.split(self.marker + '/', 1)[1]}:{frames[0].lineno}"
-                   if frames else "(outside the plugin)")
-            totals[key] = totals.get(key, 0) + stat.size
-        traced = sum(totals.values()) / 2**20
-        lines = [f"on entry to {where}: RSS {rss_mb():.0f} MB, traced (Python+numpy) "
-                 f"{traced:.0f} MB; largest live allocations by the plugin line that made them:"]
-        for key, size in sorted(totals.items(), key=lambda kv: -kv[1])[:15]:
-            lines.append(f"    {size / 2**20:8.1f} MB  {key}")
-        return "\n".join(lines)
-
-    def __enter__(self):
-        import tracemalloc
-
-        self._saved = []
-        for module, name in self.targets:
-            fn = getattr(module, name)
-            self._saved.append((module, name, fn))
-            setattr(module, name, self._wrap(module, name, fn))
-        tracemalloc.start(self.nframe)
-        return self
-
-    def __exit__(self, *exc):
-        import tracemalloc
-
-        tracemalloc.stop()
-        for module, name, fn in self._saved:
-            setattr(module, name, fn)
 
 
 # ---------------------------------------------------------------------------------- QGIS
@@ -330,8 +284,9 @@ def finish(code: int = 0) -> None:
 
 
 def run_alg(alg: str, params: dict):
-    import processing
     from qgis.core import QgsProcessingContext, QgsProcessingFeedback
+
+    import processing
 
     context = QgsProcessingContext()
     return processing.run(alg, params, context=context, feedback=QgsProcessingFeedback()), context

@@ -18,7 +18,7 @@ Counts must agree: our MATCHED_COUNT against native's matched rows, counted as d
 incidents (``ref``) with a block_id (native repeats a row for each tied nearest block).
 
     python bench/bench_join.py [--size small|large|both] [--seed N] [--no-buildblocks]
-                               [--profile [cprofile|sample|memory]]  # where ours spends time/memory
+                               [--profile [cprofile|sample]]  # where ours spends time/memory
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _common as C  # noqa: E402
+import _common as C
 
 LABELS = {"small": "50k/200k", "large": "500k/2M"}
 TARGET_RATIO = {"small": 3.0, "large": 5.0}
@@ -91,13 +91,7 @@ def run_case(case: str, size: str, seed: int, work: Path, profile: str | None = 
 
     profiler = cProfile.Profile() if profile == "cprofile" else None
     sampler = C.Sampler() if profile == "sample" else None
-    snapshots = None
-    if profile == "memory":
-        import importlib
 
-        mod = importlib.import_module("hotblocking_plugin.processing.join_incidents")
-        snapshots = C.MemorySnapshots([(mod, "join_incidents"), (mod, "write_output")])
-        snapshots.__enter__()
     wall0, cpu0 = time.perf_counter(), time.process_time()
     if profiler:
         profiler.enable()
@@ -106,10 +100,7 @@ def run_case(case: str, size: str, seed: int, work: Path, profile: str | None = 
     result, context = C.run_alg(alg, params)
     if sampler:
         sampler.__exit__(None, None, None)
-    if snapshots:
-        snapshots.__exit__(None, None, None)
-        print(f"\n--- memory on entry to the join and to each write, {LABELS[size]} ---")
-        print("\n".join(snapshots.reports), flush=True)
+
     if profiler:
         profiler.disable()
     seconds, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
@@ -234,10 +225,9 @@ def main() -> None:
                         help="skip the extra buildblocks line")
     parser.add_argument("--only", choices=CASES, action="append",
                         help="run only these cases (repeatable)")
-    parser.add_argument("--profile", nargs="?", const="cprofile", choices=["cprofile", "sample", "memory"],
+    parser.add_argument("--profile", nargs="?", const="cprofile", choices=["cprofile", "sample"],
                         help="profile our joinincidents run: cProfile (default) top functions, "
-                             "'sample': time and peak RSS per plugin source line, 'memory': "
-                             "tracemalloc snapshot on entry to the join and the writes")
+                             "or 'sample': time, peak RSS and RSS growth per plugin source line")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:

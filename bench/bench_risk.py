@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _common as C  # noqa: E402
+import _common as C
 
 LABELS = {"small": "50k/200k", "large": "500k/2M"}
 WINDOWS = ("Fri/Sat nights=Fri-Sat 22:00-04:00; Lunch=weekdays 11:00-15:00; "
@@ -40,7 +40,8 @@ BANDWIDTH = 150.0
 TARGET_SECONDS = {"large": 30.0}
 TARGET_PEAK_MB = {"large": 2048.0}
 SOURCE_LABEL = "ambulance"
-# compute_risk's progress fractions (hotblocking/risk.py) -> what ran before each.
+# compute_risk's progress fractions (hotblocking/risk.py): each phase ends at the last
+# progress call at or below its fraction (the last phase ends with the call).
 PHASES = [
     (0.10, "prepare incidents (ids, sources, times to UTC)"),
     (0.15, "build network (smoothing graph)"),
@@ -49,7 +50,7 @@ PHASES = [
     (0.30, "hour-of-week profiles"),
     (0.60, "per-window aoristic counts"),
     (0.85, "network smoothing"),
-    (1.01, "ranks, significance, hot, profile text, table"),
+    (2.00, "ranks, significance, hot, profile text, table"),
 ]
 
 
@@ -147,7 +148,11 @@ def read_inputs(size: str, seed: int):
     import importlib
 
     import pandas as pd
-    from qgis.core import QgsProcessingContext, QgsProcessingFeatureSource, QgsVectorLayer
+    from qgis.core import (
+        QgsProcessingContext,
+        QgsProcessingFeatureSource,
+        QgsVectorLayer,
+    )
 
     pkg = "hotblocking_plugin"
     alg_mod = importlib.import_module(f"{pkg}.processing.compute_risk")
@@ -195,7 +200,7 @@ def run_core(size: str, seed: int) -> dict:
     phases, last, k = [], wall0, 0
     for limit, name in PHASES:
         stamp = last
-        while k < len(marks) and marks[k][0] < limit:
+        while k < len(marks) and marks[k][0] <= limit + 1e-9:
             stamp = marks[k][1]
             k += 1
         if limit > 1:

@@ -1,9 +1,9 @@
 """Incidents to their nearest block: exact, one row per incident, every record accounted for.
 
-Nearest is by true geometry distance (shapely's STRtree.query_nearest refines the tree's
-bounding-box candidates with exact distances), not by bounding box. Ties go to the block
-that comes first in the blocks array, so each incident is joined exactly once (QGIS's
-``native:joinbynearest`` returns one row per tied block and inflates counts).
+Nearest is by true geometry distance (:mod:`hotblocking.nearest`), not by bounding box.
+Ties go to the block that comes first in the blocks array, so each incident is joined
+exactly once (QGIS's ``native:joinbynearest`` returns one row per tied block and inflates
+counts).
 """
 
 from __future__ import annotations
@@ -14,19 +14,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .nearest import nearest_within
+
 REASON_NO_GEOMETRY = "no geometry"
 REASON_EMPTY_GEOMETRY = "empty geometry"
 REASON_NOT_A_POINT = "not a point"
 REASON_BEYOND = "beyond max distance"
 REASON_NO_BLOCKS = "no blocks to join to"
-
-
-@dataclass(frozen=True)
-class NearestBlocks:
-    """Aligned with the points: ``block_index`` (-1 = none) and ``distance`` (NaN = none)."""
-
-    block_index: np.ndarray
-    distance: np.ndarray
 
 
 def incident_points(geometries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -87,32 +81,6 @@ def _type_names(type_ids: np.ndarray) -> list[str]:
     return [names.get(int(t), str(t)) for t in type_ids]
 
 
-def nearest_blocks(
-    points: np.ndarray, blocks: np.ndarray, max_distance: float
-) -> NearestBlocks:
-    """Nearest block per point within ``max_distance`` (inclusive), ties to the lowest index."""
-    points = np.asarray(points, dtype=object)
-    n = len(points)
-    block_index = np.full(n, -1, dtype=np.int64)
-    distance = np.full(n, np.nan)
-    if n == 0 or len(blocks) == 0:
-        return NearestBlocks(block_index, distance)
-    tree = shapely.STRtree(np.asarray(blocks, dtype=object))
-    max_d = None if max_distance is None or max_distance <= 0 else float(max_distance)
-    (point_idx, block_idx), dist = tree.query_nearest(
-        points, max_distance=max_d, return_distance=True, all_matches=True
-    )
-    if len(point_idx):
-        # All tied matches come back; keep the lowest block index per point.
-        order = np.lexsort((block_idx, point_idx))
-        point_idx, block_idx, dist = point_idx[order], block_idx[order], dist[order]
-        first = np.ones(len(point_idx), dtype=bool)
-        first[1:] = point_idx[1:] != point_idx[:-1]
-        block_index[point_idx[first]] = block_idx[first]
-        distance[point_idx[first]] = dist[first]
-    return NearestBlocks(block_index, distance)
-
-
 def add_reason(reasons: np.ndarray, mask: np.ndarray, text) -> None:
     """Append ``text`` (a str or an array aligned with ``mask``'s True rows) in place."""
     if not np.any(mask):
@@ -158,7 +126,8 @@ def join_incidents(
     weights: np.ndarray | None = None,
     now=None,
     earliest: str = "1990-01-01",
-    nearest=None,
+    progress=None,
+    cancelled=None,
 ) -> IncidentJoin:
     """Join incidents to their nearest block and check their times and weights.
 
@@ -167,7 +136,8 @@ def join_incidents(
     in the future or before ``earliest``, or an end before the start rejects the record;
     a NULL end (or no end field) makes an instant; a date-only start with no end covers
     that whole day (aoristic). Weights must not be negative; NULL stays NaN (missing, not 0).
-    ``nearest`` is the nearest-block function (defaults to :func:`nearest_blocks`).
+    Nearest blocks come from :func:`hotblocking.nearest.nearest_within` (exact, ties to the
+    lowest block index); ``progress``/``cancelled`` are passed to it.
     """
     from .timeparse import validate_times
 
@@ -180,10 +150,10 @@ def join_incidents(
         coords_ok[np.flatnonzero(usable)] = np.isfinite(xy).all(axis=1)
     add_reason(reason, ~coords_ok, REASON_NOT_FINITE)
     usable &= coords_ok
-    search = nearest or nearest_blocks
     candidates = np.where(usable, points, None)
-    found = search(candidates, block_geoms, max_distance)
-    block_index, distance = found.block_index, found.distance
+    block_index, distance = nearest_within(
+        candidates, block_geoms, max_distance, progress=progress, cancelled=cancelled
+    )
     if len(block_geoms) == 0:
         add_reason(reason, usable, REASON_NO_BLOCKS)
     else:

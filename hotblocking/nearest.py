@@ -10,9 +10,9 @@ networks:
   floating-point operations of GEOS's ``Distance::pointToSegment`` (the routine behind
   ``shapely.distance`` for a point and a line), so distances and ties come out bit for bit
   the same as shapely's.
-* Candidates come from a uniform grid. Segments longer than ``h`` are cut into pieces of
-  at most ``h`` for indexing only (the distance is always computed on the whole original
-  segment); each piece is registered in the one cell holding its bounding-box centre and
+* Candidates come from a uniform grid. Segments longer than ``h`` (about twice the search
+  radius) are cut into pieces of at most ``h`` for indexing only (the distance is always
+  computed on the whole original segment); each piece is registered in the one cell holding its bounding-box centre and
   a point visits every cell within reach (radius + the largest piece half extent, plus a
   rounding margin), so a long segment is seen from every cell its buffered bounding box
   covers. Cells are numbered row-major, so a row of the neighbourhood is one contiguous
@@ -24,7 +24,8 @@ networks:
   max_distance``, the first one sized for ~20 candidates per point from the network's
   density. A point with a match within a level's radius is final (anything nearer was a
   candidate too, ties included); only the others go on to the next level. Levels that
-  would still need hundreds of candidates per point are left to the STRtree.
+  would still need hundreds of candidates per point are left to the STRtree (asked
+  without ``max_distance`` and cut afterwards: same answer, no slow envelope pre-screen).
 * Points go in chunks (progress and cancellation per chunk); inside a chunk they are
   sorted by cell (memory locality) and the pair expansion is cut into batches of at most
   ``_PAIR_BATCH`` candidate pairs, which bounds memory whatever the data looks like.
@@ -53,7 +54,6 @@ _MAX_CELLS = 1 << 25
 # Estimated candidates per point: one level up to this, else the first level is sized for
 # the target; levels estimated above the cap are left to the STRtree.
 _SINGLE_LEVEL_CANDIDATES = 48.0
-_MAX_LEVELS = 8
 _TARGET_CANDIDATES = 20.0
 _MAX_CANDIDATES = 400.0
 
@@ -322,21 +322,21 @@ class _Segments:
 
     def candidates(self, radius: float) -> float:
         """Rough candidate pairs per point for a grid of this radius: pieces per occupied
-        area times the neighbourhood's area (never more than all the pieces)."""
+        area times the neighbourhood's area (not capped at the number of pieces)."""
         h = self.piece_length(radius)
-        pieces = float(self.pieces(h))
         reach = radius + 0.5 * min(h, self.max_length)
         side = (2.0 + 1.0 / _CELLS_PER_REACH) * reach
-        return min(pieces, pieces / self.area * side * side)
+        return self.pieces(h) / self.area * side * side
 
     def levels(self, md: float) -> tuple[list[float], bool]:
         """Search radii (increasing, last one md unless cut) and whether the STRtree takes
         the points left over after the last radius (all of them if there are no radii)."""
+        cap = float(self.pieces(self.piece_length(md)))  # a point never sees more
         estimate = self.candidates(md)
-        if estimate <= _SINGLE_LEVEL_CANDIDATES:
+        if min(cap, estimate) <= _SINGLE_LEVEL_CANDIDATES:
             return [md], False
         radii, estimates = [md], [estimate]
-        while len(radii) < _MAX_LEVELS and estimates[-1] > _TARGET_CANDIDATES:
+        while len(radii) < 64 and estimates[-1] > _TARGET_CANDIDATES:
             r = radii[-1] / 2.0
             estimate = self.candidates(r)
             if estimate > 0.8 * estimates[-1]:
@@ -344,7 +344,11 @@ class _Segments:
             radii.append(r)
             estimates.append(estimate)
         # r_1 < 2 r_1 < ... < md; levels estimated too costly are left to the STRtree.
-        keep = [r for r, e in zip(radii[::-1], estimates[::-1]) if e <= _MAX_CANDIDATES]
+        keep = [
+            r
+            for r, e in zip(radii[::-1], estimates[::-1])
+            if min(e, self.pieces(self.piece_length(r))) <= _MAX_CANDIDATES
+        ]
         return keep, not keep or keep[-1] != md
 
 
@@ -564,15 +568,23 @@ class _Grid:
 
 
 def _strtree_nearest(points, blocks, md, tree=None) -> tuple[np.ndarray, np.ndarray]:
-    """STRtree.query_nearest(all_matches=True), lowest block index among ties."""
+    """STRtree.query_nearest(max_distance=md, all_matches=True), lowest block index among
+    ties.
+
+    The tree is asked without ``max_distance`` and the result cut at ``md`` afterwards:
+    the same answer (shapely's ``max_distance`` only pre-screens by envelope and then drops
+    matches beyond it), but without the pre-screen, which visits every tree envelope
+    within ``md`` of each point and is very slow for a large ``md``.
+    """
     n = len(points)
     block_index = np.full(n, -1, dtype=np.int64)
     distance = np.full(n, np.nan)
     if tree is None:
         tree = shapely.STRtree(blocks)
-    (pi, bi), dist = tree.query_nearest(
-        points, max_distance=md, return_distance=True, all_matches=True
-    )
+    (pi, bi), dist = tree.query_nearest(points, return_distance=True, all_matches=True)
+    if md is not None:
+        keep = dist <= md
+        pi, bi, dist = pi[keep], bi[keep], dist[keep]
     if len(pi):
         order = np.lexsort((bi, pi))
         pi, bi, dist = pi[order], bi[order], dist[order]

@@ -21,6 +21,7 @@ from ..hotblocking.fieldnames import detect_field
 from .bridge import as_text, read_source
 from .common import HotBlockingAlgorithm, check_cancel, require_projected, tr, write_output
 from .gpkg_writer import Column
+from .styling import style_output
 
 
 class BuildBlocksAlgorithm(HotBlockingAlgorithm):
@@ -171,6 +172,7 @@ class BuildBlocksAlgorithm(HotBlockingAlgorithm):
             tr(f"{len(ids)} blocks from {n_links - n_excluded - len(split.rejected_index)} "
                f"links ({n_links} read, {n_excluded} excluded, {len(split.rejected_index)} skipped).")
         )
+        style_output(context, uri, "blocks", feedback)
         return {
             self.OUTPUT: uri,
             "BLOCK_COUNT": len(ids),

@@ -34,6 +34,7 @@ from .common import (
     write_output,
 )
 from .gpkg_writer import Column
+from .styling import style_output
 
 HOT_RULES = [
     ("top_n", "Top N blocks per window"),
@@ -289,6 +290,7 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
         for output_id, key, _ in SUMMARY_OUTPUTS:
             outputs[output_id] = summary.get(key)
         outputs["HOT_BLOCKS"] = int(table["hot"].sum())
+        style_output(context, out, "hot_blocks", feedback)
         return outputs
 
     def _date(self, parameters, name, context):

@@ -20,7 +20,7 @@ from qgis.core import (
 
 from ..hotblocking.fieldnames import AmbiguousFieldError, detect_time_field
 from ..hotblocking.join import REASON_BEYOND, join_incidents, location_hint
-from ..hotblocking.nearest import Cancelled, nearest_within
+from ..hotblocking.nearest import Cancelled
 from ..hotblocking.timeparse import parse_times
 from .bridge import as_text, plain_values, read_source, transform_geometries
 from .common import (
@@ -32,6 +32,7 @@ from .common import (
     write_output,
 )
 from .gpkg_writer import Column, geometry_type_of
+from .styling import style_output
 
 ADDED_FIELDS = ("incident_id", "source", "block_id", "snap_dist", "time_start", "time_end", "weight")
 UNMATCHED_FIELDS = ("incident_id", "source", "reason")
@@ -206,11 +207,10 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
         weights = plain_values(incidents.attributes[weight_field]) if weight_field else None
         steps.setCurrentStep(2)
         progress, cancelled = feedback_callbacks(steps)
-        nearest = _NearestWithFeedback(progress, cancelled)
         try:
             result = join_incidents(
                 points, blocks.geometries, max_distance, start=start, end=end, weights=weights,
-                now=datetime.datetime.now(), nearest=nearest,
+                now=datetime.datetime.now(), progress=progress, cancelled=cancelled,
             )
         except Cancelled:
             check_cancel(feedback)
@@ -257,6 +257,8 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
         n_matched, n_rejected = int(matched.sum()), int(rejected.sum())
         _log_reasons(feedback, result.reason[rejected])
         feedback.pushInfo(tr(f"{n_matched} joined + {n_rejected} unmatched = {len(incidents)} read."))
+        style_output(context, out, "joined_incidents", feedback)
+        style_output(context, unmatched, "unmatched_incidents", feedback)
         return {
             self.OUTPUT: out,
             self.UNMATCHED: unmatched,
@@ -294,21 +296,6 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
         if not field:
             return None
         return parse_times(plain_values(incidents.attributes[field]), fmt=time_format)
-
-
-class _NearestWithFeedback:
-    """The core's nearest search with the algorithm's progress and cancel wired in."""
-
-    def __init__(self, progress, cancelled):
-        self.progress, self.cancelled = progress, cancelled
-
-    def __call__(self, points, blocks, max_distance):
-        from ..hotblocking.join import NearestBlocks
-
-        index, distance = nearest_within(
-            points, blocks, max_distance, progress=self.progress, cancelled=self.cancelled
-        )
-        return NearestBlocks(index, distance)
 
 
 def _field_kind(field) -> str:

@@ -9,6 +9,7 @@ from .common import ICON_PATH
 from .build_blocks import BuildBlocksAlgorithm
 from .compute_risk import ComputeRiskAlgorithm
 from .join_incidents import JoinIncidentsAlgorithm
+from .style_hot_blocks import StyleHotBlocksAlgorithm
 from .tasking_brief import TaskingBriefAlgorithm
 
 
@@ -32,7 +33,7 @@ class HotBlockingProvider(QgsProcessingProvider):
     def loadAlgorithms(self):  # noqa: N802 (QGIS API name)
         for algorithm in (
             BuildBlocksAlgorithm(), JoinIncidentsAlgorithm(), ComputeRiskAlgorithm(),
-            TaskingBriefAlgorithm(),
+            TaskingBriefAlgorithm(), StyleHotBlocksAlgorithm(),
         ):
             self.addAlgorithm(algorithm)
 

@@ -3,8 +3,9 @@
 Threading follows QGIS's own "Set layer style" (native:setlayerstyle,
 src/analysis/processing/qgsalgorithmapplylayerstyle.cpp): the style is loaded onto the layer
 in ``prepareAlgorithm``, which Processing always runs on the main thread, and
-``processAlgorithm`` only returns the layer id. (The older Python
-qgis:setstyleforvectorlayer instead set FlagNoThreading and styled in processAlgorithm.)
+``processAlgorithm`` only returns the layer id. (The deprecated Python
+qgis:setstyleforvectorlayer, processing/algs/qgis/SetVectorStyle.py, instead sets
+FlagNoThreading and styles in processAlgorithm.)
 Two additions: a layer that is not in the project (given as a file) is loaded on completion
 with a post-processor applying the same style (processing/styling.py), and with
 SAVE_AS_DEFAULT the style is written into a GeoPackage's layer_styles from
@@ -24,7 +25,14 @@ from qgis.core import (
 )
 
 from .common import HotBlockingAlgorithm, tr
-from .styling import STYLES, StyleError, apply_style, attach_style, detect_style, save_default_style
+from .styling import (
+    STYLES,
+    StyleError,
+    apply_style,
+    attach_style,
+    detect_style,
+    save_default_style,
+)
 
 # Enum order of the STYLE parameter: 0 = detect from the fields, then the styles by name.
 STYLE_CHOICES = [(None, "Auto-detect from the fields")] + [
@@ -105,6 +113,16 @@ class StyleHotBlocksAlgorithm(HotBlockingAlgorithm):
 
     def prepareAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API name)
         # Main thread (as native:setlayerstyle): safe to restyle a project layer here.
+        # A failure is reported and returns False, as QgsProcessingAlgorithm::prepare does
+        # with a C++ exception (a Python exception raised here made a QGIS 3.22 process
+        # segfault at exit, measured).
+        try:
+            return self._prepare(parameters, context, feedback)
+        except QgsProcessingException as error:
+            feedback.reportError(str(error), True)
+            return False
+
+    def _prepare(self, parameters, context, feedback):
         layer = self.parameterAsVectorLayer(parameters, self.INPUT, context)
         if layer is None:
             raise QgsProcessingException(self.invalidSourceError(parameters, self.INPUT))
@@ -112,9 +130,11 @@ class StyleHotBlocksAlgorithm(HotBlockingAlgorithm):
         if style is None:
             style = detect_style(layer.fields().names())
             if style is None:
+                names = layer.fields().names()
+                shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
                 raise QgsProcessingException(tr(
                     f"'{layer.name()}' does not have the fields of a Hot Blocking output "
-                    f"({', '.join(layer.fields().names()[:8])}...): choose the style."))
+                    f"({shown}): choose the style."))
             feedback.pushInfo(tr(f"Detected style: {STYLES[style]}"))
         try:
             apply_style(layer, style)

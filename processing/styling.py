@@ -52,7 +52,10 @@ from qgis.core import (
     QgsVectorLayer,
 )
 
-from .common import _OGR_DEST, tr  # _OGR_DEST: the "Save to GeoPackage" destination form
+from .common import (
+    _OGR_DEST,  # the "Save to GeoPackage" destination form, ogr:dbname='...' table="..."
+    tr,
+)
 
 STYLES_DIR = Path(__file__).resolve().parents[1] / "styles"
 WINDOW_VARIABLE = "hotblocking_window"

@@ -154,7 +154,11 @@ def style_hot_blocks(layer) -> None:
 
 def style_joined_incidents(layer) -> None:
     """2 mm filled markers, one shape and colour per usual source."""
-    from qgis.core import QgsCategorizedSymbolRenderer, QgsMarkerSymbol, QgsRendererCategory
+    from qgis.core import (
+        QgsCategorizedSymbolRenderer,
+        QgsMarkerSymbol,
+        QgsRendererCategory,
+    )
 
     categories = []
     for value, label, shape, colour in SOURCE_CLASSES:
@@ -187,13 +191,14 @@ def style_unmatched_incidents(layer) -> None:
 LAYERS = {  # style name -> (memory layer definition, builder)
     "blocks": ("LineString?field=block_id:string&field=name:string", style_blocks),
     "hot_blocks": (
-        "LineString?field=block_id:string&field=name:string&field=window:string"
-        "&field=risk:double&field=rank:integer&field=percentile:double&field=hot:boolean",
+        ("LineString?field=block_id:string&field=name:string&field=window:string"
+         "&field=risk:double&field=rank:integer&field=percentile:double&field=hot:boolean"),
         style_hot_blocks,
     ),
     "joined_incidents": (
-        "Point?field=incident_id:string&field=source:string&field=block_id:string"
-        "&field=time_start:datetime", style_joined_incidents,
+        ("Point?field=incident_id:string&field=source:string&field=block_id:string"
+         "&field=time_start:datetime"),
+        style_joined_incidents,
     ),
     "unmatched_incidents": (
         "Point?field=incident_id:string&field=source:string&field=reason:string",

@@ -44,10 +44,23 @@ def brute_force(points, blocks, max_distance):
 
 
 def strtree_reference(points, blocks, max_distance):
-    """STRtree.query_nearest(all_matches=True), lowest block index among ties."""
-    return nmod._strtree_nearest(
-        np.asarray(points, dtype=object), np.asarray(blocks, dtype=object), max_distance
+    """STRtree.query_nearest(max_distance, all_matches=True), lowest block index among ties
+    (the approach nearest_within replaces)."""
+    points = np.asarray(points, dtype=object)
+    n = len(points)
+    block_index = np.full(n, -1, dtype=np.int64)
+    distance = np.full(n, np.nan)
+    md = None if max_distance is None or max_distance <= 0 else float(max_distance)
+    tree = shapely.STRtree(np.asarray(blocks, dtype=object))
+    (pi, bi), dist = tree.query_nearest(
+        points, max_distance=md, return_distance=True, all_matches=True
     )
+    order = np.lexsort((bi, pi))
+    pi, bi, dist = pi[order], bi[order], dist[order]
+    first = np.r_[True, pi[1:] != pi[:-1]] if len(pi) else np.zeros(0, dtype=bool)
+    block_index[pi[first]] = bi[first]
+    distance[pi[first]] = dist[first]
+    return block_index, distance
 
 
 def assert_same(got, expected):
@@ -360,7 +373,7 @@ def test_large_max_distance_searches_in_levels_with_strtree_rest():
     assert len(radii) > 1 and radii[-1] == 300.0 and not rest
     assert all(b == 2 * a for a, b in itertools.pairwise(radii))
     radii, rest = segments.levels(1e5)
-    assert rest and radii[-1] < 1e5
+    assert rest and (not radii or radii[-1] < 1e5)
     # Points near the streets and far away (beyond every grid level: STRtree rest).
     x0, _y0, x1, y1 = shapely.total_bounds(lines)
     rng = np.random.default_rng(22)
@@ -376,21 +389,27 @@ def test_large_max_distance_searches_in_levels_with_strtree_rest():
     assert (got[0][:-1] >= 0).all()
 
 
-def test_forced_levels_match_brute_force(monkeypatch):
-    # Tiny thresholds force several levels and the STRtree rest on a small random case
-    # with integer coordinates (many exact ties and distances exactly at a radius).
-    monkeypatch.setattr(nmod, "_SINGLE_LEVEL_CANDIDATES", 0.0)
-    monkeypatch.setattr(nmod, "_TARGET_CANDIDATES", 0.05)
+@pytest.mark.parametrize(
+    "plan",
+    [
+        lambda md: ([md / 8, md / 4, md / 2, md], False),
+        lambda md: ([md / 3, md], False),
+        lambda md: ([md / 4, md / 2], True),  # grid levels, then the STRtree
+        lambda md: ([], True),  # all STRtree
+    ],
+)
+def test_level_plans_match_brute_force(monkeypatch, plan):
+    # Whatever radii the heuristic picks, the answer must not change: integer coordinates
+    # give many exact ties and distances exactly at a level's radius.
+    monkeypatch.setattr(nmod._Segments, "levels", lambda self, md: plan(md))
     rng = np.random.default_rng(31)
-    coords = rng.integers(0, 40, (60, 3, 2)).astype(float)
-    blocks = shapely.linestrings(coords)
+    blocks = shapely.linestrings(rng.integers(0, 40, (60, 3, 2)).astype(float))
     points = shapely.points(rng.integers(-10, 50, (400, 2)).astype(float))
-    for cap in (1e9, 0.5):
-        monkeypatch.setattr(nmod, "_MAX_CANDIDATES", cap)
-        for md in (4.0, 8.0, 13.0, 40.0):
-            radii, rest = nmod._Segments.from_blocks(blocks).levels(md)
-            assert len(radii) > 1 or rest
-            check(points, blocks, md, chunk_size=64)
+    points[::50] = None
+    for md in (4.0, 8.0, 13.0, 40.0):
+        seen = []
+        check(points, blocks, md, chunk_size=64, progress=seen.append)
+        assert seen[-1] == 1.0 and all(a <= b for a, b in itertools.pairwise(seen))
 
 
 # ------------------------------------------------------------------------------ property

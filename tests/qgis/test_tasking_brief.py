@@ -170,9 +170,10 @@ def test_unknown_window_is_a_clear_error(brief, demo_hot_blocks, tmp_path):
     assert not (tmp_path / "x.pdf").exists()
 
 
-def test_window_hours_must_be_known(brief, demo_hot_blocks, tmp_path):
-    with pytest.raises(QgsProcessingException, match="days and hours of window 'Fri/Sat nights'.*WINDOWS"):
-        brief(HOTBLOCKS=demo_hot_blocks["hot"], OUTPUT=str(tmp_path / "x.pdf"))
+def test_window_hours_come_from_the_layer_or_must_match(brief, demo_hot_blocks, tmp_path):
+    # computerisk stores each window's days and hours (window_spec): no WINDOWS needed
+    result = brief(HOTBLOCKS=demo_hot_blocks["hot"], TOP_N=1, OUTPUT=str(tmp_path / "ok.pdf"))
+    assert result["PAGE_COUNT"] == 2
     with pytest.raises(QgsProcessingException, match="outside the hours given"):
         brief(HOTBLOCKS=demo_hot_blocks["hot"], WINDOWS="Fri/Sat nights=Mon 09:00-10:00",
               OUTPUT=str(tmp_path / "x.pdf"))
