@@ -21,6 +21,31 @@ SOURCES = [  # layer, source label, time field, end field, harm field
 ]
 
 
+def save_project(out: Path, joined: list, unmatched: list, hot_blocks: str, blocks: str) -> Path:
+    """A .qgz with the styled outputs. Each GeoPackage carries its default style, so layers
+    opened from the files come styled; the hot blocks are on top."""
+    from qgis.core import QgsProject, QgsVectorLayer
+
+    project = QgsProject()
+    project.setCrs(QgsVectorLayer(blocks, "b", "ogr").crs())
+    layers = [(blocks, "Blocks")]
+    layers += [(uri, f"Unmatched {Path(uri.split('|')[0]).stem.replace('unmatched_', '')}")
+               for uri in unmatched]
+    layers += [(uri, f"Joined {Path(uri.split('|')[0]).stem.replace('joined_', '')}") for uri in joined]
+    layers += [(hot_blocks, "Hot blocks")]
+    for uri, name in layers:
+        layer = QgsVectorLayer(uri, name, "ogr")
+        if layer.isValid():
+            project.addMapLayer(layer)
+    for name in ("Unmatched", "Joined"):  # point layers start hidden: the map is about streets
+        for layer in project.mapLayers().values():
+            if layer.name().startswith(name):
+                project.layerTreeRoot().findLayer(layer.id()).setItemVisibilityChecked(False)
+    path = out / "hotblocking_demo.qgz"
+    project.write(str(path))
+    return path
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", default="out/demo")
@@ -35,7 +60,7 @@ def main(argv=None) -> int:
     })
     print(f"blocks: {blocks['BLOCK_COUNT']} blocks from {blocks['LINK_COUNT']} links "
           f"({blocks['SKIPPED_COUNT']} skipped) -> {out / 'blocks.gpkg'}")
-    joined = []
+    joined, unmatched = [], []
     for layer, label, time_field, end_field, harm_field in SOURCES:
         slug = layer
         result = run("hotblocking:joinincidents", {
@@ -46,6 +71,7 @@ def main(argv=None) -> int:
             "UNMATCHED": str(out / f"unmatched_{slug}.gpkg"),
         })
         joined.append(result["OUTPUT"])
+        unmatched.append(result["UNMATCHED"])
         print(f"{label}: {result['READ_COUNT']} read = {result['MATCHED_COUNT']} joined + "
               f"{result['UNMATCHED_COUNT']} unmatched -> {out / f'joined_{slug}.gpkg'}")
     risk = run("hotblocking:computerisk", {
@@ -63,6 +89,8 @@ def main(argv=None) -> int:
         "OUTPUT": str(out / "brief_fri_sat_nights.pdf"),
     })
     print(f"brief: {brief['PAGE_COUNT']} pages -> {brief['OUTPUT']}")
+    project_path = save_project(out, joined, unmatched, risk["OUTPUT"], blocks["OUTPUT"])
+    print(f"project: {project_path} (open it in QGIS: the layers carry their styles)")
     print(f"Outputs in {out}")
     return 0
 
