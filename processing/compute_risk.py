@@ -321,7 +321,7 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
         return frame, shapely.force_2d(arrays.geometries)
 
     def _read_incidents(self, parameters, context, feedback) -> pd.DataFrame:
-        frames = []
+        frames, ids = [], []
         for layer in self.parameterAsLayerList(parameters, self.INCIDENTS, context):
             names = layer.fields().names()
             missing = [n for n in INCIDENT_FIELDS if n not in names]
@@ -330,7 +330,9 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
                     f"'{layer.name()}' lacks {', '.join(missing)}: give the output of 'Join "
                     "incidents to blocks'."))
             source = QgsProcessingFeatureSource(layer, context)
-            arrays = read_source(source, layer, INCIDENT_FIELDS)
+            has_id = "incident_id" in names
+            arrays = read_source(source, layer, INCIDENT_FIELDS + (["incident_id"] if has_id else []))
+            ids.append(as_text(arrays.attributes["incident_id"]) if has_id else None)
             frames.append(pd.DataFrame({
                 "block_id": as_text(arrays.attributes["block_id"]),
                 "source": as_text(arrays.attributes["source"]),
@@ -341,6 +343,7 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
             feedback.pushInfo(tr(f"{layer.name()}: {len(arrays)} joined incidents"))
         if not frames:
             return pd.DataFrame({c: pd.Series(dtype=object) for c in INCIDENT_FIELDS})
+        _refuse_duplicates([i for i in ids if i is not None])
         return pd.concat(frames, ignore_index=True)
 
     @staticmethod
@@ -356,6 +359,20 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
                            ("incidents_outside_period", "are outside the study period")):
             if summary.get(key):
                 feedback.pushWarning(tr(f"{summary[key]} incident(s) {label}."))
+
+
+def _refuse_duplicates(id_columns: list) -> None:
+    """The same incident twice (e.g. one joined layer given twice) would be counted twice."""
+    if not id_columns:
+        return
+    ids = pd.Series(np.concatenate(id_columns)).dropna()
+    repeated = ids[ids.duplicated()].unique()
+    if len(repeated):
+        raise QgsProcessingException(tr(
+            f"{len(repeated)} incident_id value(s) appear more than once across the joined "
+            f"incident layers (e.g. {', '.join(map(str, repeated[:3]))}): the same incidents "
+            "would be counted twice. Give each source's joined layer once, with distinct "
+            "SOURCE labels."))
 
 
 def _times(values) -> np.ndarray:

@@ -202,6 +202,10 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
         points = transform_geometries(
             incidents.geometries, incidents.crs, blocks_crs, context.transformContext()
         )
+        if not time_field:
+            feedback.pushWarning(tr(
+                "No time field: incidents are joined without times. They count in totals "
+                "but in no time window; choose TIME_FIELD if the layer has one."))
         start = self._times(incidents, time_field, time_format)
         end = self._times(incidents, end_field, time_format)
         weights = plain_values(incidents.attributes[weight_field]) if weight_field else None
