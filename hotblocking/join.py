@@ -176,10 +176,13 @@ def join_incidents(
         has_end = ~end.is_null & ~np.isnat(ends)
         end_reason = np.asarray(end.reason, dtype=object)
         bad_end = ~np.asarray(pd.isna(end_reason), dtype=bool)
-        add_reason(reason, bad_end, np.char.add("end: ", end_reason[bad_end].astype(str)).astype(object))
+        add_reason(
+            reason, bad_end, np.char.add("end: ", end_reason[bad_end].astype(str)).astype(object)
+        )
         time_end[has_end] = ends[has_end]
-        add_reason(reason, has_end & ~np.isnat(time_start) & (ends < time_start),
-                   REASON_END_BEFORE_START)
+        add_reason(
+            reason, has_end & ~np.isnat(time_start) & (ends < time_start), REASON_END_BEFORE_START
+        )
     weight = np.full(n, np.nan) if weights is None else np.asarray(weights, dtype=float)
     add_reason(reason, weight < 0, REASON_NEGATIVE_WEIGHT)
     return IncidentJoin(points, block_index, distance, time_start, time_end, weight, reason)
@@ -207,9 +210,17 @@ def location_hint(points: np.ndarray, block_bounds: tuple, unmatched_share: floa
     minx, miny, maxx, maxy = block_bounds
     inside = lambda x, y: (x >= minx) & (x <= maxx) & (y >= miny) & (y <= maxy)  # noqa: E731
     if inside(xy[:, 1], xy[:, 0]).mean() > 0.5 and inside(xy[:, 0], xy[:, 1]).mean() < 0.1:
-        return ("most incidents fall inside the blocks' extent when easting and northing are "
-                "swapped: check the X/Y (or longitude/latitude) fields used to make the points")
-    if (np.abs(xy[:, 0]) <= 180).all() and (np.abs(xy[:, 1]) <= 90).all() and max(abs(minx), abs(maxx)) > 1000:
-        return ("the incident coordinates look like degrees (longitude/latitude) but the layer "
-                "is not in a geographic CRS: set the incidents layer's CRS to EPSG:4326")
+        return (
+            "most incidents fall inside the blocks' extent when easting and northing are "
+            "swapped: check the X/Y (or longitude/latitude) fields used to make the points"
+        )
+    if (
+        (np.abs(xy[:, 0]) <= 180).all()
+        and (np.abs(xy[:, 1]) <= 90).all()
+        and max(abs(minx), abs(maxx)) > 1000
+    ):
+        return (
+            "the incident coordinates look like degrees (longitude/latitude) but the layer "
+            "is not in a geographic CRS: set the incidents layer's CRS to EPSG:4326"
+        )
     return None

@@ -29,7 +29,9 @@ def parse_source_weights(text: str | None) -> dict[str, float]:
         try:
             weight = float(value)
         except ValueError:
-            raise OptionError(f'source weight "{part}": "{value.strip()}" is not a number') from None
+            raise OptionError(
+                f'source weight "{part}": "{value.strip()}" is not a number'
+            ) from None
         if not math.isfinite(weight) or weight < 0:
             raise OptionError(f'source weight "{part}": weights must be 0 or more')
         if label in weights:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
-from osgeo import gdal, ogr
+from osgeo import gdal
 from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsCoordinateTransform,
@@ -68,9 +68,7 @@ def read_source(
         raise QgsProcessingException("The input layer could not be read.")
     fields = source.fields()
     names = [f.name() for f in fields] if field_names is None else list(field_names)
-    kinds = {
-        f.name(): _QVARIANT_KINDS.get(f.type(), "other") for f in fields if f.name() in names
-    }
+    kinds = {f.name(): _QVARIANT_KINDS.get(f.type(), "other") for f in fields if f.name() in names}
     fast = _fast_path_filter(source, layer)
     if fast is not None:
         arrays = _read_with_ogr(layer, names, kinds, selected_fids=fast)
@@ -123,7 +121,9 @@ def _read_with_ogr(layer, names, kinds, selected_fids) -> LayerArrays:
     by_lower = {defn.GetFieldDefn(i).GetName(): i for i in range(defn.GetFieldCount())}
     ogr_layer.SetIgnoredFields([n for n in by_lower if n not in names])
     chunks: dict[str, list] = {}
-    for batch in ogr_layer.GetArrowStreamAsNumPy(options=["INCLUDE_FID=YES", "USE_MASKED_ARRAYS=YES"]):
+    for batch in ogr_layer.GetArrowStreamAsNumPy(
+        options=["INCLUDE_FID=YES", "USE_MASKED_ARRAYS=YES"]
+    ):
         for key, values in batch.items():
             chunks.setdefault(key, []).append(values)
     fid_key = ogr_layer.GetFIDColumn() or "OGC_FID"
@@ -193,9 +193,7 @@ def _read_with_qgis(source, names, kinds, feedback) -> LayerArrays:
         attrs = feature.attributes()
         rows.append([_python_value(attrs[j]) for j in indices])
     columns = list(zip(*rows)) if rows else [()] * len(names)
-    attributes = {
-        n: _column_array(col, kinds.get(n, "other")) for n, col in zip(names, columns)
-    }
+    attributes = {n: _column_array(col, kinds.get(n, "other")) for n, col in zip(names, columns)}
     return LayerArrays(
         fids=np.asarray(fids, dtype=np.int64),
         geometries=_from_wkb(np.asarray(wkbs, dtype=object)),
@@ -252,9 +250,7 @@ def transform_geometries(
     if operation:
         transformer = Transformer.from_pipeline(operation)
     else:
-        transformer = Transformer.from_crs(
-            source_crs.toWkt(), dest_crs.toWkt(), always_xy=True
-        )
+        transformer = Transformer.from_crs(source_crs.toWkt(), dest_crs.toWkt(), always_xy=True)
 
     def _apply(coords):
         # pyproj treats 1-element arrays as scalars (a numpy deprecation): pad to 2.
@@ -286,7 +282,11 @@ def plain_values(values) -> np.ndarray:
     """A column with NULLs as the core expects them: NaT, NaN or None (never 0)."""
     if not np.ma.isMaskedArray(values):
         data = np.asarray(values)
-        return np.char.decode(data, "utf-8", errors="replace").astype(object) if data.dtype.kind == "S" else data
+        return (
+            np.char.decode(data, "utf-8", errors="replace").astype(object)
+            if data.dtype.kind == "S"
+            else data
+        )
     data, mask = np.ma.getdata(values), np.ma.getmaskarray(values)
     if data.dtype.kind == "M":
         out = data.copy()

@@ -91,7 +91,9 @@ class BuildBlocksAlgorithm(HotBlockingAlgorithm):
             )
         self.add(
             QgsProcessingParameterExpression(
-                self.EXCLUDE, tr("Exclude links where"), parentLayerParameterName=self.INPUT,
+                self.EXCLUDE,
+                tr("Exclude links where"),
+                parentLayerParameterName=self.INPUT,
                 optional=True,
             ),
             "Links for which this expression is true are left out, e.g. "
@@ -125,12 +127,17 @@ class BuildBlocksAlgorithm(HotBlockingAlgorithm):
             role: (self.parameterAsFields(parameters, param_id, context) or [None])[0]
             or detect_field(field_names, role)
             for role, param_id in (
-                ("id", self.ID_FIELD), ("name", self.NAME_FIELD), ("class", self.CLASS_FIELD)
+                ("id", self.ID_FIELD),
+                ("name", self.NAME_FIELD),
+                ("class", self.CLASS_FIELD),
             )
         }
         feedback.pushInfo(
             tr("Fields used: link id = {id}, name = {name}, class = {class}").format(
-                **{k: v or "(feature id)" if k == "id" else v or "(none)" for k, v in chosen.items()}
+                **{
+                    k: v or "(feature id)" if k == "id" else v or "(none)"
+                    for k, v in chosen.items()
+                }
             )
         )
 
@@ -165,12 +172,22 @@ class BuildBlocksAlgorithm(HotBlockingAlgorithm):
             Column("length_m", "real", split.length),
         ]
         destination = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
-        uri = write_output(destination, "blocks", split.geometry, "LineString",
-                           source.sourceCrs(), columns, spatial_index="auto", feedback=steps)
+        uri = write_output(
+            destination,
+            "blocks",
+            split.geometry,
+            "LineString",
+            source.sourceCrs(),
+            columns,
+            spatial_index="auto",
+            feedback=steps,
+        )
         check_cancel(feedback)
         feedback.pushInfo(
-            tr(f"{len(ids)} blocks from {n_links - n_excluded - len(split.rejected_index)} "
-               f"links ({n_links} read, {n_excluded} excluded, {len(split.rejected_index)} skipped).")
+            tr(
+                f"{len(ids)} blocks from {n_links - n_excluded - len(split.rejected_index)} links "
+                f"({n_links} read, {n_excluded} excluded, {len(split.rejected_index)} skipped)."
+            )
         )
         style_output(context, uri, "blocks", feedback)
         return {
@@ -201,4 +218,3 @@ class BuildBlocksAlgorithm(HotBlockingAlgorithm):
         if not field:
             return np.full(len(rows), None, dtype=object)
         return as_text(links.attributes[field])[rows]
-

@@ -75,8 +75,17 @@ def require_projected(crs: QgsCoordinateReferenceSystem, what: str) -> None:
         )
 
 
-def write_output(destination: str, default_table: str, geometries, geometry_type, crs,
-                 columns, *, spatial_index=True, feedback=None):
+def write_output(
+    destination: str,
+    default_table: str,
+    geometries,
+    geometry_type,
+    crs,
+    columns,
+    *,
+    spatial_index=True,
+    feedback=None,
+):
     """Write a layer to the output destination in bulk; returns the layer's URI for QGIS.
 
     ``destination`` is what ``parameterAsOutputLayer`` gives: a file path (GeoPackage, or
@@ -93,14 +102,32 @@ def write_output(destination: str, default_table: str, geometries, geometry_type
         path, table, overwrite_file = destination, default_table, True
     wkt = crs.toWkt(QgsCoordinateReferenceSystem.WKT_PREFERRED_GDAL) if crs is not None else None
     if path.lower().endswith(".gpkg"):
-        gpkg_writer.write_layer(path, table, geometries, geometry_type, wkt, columns,
-                                spatial_index=spatial_index, overwrite_file=overwrite_file,
-                                progress=progress, cancelled=cancelled)
+        gpkg_writer.write_layer(
+            path,
+            table,
+            geometries,
+            geometry_type,
+            wkt,
+            columns,
+            spatial_index=spatial_index,
+            overwrite_file=overwrite_file,
+            progress=progress,
+            cancelled=cancelled,
+        )
         return f"{path}|layername={table}"
     with tempfile.TemporaryDirectory() as folder:
         staging = os.path.join(folder, "staging.gpkg")
-        gpkg_writer.write_layer(staging, table, geometries, geometry_type, wkt, columns,
-                                spatial_index=False, progress=progress, cancelled=cancelled)
+        gpkg_writer.write_layer(
+            staging,
+            table,
+            geometries,
+            geometry_type,
+            wkt,
+            columns,
+            spatial_index=False,
+            progress=progress,
+            cancelled=cancelled,
+        )
         gdal.VectorTranslate(path, staging, layerName=table)
     return path
 

@@ -47,14 +47,26 @@ SUMMARY_OUTPUTS = [
     ("INCIDENTS_USED", "incidents_used", "Incidents used"),
     ("BLOCKS_WITH_ANY", "blocks_with_any", "Blocks with any incident"),
     ("INCIDENTS_WITHOUT_TIME", "incidents_without_time", "Incidents without a time (totals only)"),
-    ("INCIDENTS_UNKNOWN_BLOCK", "incidents_unknown_block", "Incidents whose block_id is not in BLOCKS"),
+    (
+        "INCIDENTS_UNKNOWN_BLOCK",
+        "incidents_unknown_block",
+        "Incidents whose block_id is not in BLOCKS",
+    ),
     ("INCIDENTS_OUTSIDE_PERIOD", "incidents_outside_period", "Incidents outside the study period"),
     ("SPANS_FLAGGED", "spans_flagged", "From/to ranges longer than the limit"),
     ("MERGED_DUPLICATES", "merged_duplicates", "Cross-source duplicates merged"),
     ("SHARE_TOP1_BLOCKS", "share_top_1pct_blocks", "Share of incidents on the top 1% of blocks"),
     ("SHARE_TOP5_BLOCKS", "share_top_5pct_blocks", "Share of incidents on the top 5% of blocks"),
-    ("SHARE_TOP1_LENGTH", "share_top_1pct_length", "Share of incidents on the top 1% of network length"),
-    ("SHARE_TOP5_LENGTH", "share_top_5pct_length", "Share of incidents on the top 5% of network length"),
+    (
+        "SHARE_TOP1_LENGTH",
+        "share_top_1pct_length",
+        "Share of incidents on the top 1% of network length",
+    ),
+    (
+        "SHARE_TOP5_LENGTH",
+        "share_top_5pct_length",
+        "Share of incidents on the top 5% of network length",
+    ),
 ]
 
 
@@ -126,7 +138,8 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
         )
         self.add(
             QgsProcessingParameterMultipleLayers(
-                self.INCIDENTS, tr("Joined incidents (one layer per source)"),
+                self.INCIDENTS,
+                tr("Joined incidents (one layer per source)"),
                 QgsProcessing.TypeVectorPoint,
             ),
             "One or more outputs of 'Join incidents to blocks' (ambulance, A&E, police...), "
@@ -148,7 +161,9 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
                 help_text,
             )
         self.add(
-            QgsProcessingParameterString(self.SOURCE_WEIGHTS, tr("Source weights"), "", optional=True),
+            QgsProcessingParameterString(
+                self.SOURCE_WEIGHTS, tr("Source weights"), "", optional=True
+            ),
             "Weight per source label, e.g. 'ambulance=1; A&E=1; police=0.5'. Sources not "
             "listed weigh 1.",
         )
@@ -159,8 +174,11 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
         )
         self.add(
             QgsProcessingParameterNumber(
-                self.HALF_LIFE_DAYS, tr("Recency half-life (days)"),
-                QgsProcessingParameterNumber.Double, 0.0, minValue=0.0,
+                self.HALF_LIFE_DAYS,
+                tr("Recency half-life (days)"),
+                QgsProcessingParameterNumber.Double,
+                0.0,
+                minValue=0.0,
             ),
             "An incident this many days older than the latest counts half. 0 = no decay.",
             advanced=True,
@@ -181,16 +199,22 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
         )
         self.add(
             QgsProcessingParameterNumber(
-                self.HOT_VALUE, tr("Hot block rule value"), QgsProcessingParameterNumber.Double,
-                10.0, minValue=0.0,
+                self.HOT_VALUE,
+                tr("Hot block rule value"),
+                QgsProcessingParameterNumber.Double,
+                10.0,
+                minValue=0.0,
             ),
             "N for top N (e.g. 10); a share 0-1 of network length (e.g. 0.05); or the q "
             "threshold for significance (e.g. 0.05).",
         )
         self.add(
             QgsProcessingParameterNumber(
-                self.MERGE_MINUTES, tr("Merge cross-source duplicates within (minutes)"),
-                QgsProcessingParameterNumber.Double, 0.0, minValue=0.0,
+                self.MERGE_MINUTES,
+                tr("Merge cross-source duplicates within (minutes)"),
+                QgsProcessingParameterNumber.Double,
+                0.0,
+                minValue=0.0,
             ),
             "Incidents of different sources on the same or adjacent blocks within this many "
             "minutes are counted once (e.g. an ambulance call and a police crime for one "
@@ -199,8 +223,11 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
         )
         self.add(
             QgsProcessingParameterNumber(
-                self.MAX_SPAN_HOURS, tr("Longest from/to range counted (hours)"),
-                QgsProcessingParameterNumber.Double, 72.0, minValue=0.0,
+                self.MAX_SPAN_HOURS,
+                tr("Longest from/to range counted (hours)"),
+                QgsProcessingParameterNumber.Double,
+                72.0,
+                minValue=0.0,
             ),
             "Ranges longer than this are flagged in the log and left out of windows.",
             advanced=True,
@@ -214,8 +241,11 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
         )
         self.add(
             QgsProcessingParameterVectorDestination(
-                self.PROFILES, tr("Hour-of-week profiles"), QgsProcessing.TypeVector,
-                optional=True, createByDefault=False,
+                self.PROFILES,
+                tr("Hour-of-week profiles"),
+                QgsProcessing.TypeVector,
+                optional=True,
+                createByDefault=False,
             ),
             "Table: block_id, window, day, hour, value (non-zero cells only), for charts.",
         )
@@ -234,31 +264,45 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
             raise QgsProcessingException(str(error)) from error
         rule_kind = HOT_RULES[self.parameterAsEnum(parameters, self.HOT_RULE, context)][0]
         try:
-            hot_rule = HotRule(rule_kind, self.parameterAsDouble(parameters, self.HOT_VALUE, context))
+            hot_rule = HotRule(
+                rule_kind, self.parameterAsDouble(parameters, self.HOT_VALUE, context)
+            )
         except ValueError as error:
             raise QgsProcessingException(str(error)) from error
         blocks_source = self.parameterAsSource(parameters, self.BLOCKS, context)
         if blocks_source is None:
             raise QgsProcessingException(self.invalidSourceError(parameters, self.BLOCKS))
         require_projected(blocks_source.sourceCrs(), tr("The blocks layer"))
-        blocks = self._read_blocks(blocks_source, self.parameterAsVectorLayer(parameters, self.BLOCKS, context))
+        blocks = self._read_blocks(
+            blocks_source, self.parameterAsVectorLayer(parameters, self.BLOCKS, context)
+        )
         incidents = self._read_incidents(parameters, context, feedback)
-        feedback.pushInfo(tr(f"{len(incidents)} joined incidents on {len(blocks[0])} blocks, "
-                             f"{len(windows)} window(s)."))
+        feedback.pushInfo(
+            tr(
+                f"{len(incidents)} joined incidents on {len(blocks[0])} blocks, "
+                f"{len(windows)} window(s)."
+            )
+        )
         steps.setCurrentStep(1)
         progress, cancelled = feedback_callbacks(steps)
         try:
             result = compute_risk(
-                incidents, blocks[0], blocks[1], windows, hot_rule=hot_rule,
+                incidents,
+                blocks[0],
+                blocks[1],
+                windows,
+                hot_rule=hot_rule,
                 source_weights=weights or None,
                 use_harm=self.parameterAsBool(parameters, self.USE_HARM, context),
                 half_life_days=self.parameterAsDouble(parameters, self.HALF_LIFE_DAYS, context),
                 bandwidth_m=self.parameterAsDouble(parameters, self.BANDWIDTH, context),
                 merge_minutes=self.parameterAsDouble(parameters, self.MERGE_MINUTES, context),
-                max_span_hours=self.parameterAsDouble(parameters, self.MAX_SPAN_HOURS, context) or None,
+                max_span_hours=self.parameterAsDouble(parameters, self.MAX_SPAN_HOURS, context)
+                or None,
                 period_start=self._date(parameters, self.PERIOD_START, context),
                 period_end=self._date(parameters, self.PERIOD_END, context),
-                progress=progress, cancelled=cancelled,
+                progress=progress,
+                cancelled=cancelled,
             )
         except Cancelled:
             check_cancel(feedback)
@@ -272,9 +316,14 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
         block_row = pd.Index(blocks[0]["block_id"]).get_indexer(table["block_id"])
         geometries = blocks[1][block_row]
         out = write_output(
-            self.parameterAsOutputLayer(parameters, self.OUTPUT, context), "hot_blocks",
-            geometries, "LineString", blocks_source.sourceCrs(), frame_columns(table),
-            spatial_index="auto", feedback=steps,
+            self.parameterAsOutputLayer(parameters, self.OUTPUT, context),
+            "hot_blocks",
+            geometries,
+            "LineString",
+            blocks_source.sourceCrs(),
+            frame_columns(table),
+            spatial_index="auto",
+            feedback=steps,
         )
         del rows
         outputs = {self.OUTPUT: out}
@@ -282,8 +331,13 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
         profiles_destination = self.parameterAsOutputLayer(parameters, self.PROFILES, context)
         if profiles_destination:
             outputs[self.PROFILES] = write_output(
-                profiles_destination, "profiles", None, None, None,
-                frame_columns(result.profiles), feedback=steps,
+                profiles_destination,
+                "profiles",
+                None,
+                None,
+                None,
+                frame_columns(result.profiles),
+                feedback=steps,
             )
         summary = result.summary
         self._log_summary(feedback, summary)
@@ -304,9 +358,12 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
         names = source.fields().names()
         lower = {n.lower(): n for n in names}
         if "block_id" not in lower:
-            raise QgsProcessingException(tr(
-                "The blocks layer has no block_id field: make it with 'Build blocks from road "
-                "links' (or add a unique text block_id)."))
+            raise QgsProcessingException(
+                tr(
+                    "The blocks layer has no block_id field: make it with 'Build blocks from road "
+                    "links' (or add a unique text block_id)."
+                )
+            )
         wanted = [lower[n] for n in BLOCK_FIELDS if n in lower]
         arrays = read_source(source, layer, wanted)
         frame = pd.DataFrame({"block_id": as_text(arrays.attributes[lower["block_id"]])})
@@ -317,7 +374,9 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
         frame["length_m"] = shapely.length(arrays.geometries)
         if frame["block_id"].duplicated().any():
             dupes = frame["block_id"][frame["block_id"].duplicated()].unique()[:5]
-            raise QgsProcessingException(tr(f"block_id is not unique in the blocks layer: {list(dupes)}"))
+            raise QgsProcessingException(
+                tr(f"block_id is not unique in the blocks layer: {list(dupes)}")
+            )
         return frame, shapely.force_2d(arrays.geometries)
 
     def _read_incidents(self, parameters, context, feedback) -> pd.DataFrame:
@@ -326,20 +385,29 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
             names = layer.fields().names()
             missing = [n for n in INCIDENT_FIELDS if n not in names]
             if missing:
-                raise QgsProcessingException(tr(
-                    f"'{layer.name()}' lacks {', '.join(missing)}: give the output of 'Join "
-                    "incidents to blocks'."))
+                raise QgsProcessingException(
+                    tr(
+                        f"'{layer.name()}' lacks {', '.join(missing)}: give the output of 'Join "
+                        "incidents to blocks'."
+                    )
+                )
             source = QgsProcessingFeatureSource(layer, context)
             has_id = "incident_id" in names
-            arrays = read_source(source, layer, INCIDENT_FIELDS + (["incident_id"] if has_id else []))
+            arrays = read_source(
+                source, layer, INCIDENT_FIELDS + (["incident_id"] if has_id else [])
+            )
             ids.append(as_text(arrays.attributes["incident_id"]) if has_id else None)
-            frames.append(pd.DataFrame({
-                "block_id": as_text(arrays.attributes["block_id"]),
-                "source": as_text(arrays.attributes["source"]),
-                "time_start": _times(arrays.attributes["time_start"]),
-                "time_end": _times(arrays.attributes["time_end"]),
-                "weight": plain_values(arrays.attributes["weight"]).astype(float),
-            }))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "block_id": as_text(arrays.attributes["block_id"]),
+                        "source": as_text(arrays.attributes["source"]),
+                        "time_start": _times(arrays.attributes["time_start"]),
+                        "time_end": _times(arrays.attributes["time_end"]),
+                        "weight": plain_values(arrays.attributes["weight"]).astype(float),
+                    }
+                )
+            )
             feedback.pushInfo(tr(f"{layer.name()}: {len(arrays)} joined incidents"))
         if not frames:
             return pd.DataFrame({c: pd.Series(dtype=object) for c in INCIDENT_FIELDS})
@@ -354,9 +422,11 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
             feedback.pushInfo(f"{label}: {text}")
         for window, count in summary.get("hot_blocks", {}).items():
             feedback.pushInfo(tr(f"Hot blocks in '{window}': {count}"))
-        for key, label in (("incidents_unknown_block", "have a block_id not in BLOCKS"),
-                           ("spans_flagged", "are ranges longer than the limit (not in windows)"),
-                           ("incidents_outside_period", "are outside the study period")):
+        for key, label in (
+            ("incidents_unknown_block", "have a block_id not in BLOCKS"),
+            ("spans_flagged", "are ranges longer than the limit (not in windows)"),
+            ("incidents_outside_period", "are outside the study period"),
+        ):
             if summary.get(key):
                 feedback.pushWarning(tr(f"{summary[key]} incident(s) {label}."))
 
@@ -368,11 +438,14 @@ def _refuse_duplicates(id_columns: list) -> None:
     ids = pd.Series(np.concatenate(id_columns)).dropna()
     repeated = ids[ids.duplicated()].unique()
     if len(repeated):
-        raise QgsProcessingException(tr(
-            f"{len(repeated)} incident_id value(s) appear more than once across the joined "
-            f"incident layers (e.g. {', '.join(map(str, repeated[:3]))}): the same incidents "
-            "would be counted twice. Give each source's joined layer once, with distinct "
-            "SOURCE labels."))
+        raise QgsProcessingException(
+            tr(
+                f"{len(repeated)} incident_id value(s) appear more than once across the joined "
+                f"incident layers (e.g. {', '.join(map(str, repeated[:3]))}): the same incidents "
+                "would be counted twice. Give each source's joined layer once, with distinct "
+                "SOURCE labels."
+            )
+        )
 
 
 def _times(values) -> np.ndarray:
@@ -387,7 +460,9 @@ def frame_columns(frame: pd.DataFrame) -> list[Column]:
     columns = []
     for name in frame.columns:
         values = frame[name].to_numpy()
-        kind = {"b": "bool", "i": "int", "u": "int", "f": "real", "M": "datetime"}.get(values.dtype.kind, "text")
+        kind = {"b": "bool", "i": "int", "u": "int", "f": "real", "M": "datetime"}.get(
+            values.dtype.kind, "text"
+        )
         if kind == "text":
             values = np.where(pd.isna(values), None, values.astype(str)).astype(object)
         columns.append(Column(str(name), kind, values))

@@ -14,8 +14,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -52,7 +52,7 @@ class Column:
     kind: str
     values: np.ndarray
 
-    def subset(self, rows) -> "Column":
+    def subset(self, rows) -> Column:
         return Column(self.name, self.kind, self.values[rows])
 
 
@@ -195,9 +195,7 @@ def _gpkg_blobs(geometries: np.ndarray, srs_id: int) -> list:
         env_header = b"GP\x00\x03" + struct.pack("<i", srs_id)  # envelope [minx,maxx,miny,maxy]
         bounds = shapely.bounds(geometries[others])[:, [0, 2, 1, 3]]
         envelopes = np.ascontiguousarray(bounds, dtype="<f8").view("V32").ravel()
-        blobs[others] = [
-            env_header + bytes(e) + w for e, w in zip(envelopes, wkb[others].tolist())
-        ]
+        blobs[others] = [env_header + bytes(e) + w for e, w in zip(envelopes, wkb[others].tolist())]
     return blobs.tolist()
 
 

@@ -34,7 +34,15 @@ from .common import (
 from .gpkg_writer import Column, geometry_type_of
 from .styling import style_output
 
-ADDED_FIELDS = ("incident_id", "source", "block_id", "snap_dist", "time_start", "time_end", "weight")
+ADDED_FIELDS = (
+    "incident_id",
+    "source",
+    "block_id",
+    "snap_dist",
+    "time_start",
+    "time_end",
+    "weight",
+)
 UNMATCHED_FIELDS = ("incident_id", "source", "reason")
 _TIME_KINDS = {"datetime": "datetime", "date": "date", "text": "text"}
 
@@ -109,7 +117,10 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
         )
         self.add(
             QgsProcessingParameterDistance(
-                self.MAX_DISTANCE, tr("Maximum distance to a block"), 50.0, self.BLOCKS,
+                self.MAX_DISTANCE,
+                tr("Maximum distance to a block"),
+                50.0,
+                self.BLOCKS,
                 minValue=0.0,
             ),
             "Incidents farther than this from every block are not joined (reason: beyond max "
@@ -117,16 +128,20 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
         )
         self.add(
             QgsProcessingParameterField(
-                self.TIME_FIELD, tr("Time (or start time) field"),
-                parentLayerParameterName=self.INCIDENTS, optional=True,
+                self.TIME_FIELD,
+                tr("Time (or start time) field"),
+                parentLayerParameterName=self.INCIDENTS,
+                optional=True,
             ),
             "When the incident happened (DateTime, Date or text). Empty: the layer's single "
             "date-time field is used if there is one.",
         )
         self.add(
             QgsProcessingParameterField(
-                self.END_TIME_FIELD, tr("End time field"),
-                parentLayerParameterName=self.INCIDENTS, optional=True,
+                self.END_TIME_FIELD,
+                tr("End time field"),
+                parentLayerParameterName=self.INCIDENTS,
+                optional=True,
             ),
             "For crimes recorded as a from/to range (e.g. committed_to). NULL or equal to the "
             "start = an instant; before the start = rejected.",
@@ -139,9 +154,11 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
         )
         self.add(
             QgsProcessingParameterField(
-                self.WEIGHT_FIELD, tr("Harm weight field"),
+                self.WEIGHT_FIELD,
+                tr("Harm weight field"),
                 parentLayerParameterName=self.INCIDENTS,
-                type=QgsProcessingParameterField.Numeric, optional=True,
+                type=QgsProcessingParameterField.Numeric,
+                optional=True,
             ),
             "Harm weight per incident, e.g. Cambridge Crime Harm Index days. NULL stays "
             "missing (not 0); negative values are rejected.",
@@ -192,10 +209,16 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
         block_id_field = next(
             (n for n in blocks_source.fields().names() if n.lower() == "block_id"), None
         )
-        blocks = read_source(blocks_source, blocks_layer, [block_id_field] if block_id_field else [], None)
-        feedback.pushInfo(tr(f"Read {len(incidents)} incidents ({source_label}) and {len(blocks)} blocks."))
+        blocks = read_source(
+            blocks_source, blocks_layer, [block_id_field] if block_id_field else [], None
+        )
+        feedback.pushInfo(
+            tr(f"Read {len(incidents)} incidents ({source_label}) and {len(blocks)} blocks.")
+        )
         if not block_id_field:
-            feedback.pushWarning(tr("The blocks layer has no block_id field: feature ids are used."))
+            feedback.pushWarning(
+                tr("The blocks layer has no block_id field: feature ids are used.")
+            )
         steps.setCurrentStep(1)
         check_cancel(feedback)
 
@@ -203,18 +226,31 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
             incidents.geometries, incidents.crs, blocks_crs, context.transformContext()
         )
         if not time_field:
-            feedback.pushWarning(tr(
-                "No time field: incidents are joined without times. They count in totals "
-                "but in no time window; choose TIME_FIELD if the layer has one."))
+            feedback.pushWarning(
+                tr(
+                    "No time field: incidents are joined without times. They count in totals "
+                    "but in no time window; choose TIME_FIELD if the layer has one."
+                )
+            )
+        check_cancel(feedback)
         start = self._times(incidents, time_field, time_format)
+        check_cancel(feedback)
         end = self._times(incidents, end_field, time_format)
+        check_cancel(feedback)
         weights = plain_values(incidents.attributes[weight_field]) if weight_field else None
         steps.setCurrentStep(2)
         progress, cancelled = feedback_callbacks(steps)
         try:
             result = join_incidents(
-                points, blocks.geometries, max_distance, start=start, end=end, weights=weights,
-                now=datetime.datetime.now(), progress=progress, cancelled=cancelled,
+                points,
+                blocks.geometries,
+                max_distance,
+                start=start,
+                end=end,
+                weights=weights,
+                now=datetime.datetime.now(),
+                progress=progress,
+                cancelled=cancelled,
             )
         except Cancelled:
             check_cancel(feedback)
@@ -224,7 +260,8 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
         self._warn_if_misplaced(feedback, result, blocks)
 
         block_ids = (
-            as_text(blocks.attributes[block_id_field]) if block_id_field
+            as_text(blocks.attributes[block_id_field])
+            if block_id_field
             else blocks.fids.astype(str).astype(object)
         )
         matched = result.matched
@@ -240,8 +277,13 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
             Column("weight", "real", result.weight[matched]),
         ]
         out = write_output(
-            self.parameterAsOutputLayer(parameters, self.OUTPUT, context), "joined_incidents",
-            result.points[matched], "Point", blocks_crs, joined_columns, spatial_index=False,
+            self.parameterAsOutputLayer(parameters, self.OUTPUT, context),
+            "joined_incidents",
+            result.points[matched],
+            "Point",
+            blocks_crs,
+            joined_columns,
+            spatial_index=False,
             feedback=steps,
         )
         steps.setCurrentStep(4)
@@ -253,14 +295,21 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
         ]
         unmatched_geoms = points[rejected]  # as read (transformed): multipoints stay whole
         unmatched = write_output(
-            self.parameterAsOutputLayer(parameters, self.UNMATCHED, context), "unmatched_incidents",
-            unmatched_geoms, geometry_type_of(unmatched_geoms), blocks_crs, unmatched_columns,
-            spatial_index=False, feedback=steps,
+            self.parameterAsOutputLayer(parameters, self.UNMATCHED, context),
+            "unmatched_incidents",
+            unmatched_geoms,
+            geometry_type_of(unmatched_geoms),
+            blocks_crs,
+            unmatched_columns,
+            spatial_index=False,
+            feedback=steps,
         )
         check_cancel(feedback)
         n_matched, n_rejected = int(matched.sum()), int(rejected.sum())
         _log_reasons(feedback, result.reason[rejected])
-        feedback.pushInfo(tr(f"{n_matched} joined + {n_rejected} unmatched = {len(incidents)} read."))
+        feedback.pushInfo(
+            tr(f"{n_matched} joined + {n_rejected} unmatched = {len(incidents)} read.")
+        )
         style_output(context, out, "joined_incidents", feedback)
         style_output(context, unmatched, "unmatched_incidents", feedback)
         return {
@@ -280,7 +329,9 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
         bounds = shapely.total_bounds(blocks.geometries)
         hint = location_hint(result.points[located], tuple(bounds), beyond[located].mean())
         if hint:
-            feedback.reportError(tr(f"{int(beyond.sum())} incidents are beyond the maximum distance: {hint}."), False)
+            feedback.reportError(
+                tr(f"{int(beyond.sum())} incidents are beyond the maximum distance: {hint}."), False
+            )
 
     def _field(self, parameters, name, context):
         chosen = self.parameterAsFields(parameters, name, context)

@@ -1,6 +1,8 @@
 """The Hot Blocking Processing provider (id ``hotblocking``)."""
 
-from qgis.core import QgsProcessingProvider
+from pathlib import Path
+
+from qgis.core import Qgis, QgsMessageLog, QgsProcessingModelAlgorithm, QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
 from .. import resources  # noqa: F401  (registers :/plugins/hotblocking/ icons)
@@ -12,6 +14,7 @@ from .join_incidents import JoinIncidentsAlgorithm
 from .style_hot_blocks import StyleHotBlocksAlgorithm
 from .tasking_brief import TaskingBriefAlgorithm
 
+MODELS = Path(__file__).resolve().parent.parent / "models"  # graphical models shipped with the plugin
 
 
 class HotBlockingProvider(QgsProcessingProvider):
@@ -36,6 +39,14 @@ class HotBlockingProvider(QgsProcessingProvider):
             TaskingBriefAlgorithm(), StyleHotBlocksAlgorithm(),
         ):
             self.addAlgorithm(algorithm)
+        # Shipped .model3 files, id "hotblocking:<model name>". Their steps are this
+        # provider's algorithms, which the registry resolves when the model runs.
+        for path in sorted(MODELS.glob("*.model3")):
+            model = QgsProcessingModelAlgorithm()
+            if model.fromFile(str(path)):
+                self.addAlgorithm(model)
+            else:
+                QgsMessageLog.logMessage(f"Could not load the model {path}", "Hot Blocking", Qgis.Warning)
 
     # Outputs are written in bulk straight to GeoPackage (see gpkg_writer): temporary
     # outputs must be files, not memory layers, for every run path to behave the same.

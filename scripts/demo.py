@@ -29,9 +29,13 @@ def save_project(out: Path, joined: list, unmatched: list, hot_blocks: str, bloc
     project = QgsProject()
     project.setCrs(QgsVectorLayer(blocks, "b", "ogr").crs())
     layers = [(blocks, "Blocks")]
-    layers += [(uri, f"Unmatched {Path(uri.split('|')[0]).stem.replace('unmatched_', '')}")
-               for uri in unmatched]
-    layers += [(uri, f"Joined {Path(uri.split('|')[0]).stem.replace('joined_', '')}") for uri in joined]
+    layers += [
+        (uri, f"Unmatched {Path(uri.split('|')[0]).stem.replace('unmatched_', '')}")
+        for uri in unmatched
+    ]
+    layers += [
+        (uri, f"Joined {Path(uri.split('|')[0]).stem.replace('joined_', '')}") for uri in joined
+    ]
     layers += [(hot_blocks, "Hot blocks")]
     for uri, name in layers:
         layer = QgsVectorLayer(uri, name, "ogr")
@@ -54,40 +58,71 @@ def main(argv=None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     start_qgis()
 
-    blocks = run("hotblocking:buildblocks", {
-        "INPUT": f"{SAMPLE}|layername=road_link", "MAX_LENGTH": 100,
-        "OUTPUT": str(out / "blocks.gpkg"),
-    })
-    print(f"blocks: {blocks['BLOCK_COUNT']} blocks from {blocks['LINK_COUNT']} links "
-          f"({blocks['SKIPPED_COUNT']} skipped) -> {out / 'blocks.gpkg'}")
+    blocks = run(
+        "hotblocking:buildblocks",
+        {
+            "INPUT": f"{SAMPLE}|layername=road_link",
+            "MAX_LENGTH": 100,
+            "OUTPUT": str(out / "blocks.gpkg"),
+        },
+    )
+    print(
+        f"blocks: {blocks['BLOCK_COUNT']} blocks from {blocks['LINK_COUNT']} links "
+        f"({blocks['SKIPPED_COUNT']} skipped) -> {out / 'blocks.gpkg'}"
+    )
     joined, unmatched = [], []
     for layer, label, time_field, end_field, harm_field in SOURCES:
         slug = layer
-        result = run("hotblocking:joinincidents", {
-            "INCIDENTS": f"{SAMPLE}|layername={layer}", "SOURCE": label,
-            "BLOCKS": blocks["OUTPUT"], "MAX_DISTANCE": 50,
-            "TIME_FIELD": time_field, "END_TIME_FIELD": end_field, "WEIGHT_FIELD": harm_field,
-            "OUTPUT": str(out / f"joined_{slug}.gpkg"),
-            "UNMATCHED": str(out / f"unmatched_{slug}.gpkg"),
-        })
+        result = run(
+            "hotblocking:joinincidents",
+            {
+                "INCIDENTS": f"{SAMPLE}|layername={layer}",
+                "SOURCE": label,
+                "BLOCKS": blocks["OUTPUT"],
+                "MAX_DISTANCE": 50,
+                "TIME_FIELD": time_field,
+                "END_TIME_FIELD": end_field,
+                "WEIGHT_FIELD": harm_field,
+                "OUTPUT": str(out / f"joined_{slug}.gpkg"),
+                "UNMATCHED": str(out / f"unmatched_{slug}.gpkg"),
+            },
+        )
         joined.append(result["OUTPUT"])
         unmatched.append(result["UNMATCHED"])
-        print(f"{label}: {result['READ_COUNT']} read = {result['MATCHED_COUNT']} joined + "
-              f"{result['UNMATCHED_COUNT']} unmatched -> {out / f'joined_{slug}.gpkg'}")
-    risk = run("hotblocking:computerisk", {
-        "BLOCKS": blocks["OUTPUT"], "INCIDENTS": joined, "WINDOWS": WINDOWS,
-        "SOURCE_WEIGHTS": "ambulance=1; A&E=1; police=1", "HOT_RULE": 0, "HOT_VALUE": 10,
-        "OUTPUT": str(out / "hot_blocks.gpkg"), "PROFILES": str(out / "profiles.gpkg"),
-    })
-    print(f"risk: {risk['INCIDENTS_USED']:.0f} incidents used, {risk['HOT_BLOCKS']} hot blocks; "
-          f"{100 * risk['SHARE_TOP5_BLOCKS']:.0f}% of incidents on the top 5% of blocks "
-          f"-> {out / 'hot_blocks.gpkg'}")
-    brief = run("hotblocking:taskingbrief", {
-        "HOTBLOCKS": risk["OUTPUT"], "WINDOW": "Fri/Sat nights", "TOP_N": 10,
-        "CONTEXT": [f"{SAMPLE}|layername=road_link"],
-        "AREA": "Sample city centre (simulated incidents)", "PREPARED_BY": "Hot Blocking demo",
-        "OUTPUT": str(out / "brief_fri_sat_nights.pdf"),
-    })
+        print(
+            f"{label}: {result['READ_COUNT']} read = {result['MATCHED_COUNT']} joined + "
+            f"{result['UNMATCHED_COUNT']} unmatched -> {out / f'joined_{slug}.gpkg'}"
+        )
+    risk = run(
+        "hotblocking:computerisk",
+        {
+            "BLOCKS": blocks["OUTPUT"],
+            "INCIDENTS": joined,
+            "WINDOWS": WINDOWS,
+            "SOURCE_WEIGHTS": "ambulance=1; A&E=1; police=1",
+            "HOT_RULE": 0,
+            "HOT_VALUE": 10,
+            "OUTPUT": str(out / "hot_blocks.gpkg"),
+            "PROFILES": str(out / "profiles.gpkg"),
+        },
+    )
+    print(
+        f"risk: {risk['INCIDENTS_USED']:.0f} incidents used, {risk['HOT_BLOCKS']} hot blocks; "
+        f"{100 * risk['SHARE_TOP5_BLOCKS']:.0f}% of incidents on the top 5% of blocks "
+        f"-> {out / 'hot_blocks.gpkg'}"
+    )
+    brief = run(
+        "hotblocking:taskingbrief",
+        {
+            "HOTBLOCKS": risk["OUTPUT"],
+            "WINDOW": "Fri/Sat nights",
+            "TOP_N": 10,
+            "CONTEXT": [f"{SAMPLE}|layername=road_link"],
+            "AREA": "Sample city centre (simulated incidents)",
+            "PREPARED_BY": "Hot Blocking demo",
+            "OUTPUT": str(out / "brief_fri_sat_nights.pdf"),
+        },
+    )
     print(f"brief: {brief['PAGE_COUNT']} pages -> {brief['OUTPUT']}")
     project_path = save_project(out, joined, unmatched, risk["OUTPUT"], blocks["OUTPUT"])
     print(f"project: {project_path} (open it in QGIS: the layers carry their styles)")

@@ -42,7 +42,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, ROOT)
 
-from hotblocking import simulate
+from hotblocking import simulate  # noqa: E402 (after the sys.path line)
 
 gdal.UseExceptions()
 

@@ -43,9 +43,11 @@ def start_qgis():
 
 
 def run(algorithm: str, parameters: dict, feedback=None):
-    import processing
     from qgis.core import QgsProcessingContext, QgsProcessingFeedback
 
+    import processing
+
     context = QgsProcessingContext()
-    return processing.run(algorithm, parameters, context=context,
-                          feedback=feedback or QgsProcessingFeedback())
+    return processing.run(
+        algorithm, parameters, context=context, feedback=feedback or QgsProcessingFeedback()
+    )

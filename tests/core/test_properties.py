@@ -15,12 +15,14 @@ from hotblocking.windows import parse_windows
 GRID = [shapely.LineString([(x, y), (x + 100, y)]) for x in range(0, 400, 100) for y in (0, 100)]
 GRID += [shapely.LineString([(x, 0), (x, 100)]) for x in range(0, 500, 100)]
 BLOCKS = np.array(GRID, dtype=object)
-BLOCK_FRAME = pd.DataFrame({
-    "block_id": [f"b{i}" for i in range(len(BLOCKS))],
-    "link_id": [f"l{i}" for i in range(len(BLOCKS))],
-    "name": ["St"] * len(BLOCKS),
-    "length_m": shapely.length(BLOCKS),
-})
+BLOCK_FRAME = pd.DataFrame(
+    {
+        "block_id": [f"b{i}" for i in range(len(BLOCKS))],
+        "link_id": [f"l{i}" for i in range(len(BLOCKS))],
+        "name": ["St"] * len(BLOCKS),
+        "length_m": shapely.length(BLOCKS),
+    }
+)
 WINDOWS = parse_windows("N=Fri-Sat 22:00-04:00; D=daily 00:00-24:00")
 
 coordinate = st.floats(min_value=-100, max_value=500, allow_nan=False)
@@ -35,8 +37,10 @@ def make_points(items):
 
 def make_times(items):
     base = np.datetime64("2025-01-03T00:00", "ms")
-    return np.array([np.datetime64("NaT", "ms") if h is None else base + np.timedelta64(h, "h") for h in items],
-                    dtype="datetime64[ms]")
+    return np.array(
+        [np.datetime64("NaT", "ms") if h is None else base + np.timedelta64(h, "h") for h in items],
+        dtype="datetime64[ms]",
+    )
 
 
 @settings(max_examples=60, deadline=None)
@@ -62,15 +66,24 @@ def test_join_does_not_depend_on_input_order(records, random):
     times = parse_times(make_times([t for _, t in records]))
     now = np.datetime64("2030-01-01")
     first = join_incidents(points, BLOCKS, 30.0, start=times, now=now)
-    again = join_incidents(points[order], BLOCKS, 30.0,
-                           start=parse_times(make_times([records[i][1] for i in order])), now=now)
+    again = join_incidents(
+        points[order],
+        BLOCKS,
+        30.0,
+        start=parse_times(make_times([records[i][1] for i in order])),
+        now=now,
+    )
     assert np.array_equal(first.block_index[order], again.block_index)
     assert np.array_equal(first.reason[order], again.reason)
 
 
 incident_rows = st.lists(
-    st.tuples(st.integers(0, len(BLOCKS) - 1), st.sampled_from(["ambulance", "A&E", "police"]),
-              hours, st.integers(0, 6)),
+    st.tuples(
+        st.integers(0, len(BLOCKS) - 1),
+        st.sampled_from(["ambulance", "A&E", "police"]),
+        hours,
+        st.integers(0, 6),
+    ),
     max_size=40,
 )
 
@@ -78,11 +91,18 @@ incident_rows = st.lists(
 def incident_frame(rows):
     base = np.datetime64("2025-01-03T00:00", "ms")
     start = np.array([base + np.timedelta64(h, "h") for _, _, h, _ in rows], dtype="datetime64[ms]")
-    end = np.array([s + np.timedelta64(d, "h") for s, (_, _, _, d) in zip(start, rows)], dtype="datetime64[ms]")
-    return pd.DataFrame({
-        "block_id": [f"b{b}" for b, _, _, _ in rows], "source": [s for _, s, _, _ in rows],
-        "time_start": start, "time_end": end, "weight": np.ones(len(rows)),
-    })
+    end = np.array(
+        [s + np.timedelta64(d, "h") for s, (_, _, _, d) in zip(start, rows)], dtype="datetime64[ms]"
+    )
+    return pd.DataFrame(
+        {
+            "block_id": [f"b{b}" for b, _, _, _ in rows],
+            "source": [s for _, s, _, _ in rows],
+            "time_start": start,
+            "time_end": end,
+            "weight": np.ones(len(rows)),
+        }
+    )
 
 
 @settings(max_examples=30, deadline=None)
@@ -99,7 +119,9 @@ def test_risk_is_order_independent_and_conserves_incidents(rows, random):
         assert np.allclose(a[column].astype(float), b[column].astype(float), equal_nan=True), column
     assert len(a) == len(BLOCKS) * len(WINDOWS)  # the map is complete
     daily = a[a["window"] == "D"]
-    assert daily["incidents"].sum() == np.float64(len(rows)) or np.isclose(daily["incidents"].sum(), len(rows))
+    assert daily["incidents"].sum() == np.float64(len(rows)) or np.isclose(
+        daily["incidents"].sum(), len(rows)
+    )
     assert np.isclose(daily["risk"].sum(), daily["incidents"].sum())  # smoothing conserves
 
 

@@ -16,7 +16,11 @@ _TYPES = {
 def write_gpkg(path, layer_name, geometry_type, features, fields=(), epsg=27700):
     """features: list of (wkt or None, {field: value}); fields: [(name, type)]."""
     exists = __import__("os").path.exists(path)
-    ds = ogr.Open(str(path), 1) if exists else ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
+    ds = (
+        ogr.Open(str(path), 1)
+        if exists
+        else ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
+    )
     srs = osr.SpatialReference()
     srs.ImportFromEPSG(epsg)
     layer = ds.CreateLayer(layer_name, srs, geometry_type)

@@ -11,13 +11,27 @@ FIELDS = [("identifier", "str"), ("name1", "str"), ("class", "str")]
 @pytest.fixture()
 def roads(tmp_path):
     return write_gpkg(
-        tmp_path / "roads.gpkg", "roadlink", ogr.wkbLineString,
+        tmp_path / "roads.gpkg",
+        "roadlink",
+        ogr.wkbLineString,
         [
-            ("LINESTRING (0 0, 250 0)", {"identifier": "L1", "name1": "High St", "class": "A Road"}),
-            ("LINESTRING (250 0, 250 80)", {"identifier": "L2", "name1": "Mill Ln", "class": "Unclassified"}),
+            (
+                "LINESTRING (0 0, 250 0)",
+                {"identifier": "L1", "name1": "High St", "class": "A Road"},
+            ),
+            (
+                "LINESTRING (250 0, 250 80)",
+                {"identifier": "L2", "name1": "Mill Ln", "class": "Unclassified"},
+            ),
             (None, {"identifier": "L3", "name1": "Ghost Rd", "class": "Unclassified"}),
-            ("LINESTRING (5 5, 5 5)", {"identifier": "L4", "name1": "Dot", "class": "Unclassified"}),
-            ("LINESTRING (0 100, 100 100, 100 300)", {"identifier": "L5", "name1": "Bend", "class": "Motorway"}),
+            (
+                "LINESTRING (5 5, 5 5)",
+                {"identifier": "L4", "name1": "Dot", "class": "Unclassified"},
+            ),
+            (
+                "LINESTRING (0 100, 100 100, 100 300)",
+                {"identifier": "L5", "name1": "Bend", "class": "Motorway"},
+            ),
         ],
         FIELDS,
     )
@@ -30,7 +44,9 @@ def read(uri):
 
 
 def test_splits_into_equal_parts_with_detected_fields(run, roads, tmp_path):
-    result = run("buildblocks", {"INPUT": roads, "MAX_LENGTH": 100, "OUTPUT": str(tmp_path / "b.gpkg")})
+    result = run(
+        "buildblocks", {"INPUT": roads, "MAX_LENGTH": 100, "OUTPUT": str(tmp_path / "b.gpkg")}
+    )
     blocks = read(result["OUTPUT"])
     assert sorted(blocks) == ["L1:1", "L1:2", "L1:3", "L2:1", "L5:1", "L5:2", "L5:3"]
     assert blocks["L1:1"]["length_m"] == pytest.approx(250 / 3)
@@ -44,35 +60,58 @@ def test_splits_into_equal_parts_with_detected_fields(run, roads, tmp_path):
 
 
 def test_zero_keeps_links_whole_and_exclude(run, roads, tmp_path):
-    result = run("buildblocks", {
-        "INPUT": roads, "MAX_LENGTH": 0, "EXCLUDE": "\"class\" = 'Motorway'",
-        "OUTPUT": str(tmp_path / "b.gpkg"),
-    })
+    result = run(
+        "buildblocks",
+        {
+            "INPUT": roads,
+            "MAX_LENGTH": 0,
+            "EXCLUDE": "\"class\" = 'Motorway'",
+            "OUTPUT": str(tmp_path / "b.gpkg"),
+        },
+    )
     assert sorted(read(result["OUTPUT"])) == ["L1:1", "L2:1"]
     assert result["EXCLUDED_COUNT"] == 1
 
 
 def test_multipart_3d_lines_each_part_split(run, tmp_path):
     roads = write_gpkg(
-        tmp_path / "mm.gpkg", "RoadLink", ogr.wkbMultiLineString25D,
-        [("MULTILINESTRING Z ((0 0 5, 150 0 6), (0 10 1, 50 10 1))", {"TOID": "osgb1", "roadName1": "Strand"})],
+        tmp_path / "mm.gpkg",
+        "RoadLink",
+        ogr.wkbMultiLineString25D,
+        [
+            (
+                "MULTILINESTRING Z ((0 0 5, 150 0 6), (0 10 1, 50 10 1))",
+                {"TOID": "osgb1", "roadName1": "Strand"},
+            )
+        ],
         [("TOID", "str"), ("roadName1", "str")],
     )
-    blocks = read(run("buildblocks", {"INPUT": roads, "MAX_LENGTH": 100, "OUTPUT": str(tmp_path / "b.gpkg")})["OUTPUT"])
+    blocks = read(
+        run("buildblocks", {"INPUT": roads, "MAX_LENGTH": 100, "OUTPUT": str(tmp_path / "b.gpkg")})[
+            "OUTPUT"
+        ]
+    )
     assert sorted(blocks) == ["osgb1:1", "osgb1:2", "osgb1:3"]
     assert [blocks[k]["length_m"] for k in sorted(blocks)] == pytest.approx([75, 75, 50])
     assert blocks["osgb1:3"]["name"] == "Strand"
 
 
 def test_geographic_crs_refused(run, tmp_path):
-    roads = write_gpkg(tmp_path / "ll.gpkg", "roads", ogr.wkbLineString,
-                       [("LINESTRING (-0.13 51.5, -0.12 51.5)", {})], epsg=4326)
+    roads = write_gpkg(
+        tmp_path / "ll.gpkg",
+        "roads",
+        ogr.wkbLineString,
+        [("LINESTRING (-0.13 51.5, -0.12 51.5)", {})],
+        epsg=4326,
+    )
     with pytest.raises(QgsProcessingException, match="geographic CRS"):
         run("buildblocks", {"INPUT": roads, "MAX_LENGTH": 100, "OUTPUT": str(tmp_path / "b.gpkg")})
 
 
 def test_empty_layer_gives_empty_output(run, tmp_path):
     roads = write_gpkg(tmp_path / "e.gpkg", "roads", ogr.wkbLineString, [], [("id", "str")])
-    result = run("buildblocks", {"INPUT": roads, "MAX_LENGTH": 100, "OUTPUT": str(tmp_path / "b.gpkg")})
+    result = run(
+        "buildblocks", {"INPUT": roads, "MAX_LENGTH": 100, "OUTPUT": str(tmp_path / "b.gpkg")}
+    )
     assert result["BLOCK_COUNT"] == 0
     assert QgsVectorLayer(result["OUTPUT"], "b", "ogr").featureCount() == 0

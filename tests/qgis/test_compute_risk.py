@@ -12,22 +12,42 @@ BLOCKS = [  # a chain B1-B4 joined end to end, B5 on its own
     ("LINESTRING (300 0, 400 0)", {"block_id": "B4", "link_id": "L2", "name": "Market Pl"}),
     ("LINESTRING (0 500, 100 500)", {"block_id": "B5", "link_id": "L3", "name": "Back Ln"}),
 ]
-JOINED_FIELDS = [("block_id", "str"), ("source", "str"), ("time_start", "datetime"),
-                 ("time_end", "datetime"), ("weight", "real")]
+JOINED_FIELDS = [
+    ("block_id", "str"),
+    ("source", "str"),
+    ("time_start", "datetime"),
+    ("time_end", "datetime"),
+    ("weight", "real"),
+]
 WINDOWS = "Night=Fri-Sat 22:00-04:00; Lunch=weekdays 11:00-15:00"
 
 
 def incident(block, source, start, end=None, weight=None):
-    return ("POINT (150 1)", {"block_id": block, "source": source, "time_start": start,
-                              "time_end": end or start, "weight": weight})
+    return (
+        "POINT (150 1)",
+        {
+            "block_id": block,
+            "source": source,
+            "time_start": start,
+            "time_end": end or start,
+            "weight": weight,
+        },
+    )
 
 
 @pytest.fixture()
 def scenario(tmp_path):
-    blocks = write_gpkg(tmp_path / "blocks.gpkg", "blocks", ogr.wkbLineString, BLOCKS,
-                        [("block_id", "str"), ("link_id", "str"), ("name", "str")])
+    blocks = write_gpkg(
+        tmp_path / "blocks.gpkg",
+        "blocks",
+        ogr.wkbLineString,
+        BLOCKS,
+        [("block_id", "str"), ("link_id", "str"), ("name", "str")],
+    )
     rows = [incident("B2", "ambulance", "2025-06-06T23:00:00.000", weight=10)] * 5  # Fri night
-    rows += [incident("B2", "police", "2025-06-06T21:00:00.000", "2025-06-06T23:00:00.000")]  # half in
+    rows += [
+        incident("B2", "police", "2025-06-06T21:00:00.000", "2025-06-06T23:00:00.000")
+    ]  # half in
     rows += [incident("B4", "ambulance", "2025-06-09T12:00:00.000")] * 3  # Mon lunch
     rows += [incident("B1", "ambulance", "2025-06-07T02:00:00.000")]  # Fri night, after midnight
     rows += [incident("B3", "police", "2025-06-11T09:00:00.000")]  # Wed morning: in no window
@@ -42,8 +62,14 @@ def risk_rows(uri):
 
 
 def compute(run, tmp_path, blocks, incidents, **extra):
-    params = {"BLOCKS": blocks, "INCIDENTS": incidents, "WINDOWS": WINDOWS, "HOT_RULE": 0,
-              "HOT_VALUE": 1, "OUTPUT": str(tmp_path / "risk.gpkg")}
+    params = {
+        "BLOCKS": blocks,
+        "INCIDENTS": incidents,
+        "WINDOWS": WINDOWS,
+        "HOT_RULE": 0,
+        "HOT_VALUE": 1,
+        "OUTPUT": str(tmp_path / "risk.gpkg"),
+    }
     params.update(extra)
     result = run("computerisk", params)
     return result, risk_rows(result["OUTPUT"])
@@ -70,19 +96,33 @@ def test_exact_counts_ranks_and_complete_map(run, tmp_path, scenario):
 
 
 def test_harm_weighting_and_source_weights(run, tmp_path, scenario):
-    _, rows = compute(run, tmp_path, scenario[0], [scenario[1]], USE_HARM=True,
-                      SOURCE_WEIGHTS="ambulance=1; police=0")
+    _, rows = compute(
+        run,
+        tmp_path,
+        scenario[0],
+        [scenario[1]],
+        USE_HARM=True,
+        SOURCE_WEIGHTS="ambulance=1; police=0",
+    )
     assert rows[("Night", "B2")]["harm"] == pytest.approx(5 * 10 + 0.5)  # missing weight = 1
     assert rows[("Night", "B2")]["risk"] == pytest.approx(50)  # police weighs 0
 
 
 def test_smoothing_conserves_total_and_stays_on_the_network(run, tmp_path, scenario):
     _, plain = compute(run, tmp_path, scenario[0], [scenario[1]])
-    _, smooth = compute(run, tmp_path, scenario[0], [scenario[1]], BANDWIDTH=150,
-                        OUTPUT=str(tmp_path / "smooth.gpkg"))
+    _, smooth = compute(
+        run,
+        tmp_path,
+        scenario[0],
+        [scenario[1]],
+        BANDWIDTH=150,
+        OUTPUT=str(tmp_path / "smooth.gpkg"),
+    )
     night = lambda rows, b: rows[("Night", b)]["risk"]  # noqa: E731
     blocks = ("B1", "B2", "B3", "B4", "B5")
-    assert sum(night(smooth, b) for b in blocks) == pytest.approx(sum(night(plain, b) for b in blocks))
+    assert sum(night(smooth, b) for b in blocks) == pytest.approx(
+        sum(night(plain, b) for b in blocks)
+    )
     assert night(smooth, "B3") > 0  # 100 m along the street from B2
     assert night(smooth, "B5") == 0  # not connected
     assert night(smooth, "B2") < night(plain, "B2")
@@ -95,18 +135,26 @@ def test_empty_incidents_give_a_complete_zero_map(run, tmp_path, scenario):
     assert all(f["incidents"] == 0 and f["risk"] == 0 for f in rows.values())
 
 
-@pytest.mark.parametrize("spec, message", [
-    ("Fir-Sat 22:00-04:00", "Fri"),
-    ("Fri-Sat 22:00", "HH:MM"),
-    ("Fri-Sat 25:00-04:00", "25:00"),
-])
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ("Fir-Sat 22:00-04:00", "Fri"),
+        ("Fri-Sat 22:00", "HH:MM"),
+        ("Fri-Sat 25:00-04:00", "25:00"),
+    ],
+)
 def test_bad_window_specs_fail_clearly(run, tmp_path, scenario, spec, message):
     with pytest.raises(QgsProcessingException, match=message):
         compute(run, tmp_path, scenario[0], [scenario[1]], WINDOWS=spec)
 
 
 def test_blocks_without_block_id_are_refused(run, tmp_path, scenario):
-    roads = write_gpkg(tmp_path / "roads.gpkg", "roads", ogr.wkbLineString,
-                       [("LINESTRING (0 0, 1 1)", {"id": "x"})], [("id", "str")])
+    roads = write_gpkg(
+        tmp_path / "roads.gpkg",
+        "roads",
+        ogr.wkbLineString,
+        [("LINESTRING (0 0, 1 1)", {"id": "x"})],
+        [("id", "str")],
+    )
     with pytest.raises(QgsProcessingException, match="block_id"):
         compute(run, tmp_path, roads, [scenario[1]])
