@@ -110,9 +110,10 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
             "total; for a block whose total is hidden, harm, shares, peak hours and the chart "
             "are withheld too. Only aggregates per street section are printed, never a "
             "record.\n\n"
-            "Window hours: the layer stores window labels only. Give the same 'Time windows' "
-            "text used for the risk computation (WINDOWS), unless the label itself is a window "
-            "such as 'Fri-Sat 22:00-04:00'. Counts are aoristic (fractional for from/to "
+            "Window hours: read from the layer's window_spec field (written by 'Compute "
+            "hot-block risk'); for older layers give the same 'Time windows' text used for the "
+            "risk computation (WINDOWS), unless the label itself is a window such as "
+            "'Fri-Sat 22:00-04:00'. Counts are aoristic (fractional for from/to "
             "ranges) and print rounded. Maps are drawn in the layer's CRS (metres)."
         )
 
@@ -137,7 +138,8 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
             "The 'Time windows' text given to 'Compute hot-block risk', e.g. 'Fri/Sat "
             "nights=Fri-Sat 22:00-04:00; Weekday lunch=weekdays 11:00-15:00': it gives the "
             "window's days and hours (for the chart outline and the patrol plan). Not needed "
-            "when the label is itself a window such as 'Fri-Sat 22:00-04:00'.",
+            "for layers made by this version, which store them (window_spec).",
+            advanced=True,
         )
         self.add(
             QgsProcessingParameterNumber(
