@@ -65,7 +65,8 @@ def incident_points(geometries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if other.any():
         names = shapely.get_type_id(geometries[other])
         reason[other] = [f"{REASON_NOT_A_POINT} (type {t})" for t in _type_names(names)]
-    points = shapely.force_2d(points)
+    if shapely.has_z(points).any():  # skip the copy of every point when there is no Z
+        points = shapely.force_2d(points)
     return points, reason
 
 
@@ -110,6 +111,7 @@ class IncidentJoin:
     time_end: np.ndarray  # datetime64[ms]; equal to time_start for an instant
     weight: np.ndarray  # float, NaN where not given
     reason: np.ndarray  # object: '' = joined, else why not ('; '-separated)
+    beyond: np.ndarray  # bool: located, but no block within the maximum distance
 
     @property
     def matched(self) -> np.ndarray:
@@ -158,6 +160,7 @@ def join_incidents(
         add_reason(reason, usable, REASON_NO_BLOCKS)
     else:
         add_reason(reason, usable & (block_index < 0), REASON_BEYOND)
+    beyond = usable & (block_index < 0) & (len(block_geoms) > 0)
 
     time_start = np.full(n, np.datetime64("NaT"), dtype="datetime64[ms]")
     time_end = time_start.copy()
@@ -185,7 +188,7 @@ def join_incidents(
         )
     weight = np.full(n, np.nan) if weights is None else np.asarray(weights, dtype=float)
     add_reason(reason, weight < 0, REASON_NEGATIVE_WEIGHT)
-    return IncidentJoin(points, block_index, distance, time_start, time_end, weight, reason)
+    return IncidentJoin(points, block_index, distance, time_start, time_end, weight, reason, beyond)
 
 
 def _add_reasons(reasons: np.ndarray, texts: np.ndarray) -> None:

@@ -26,6 +26,8 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QDate, QDateTime, QVariant
 
+from .gpkg_writer import decode_utf8
+
 gdal.UseExceptions()
 
 # Kinds shared with gpkg_writer.Column.kind
@@ -62,6 +64,7 @@ def read_source(
     layer: QgsVectorLayer | None,
     field_names: list[str] | None = None,
     feedback=None,
+    geometry: bool = True,
 ) -> LayerArrays:
     """Read a Processing source (with its layer when it has one) into arrays."""
     if source is None:
@@ -71,7 +74,7 @@ def read_source(
     kinds = {f.name(): _QVARIANT_KINDS.get(f.type(), "other") for f in fields if f.name() in names}
     fast = _fast_path_filter(source, layer)
     if fast is not None:
-        arrays = _read_with_ogr(layer, names, kinds, selected_fids=fast)
+        arrays = _read_with_ogr(layer, names, kinds, selected_fids=fast, geometry=geometry)
     else:
         arrays = _read_with_qgis(source, names, kinds, feedback)
     arrays.crs = source.sourceCrs()
@@ -108,7 +111,7 @@ def _fast_path_filter(source, layer):
     return None  # a feature limit or something we cannot reproduce: iterate
 
 
-def _read_with_ogr(layer, names, kinds, selected_fids) -> LayerArrays:
+def _read_with_ogr(layer, names, kinds, selected_fids, geometry=True) -> LayerArrays:
     path, _, layer_name = _split_ogr_uri(layer)
     ds = gdal.OpenEx(path, gdal.OF_VECTOR)
     ogr_layer = ds.GetLayerByName(layer_name) if layer_name else ds.GetLayer(0)
@@ -119,7 +122,8 @@ def _read_with_ogr(layer, names, kinds, selected_fids) -> LayerArrays:
         ogr_layer.SetAttributeFilter(subset)
     defn = ogr_layer.GetLayerDefn()
     by_lower = {defn.GetFieldDefn(i).GetName(): i for i in range(defn.GetFieldCount())}
-    ogr_layer.SetIgnoredFields([n for n in by_lower if n not in names])
+    ignored = [n for n in by_lower if n not in names]
+    ogr_layer.SetIgnoredFields(ignored + ([] if geometry else ["OGR_GEOMETRY"]))
     chunks: dict[str, list] = {}
     for batch in ogr_layer.GetArrowStreamAsNumPy(
         options=["INCLUDE_FID=YES", "USE_MASKED_ARRAYS=YES"]
@@ -129,8 +133,10 @@ def _read_with_ogr(layer, names, kinds, selected_fids) -> LayerArrays:
     fid_key = ogr_layer.GetFIDColumn() or "OGC_FID"
     geom_key = ogr_layer.GetGeometryColumn() or "wkb_geometry"
     fids = _concat(chunks.get(fid_key, []), np.int64)
-    wkb = _concat(chunks.get(geom_key, []), object)
-    geometries = _from_wkb(wkb)
+    if geometry:
+        geometries = _from_wkb(_concat(chunks.get(geom_key, []), object))
+    else:
+        geometries = np.full(len(fids), None, dtype=object)
     attributes = {n: _concat(chunks.get(n, []), None) for n in names if n in chunks}
     for n in names:  # a field with no batch (empty layer) still gets a column
         attributes.setdefault(n, np.ma.masked_all(len(fids), dtype=object))
@@ -266,7 +272,7 @@ def as_text(values) -> np.ndarray:
     data = np.asarray(np.ma.getdata(values))
     mask = np.ma.getmaskarray(values) if np.ma.isMaskedArray(values) else np.zeros(len(data), bool)
     if data.dtype.kind == "S":
-        text = np.char.decode(data, "utf-8", errors="replace").astype(object)
+        text = decode_utf8(data).astype(object)
     elif data.dtype.kind == "M":
         text = np.datetime_as_string(data).astype(object)
         mask = mask | np.isnat(data)
@@ -283,7 +289,7 @@ def plain_values(values) -> np.ndarray:
     if not np.ma.isMaskedArray(values):
         data = np.asarray(values)
         return (
-            np.char.decode(data, "utf-8", errors="replace").astype(object)
+            decode_utf8(data).astype(object)
             if data.dtype.kind == "S"
             else data
         )

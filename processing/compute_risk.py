@@ -435,12 +435,13 @@ def _refuse_duplicates(id_columns: list) -> None:
     """The same incident twice (e.g. one joined layer given twice) would be counted twice."""
     if not id_columns:
         return
-    ids = pd.Series(np.concatenate(id_columns)).dropna()
-    repeated = ids[ids.duplicated()].unique()
+    ids = pd.Series(np.concatenate([np.asarray(c, dtype=object) for c in id_columns])).dropna()
+    repeated = [v.decode("utf-8", "replace") if isinstance(v, bytes) else v
+                for v in ids[ids.duplicated()].unique()[:3]]
     if len(repeated):
         raise QgsProcessingException(
             tr(
-                f"{len(repeated)} incident_id value(s) appear more than once across the joined "
+                "incident_id values appear more than once across the joined "
                 f"incident layers (e.g. {', '.join(map(str, repeated[:3]))}): the same incidents "
                 "would be counted twice. Give each source's joined layer once, with distinct "
                 "SOURCE labels."
@@ -463,7 +464,8 @@ def frame_columns(frame: pd.DataFrame) -> list[Column]:
         kind = {"b": "bool", "i": "int", "u": "int", "f": "real", "M": "datetime"}.get(
             values.dtype.kind, "text"
         )
-        if kind == "text":
-            values = np.where(pd.isna(values), None, values.astype(str)).astype(object)
+        if kind == "text":  # already str or None: no fixed-width copy (1.5M profiles ~ 2 GB)
+            values = values.astype(object, copy=True)
+            values[pd.isna(values)] = None
         columns.append(Column(str(name), kind, values))
     return columns

@@ -19,7 +19,7 @@ from qgis.core import (
 )
 
 from ..hotblocking.fieldnames import AmbiguousFieldError, detect_time_field
-from ..hotblocking.join import REASON_BEYOND, join_incidents, location_hint
+from ..hotblocking.join import join_incidents, location_hint
 from ..hotblocking.nearest import Cancelled
 from ..hotblocking.timeparse import parse_times
 from .bridge import as_text, plain_values, read_source, transform_geometries
@@ -265,10 +265,9 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
             else blocks.fids.astype(str).astype(object)
         )
         matched = result.matched
-        incident_ids = np.char.add(f"{source_label}:", incidents.fids.astype(str)).astype(object)
         passthrough = _passthrough_columns(incidents, fields.names())
         joined_columns = [c.subset(matched) for c in passthrough] + [
-            Column("incident_id", "text", incident_ids[matched]),
+            Column("incident_id", "text", incidents.fids[matched], prefix=f"{source_label}:"),
             Column("source", "text", np.full(int(matched.sum()), source_label, dtype=object)),
             Column("block_id", "text", block_ids[result.block_index[matched]]),
             Column("snap_dist", "real", result.distance[matched]),
@@ -289,7 +288,7 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
         steps.setCurrentStep(4)
         rejected = ~matched
         unmatched_columns = [c.subset(rejected) for c in passthrough] + [
-            Column("incident_id", "text", incident_ids[rejected]),
+            Column("incident_id", "text", incidents.fids[rejected], prefix=f"{source_label}:"),
             Column("source", "text", np.full(int(rejected.sum()), source_label, dtype=object)),
             Column("reason", "text", result.reason[rejected]),
         ]
@@ -322,7 +321,7 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
 
     @staticmethod
     def _warn_if_misplaced(feedback, result, blocks):
-        beyond = np.char.find(result.reason.astype(str), REASON_BEYOND) >= 0
+        beyond = result.beyond
         located = beyond | result.matched
         if not located.any():
             return
