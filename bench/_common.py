@@ -134,7 +134,8 @@ def generate(size: str, seed: int) -> None:
     y[far] += dist * np.sin(angle)
     points = shapely.points(x, y)
     refs = np.char.add("INC", np.char.zfill(np.arange(n_incidents).astype(str), 8)).astype(object)
-    columns = [Column("ref", "text", refs), Column("call_time", "datetime", _times(rng, n_incidents))]
+    columns = [Column("ref", "text", refs),
+               Column("call_time", "datetime", _times(rng, n_incidents))]
     tmp = out / "incidents.tmp.gpkg"
     writer.write_layer(str(tmp), INCIDENTS_LAYER, points, "Point", wkt, columns, spatial_index=True)
     os.replace(tmp, incidents_path(size, seed))
@@ -233,9 +234,11 @@ class Sampler:
                 growth[where] = growth.get(where, 0.0) + after - before
         lines = [f"{'seconds':>8} {'max RSS MB':>10} {'RSS +MB':>8}  innermost plugin line"]
         for where, (n, peak) in sorted(by_line.items(), key=lambda kv: -kv[1][0])[:top]:
-            lines.append(f"{n * self.interval:8.2f} {peak:10.0f} {growth.get(where, 0):8.0f}  {where}")
-        lines.append("largest RSS growth by line: " + "; ".join(
-            f"{where} +{mb:.0f} MB" for where, mb in sorted(growth.items(), key=lambda kv: -kv[1])[:10]))
+            lines.append(f"{n * self.interval:8.2f} {peak:10.0f} "
+                         f"{growth.get(where, 0):8.0f}  {where}")
+        biggest = sorted(growth.items(), key=lambda kv: -kv[1])[:10]
+        lines.append("largest RSS growth by line: "
+                     + "; ".join(f"{where} +{mb:.0f} MB" for where, mb in biggest))
         if self.samples:
             t, rss, where, outer = max(self.samples, key=lambda s: s[1])
             lines.append(f"peak RSS {rss:.0f} MB at t={t:.1f} s in {where}; called from "

@@ -15,7 +15,7 @@ For each size it measures, in one process:
 Peak RSS as in bench_join.py: VmHWM reset through /proc/self/clear_refs before each run.
 Targets at 500k blocks / 2M incidents: whole run < 30 s and peak < 2 GB.
 
-    python bench/bench_risk.py [--size small|large|both] [--seed N] [--profile]
+    python bench/bench_risk.py [--size small|large|both] [--seed N] [--profile [cprofile|sample]]
 """
 
 from __future__ import annotations
@@ -118,18 +118,27 @@ def run_whole(size: str, seed: int, work: Path, profile: bool) -> dict:
 
     output = str(work / "risk.gpkg")
     baseline = C.reset_peak()
-    profiler = cProfile.Profile() if profile else None
+    profiler = cProfile.Profile() if profile == "cprofile" else None
+    sampler = C.Sampler() if profile == "sample" else None
     wall0, cpu0 = time.perf_counter(), time.process_time()
     if profiler:
         profiler.enable()
+    if sampler:
+        sampler.__enter__()
     result, _ = C.run_alg("hotblocking:computerisk", risk_params(size, seed, output))
+    if sampler:
+        sampler.__exit__(None, None, None)
+        print(f"\n--- sampled time and RSS of computerisk at {LABELS[size]} ---")
+        print(sampler.report(), flush=True)
     if profiler:
         profiler.disable()
     seconds, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
     peak = C.hwm_mb()
     if profiler:
-        path = work / f"profile_risk_{size}.prof"
+        C.RESULTS.mkdir(exist_ok=True)
+        path = C.RESULTS / f"profile_risk_{size}.prof"
         profiler.dump_stats(str(path))
+        print(f"(profile saved: {path})")
         stats = pstats.Stats(str(path))
         print(f"\n--- cProfile of computerisk at {LABELS[size]}: top by cumulative ---")
         stats.sort_stats("cumulative").print_stats(40)
@@ -217,8 +226,9 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", choices=["small", "large", "both"], default="both")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--profile", action="store_true",
-                        help="cProfile the whole computerisk run and print the top functions")
+    parser.add_argument("--profile", nargs="?", const="cprofile", choices=["cprofile", "sample"],
+                        help="profile the whole computerisk run: cProfile (default) top "
+                             "functions, or 'sample': time, peak RSS and RSS growth per line")
     parser.add_argument("--no-core", action="store_true", help="skip the core-only run")
     parser.add_argument("--make-joined", choices=sorted(C.SIZES), help=argparse.SUPPRESS)
     args = parser.parse_args()
