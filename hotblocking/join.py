@@ -130,8 +130,14 @@ def join_incidents(
     earliest: str = "1990-01-01",
     progress=None,
     cancelled=None,
+    missing: np.ndarray | None = None,
 ) -> IncidentJoin:
     """Join incidents to their nearest block and check their times and weights.
+
+    ``geometries`` are shapely geometries, or an (n, 2) float array of point coordinates
+    (no GEOS object per incident: the fast path for point layers). With coordinates, NaN
+    rows are "no geometry" where ``missing`` is True, else "empty geometry"; ``points`` in
+    the result is then that array.
 
     ``start``/``end`` are :class:`hotblocking.timeparse.ParsedTimes` (or None: no time
     field). Rules: a NULL start is "missing time"; an unreadable start or end, a start
@@ -143,16 +149,21 @@ def join_incidents(
     """
     from .timeparse import validate_times
 
-    points, reason = incident_points(geometries)
+    if _is_xy(geometries):
+        points, reason = _xy_points(geometries, missing)
+        usable = reason == ""
+        candidates = np.where(usable[:, None], points, np.nan)
+    else:
+        points, reason = incident_points(geometries)
+        usable = reason == ""
+        coords_ok = np.ones(len(points), dtype=bool)
+        if usable.any():
+            xy = shapely.get_coordinates(points[usable])
+            coords_ok[np.flatnonzero(usable)] = np.isfinite(xy).all(axis=1)
+        add_reason(reason, ~coords_ok, REASON_NOT_FINITE)
+        usable &= coords_ok
+        candidates = np.where(usable, points, None)
     n = len(points)
-    usable = reason == ""
-    coords_ok = np.ones(n, dtype=bool)
-    if usable.any():
-        xy = shapely.get_coordinates(points[usable])
-        coords_ok[np.flatnonzero(usable)] = np.isfinite(xy).all(axis=1)
-    add_reason(reason, ~coords_ok, REASON_NOT_FINITE)
-    usable &= coords_ok
-    candidates = np.where(usable, points, None)
     block_index, distance = nearest_within(
         candidates, block_geoms, max_distance, progress=progress, cancelled=cancelled
     )
@@ -198,6 +209,21 @@ def _add_reasons(reasons: np.ndarray, texts: np.ndarray) -> None:
     add_reason(reasons, has, texts[has])
 
 
+def _is_xy(values) -> bool:
+    return isinstance(values, np.ndarray) and values.dtype.kind == "f" and values.ndim == 2
+
+
+def _xy_points(xy: np.ndarray, missing: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Reasons for coordinate rows: NaN is no (or an empty) geometry, inf did not transform."""
+    reason = np.full(len(xy), "", dtype=object)
+    nan = np.isnan(xy).any(axis=1)
+    null = nan if missing is None else (nan & np.asarray(missing, dtype=bool))
+    reason[null] = REASON_NO_GEOMETRY
+    reason[nan & ~null] = REASON_EMPTY_GEOMETRY
+    reason[~nan & ~np.isfinite(xy).all(axis=1)] = REASON_NOT_FINITE
+    return xy, reason
+
+
 def location_hint(points: np.ndarray, block_bounds: tuple, unmatched_share: float) -> str | None:
     """A plain-words guess at why most incidents missed every block, or None.
 
@@ -207,7 +233,7 @@ def location_hint(points: np.ndarray, block_bounds: tuple, unmatched_share: floa
     """
     if unmatched_share <= 0.5 or len(points) == 0:
         return None
-    xy = shapely.get_coordinates(points)
+    xy = points if _is_xy(points) else shapely.get_coordinates(points)
     if len(xy) == 0:
         return None
     minx, miny, maxx, maxy = block_bounds

@@ -104,7 +104,15 @@ def nearest_within(
     all_matches=True, return_distance=True)`` reduced to the lowest block index per point:
     distances are bit-identical to ``shapely.distance(point, blocks[block_index])``.
     """
-    points = np.asarray(points, dtype=object)
+    xy = None
+    if isinstance(points, np.ndarray) and points.dtype.kind == "f":
+        # (n, 2) coordinates, NaN rows = no point: no GEOS object per point is needed.
+        if points.ndim != 2 or points.shape[1] != 2:
+            raise ValueError("coordinate input must have shape (n, 2)")
+        xy = points
+        points = _LazyPoints(xy)
+    else:
+        points = np.asarray(points, dtype=object)
     blocks = np.asarray(blocks, dtype=object)
     if points.ndim != 1 or blocks.ndim != 1:
         raise ValueError("points and blocks must be one-dimensional arrays")
@@ -134,27 +142,33 @@ def nearest_within(
         )
         return block_index, distance
 
-    type_id = shapely.get_type_id(points)
-    other = type_id > 0  # non-point geometries (rare): exact STRtree path
-    if other.any():
-        idx = np.flatnonzero(other)
-        b, d = _strtree_nearest(points[idx], blocks, md)
-        block_index[idx] = b
-        distance[idx] = d
+    if xy is not None:
+        pending = np.flatnonzero(np.isfinite(xy).all(axis=1))
+    else:
+        type_id = shapely.get_type_id(points)
+        other = type_id > 0  # non-point geometries (rare): exact STRtree path
+        if other.any():
+            idx = np.flatnonzero(other)
+            b, d = _strtree_nearest(points[idx], blocks, md)
+            block_index[idx] = b
+            distance[idx] = d
 
-    # Points: None, empty and non-finite ones never match.
-    is_point = type_id == 0
-    is_point[is_point] = ~shapely.is_empty(points[is_point])
-    pending = np.flatnonzero(is_point)
+        # Points: None, empty and non-finite ones never match.
+        is_point = type_id == 0
+        is_point[is_point] = ~shapely.is_empty(points[is_point])
+        pending = np.flatnonzero(is_point)
     total = len(pending)
     if total == 0 or segments.count == 0:
         _check(cancelled)
         _report(progress, 1.0)
         return block_index, distance
-    px = np.full(n, np.nan)
-    py = np.full(n, np.nan)
-    px[pending] = shapely.get_x(points[pending])
-    py[pending] = shapely.get_y(points[pending])
+    if xy is not None:
+        px, py = xy[:, 0], xy[:, 1]
+    else:
+        px = np.full(n, np.nan)
+        py = np.full(n, np.nan)
+        px[pending] = shapely.get_x(points[pending])
+        py[pending] = shapely.get_y(points[pending])
 
     radii, strtree_rest = segments.levels(md)
     resolved = 0
@@ -194,6 +208,28 @@ def nearest_within(
     if resolved < total:
         _report(progress, 1.0)
     return block_index, distance
+
+
+class _LazyPoints:
+    """Coordinates that become shapely Points only where an exact STRtree path needs them."""
+
+    ndim = 1
+
+    def __init__(self, xy: np.ndarray):
+        self.xy = xy
+
+    def __len__(self) -> int:
+        return len(self.xy)
+
+    def __getitem__(self, index) -> np.ndarray:
+        rows = self.xy[index]
+        out = np.full(len(rows), None, dtype=object)
+        finite = np.isfinite(rows).all(axis=1)
+        out[finite] = shapely.points(rows[finite])
+        return out
+
+    def __array__(self, dtype=None):
+        return self[np.arange(len(self.xy))]
 
 
 def _check(cancelled) -> None:

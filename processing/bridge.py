@@ -54,6 +54,8 @@ class LayerArrays:
     kinds: dict = field(default_factory=dict)  # name -> text/int/real/datetime/date/bool/other
     crs: QgsCoordinateReferenceSystem = None
     table_name: str = ""
+    xy: np.ndarray | None = None  # (n, 2) point coordinates instead of geometries (NaN = none)
+    missing: np.ndarray | None = None  # with xy: True where the feature has no geometry
 
     def __len__(self) -> int:
         return len(self.fids)
@@ -65,8 +67,13 @@ def read_source(
     field_names: list[str] | None = None,
     feedback=None,
     geometry: bool = True,
+    points_as_xy: bool = False,
 ) -> LayerArrays:
-    """Read a Processing source (with its layer when it has one) into arrays."""
+    """Read a Processing source (with its layer when it has one) into arrays.
+
+    ``points_as_xy``: when every geometry is a plain 2D point, give coordinates (``xy``,
+    ``missing``) instead of shapely objects (2M points: ~1 s and ~400 MB less).
+    """
     if source is None:
         raise QgsProcessingException("The input layer could not be read.")
     fields = source.fields()
@@ -74,7 +81,9 @@ def read_source(
     kinds = {f.name(): _QVARIANT_KINDS.get(f.type(), "other") for f in fields if f.name() in names}
     fast = _fast_path_filter(source, layer)
     if fast is not None:
-        arrays = _read_with_ogr(layer, names, kinds, selected_fids=fast, geometry=geometry)
+        arrays = _read_with_ogr(
+            layer, names, kinds, selected_fids=fast, geometry=geometry, points_as_xy=points_as_xy
+        )
     else:
         arrays = _read_with_qgis(source, names, kinds, feedback)
     arrays.crs = source.sourceCrs()
@@ -111,7 +120,9 @@ def _fast_path_filter(source, layer):
     return None  # a feature limit or something we cannot reproduce: iterate
 
 
-def _read_with_ogr(layer, names, kinds, selected_fids, geometry=True) -> LayerArrays:
+def _read_with_ogr(
+    layer, names, kinds, selected_fids, geometry=True, points_as_xy=False
+) -> LayerArrays:
     path, _, layer_name = _split_ogr_uri(layer)
     ds = gdal.OpenEx(path, gdal.OF_VECTOR)
     ogr_layer = ds.GetLayerByName(layer_name) if layer_name else ds.GetLayer(0)
@@ -133,8 +144,12 @@ def _read_with_ogr(layer, names, kinds, selected_fids, geometry=True) -> LayerAr
     fid_key = ogr_layer.GetFIDColumn() or "OGC_FID"
     geom_key = ogr_layer.GetGeometryColumn() or "wkb_geometry"
     fids = _concat(chunks.get(fid_key, []), np.int64)
+    xy = missing = None
     if geometry:
-        geometries = _from_wkb(_concat(chunks.get(geom_key, []), object))
+        wkb = _concat(chunks.get(geom_key, []), object)
+        if points_as_xy:
+            xy, missing = _point_xy(wkb)
+        geometries = _from_wkb(wkb) if xy is None else None
     else:
         geometries = np.full(len(fids), None, dtype=object)
     attributes = {n: _concat(chunks.get(n, []), None) for n in names if n in chunks}
@@ -142,9 +157,30 @@ def _read_with_ogr(layer, names, kinds, selected_fids, geometry=True) -> LayerAr
         attributes.setdefault(n, np.ma.masked_all(len(fids), dtype=object))
     if selected_fids is not True:
         keep = np.isin(fids, selected_fids)
-        fids, geometries = fids[keep], geometries[keep]
+        fids = fids[keep]
+        geometries = None if geometries is None else geometries[keep]
+        xy, missing = (None, None) if xy is None else (xy[keep], missing[keep])
         attributes = {n: v[keep] for n, v in attributes.items()}
-    return LayerArrays(fids=fids, geometries=geometries, attributes=attributes, kinds=kinds)
+    return LayerArrays(
+        fids=fids, geometries=geometries, attributes=attributes, kinds=kinds, xy=xy, missing=missing
+    )
+
+
+def _point_xy(wkb) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Coordinates straight from WKB when every present record is a 2D point (21 bytes,
+    little-endian, type 1); (None, None) otherwise. Empty points come out as NaN rows."""
+    data = np.asarray(np.ma.getdata(wkb), dtype=object)
+    missing = np.ma.getmaskarray(wkb).copy() if np.ma.isMaskedArray(wkb) else np.zeros(len(data), bool)
+    missing |= data == None  # noqa: E711 (element-wise)
+    present = data[~missing]
+    if len(present) and not np.all(np.fromiter(map(len, present), np.int64, len(present)) == 21):
+        return None, None
+    raw = np.frombuffer(b"".join(present.tolist()), dtype=np.uint8).reshape(-1, 21)
+    if not (np.all(raw[:, 0] == 1) and np.all(raw[:, 1:5].copy().view("<u4").ravel() == 1)):
+        return None, None
+    xy = np.full((len(data), 2), np.nan)
+    xy[~missing] = raw[:, 5:21].copy().view("<f8").reshape(-1, 2)
+    return xy, missing
 
 
 def _split_ogr_uri(layer):
@@ -241,14 +277,26 @@ def _column_array(values, kind: str):
 def transform_geometries(
     geometries: np.ndarray, source_crs, dest_crs, transform_context
 ) -> np.ndarray:
-    """Reproject shapely geometries with the transform QGIS would use in this context.
+    """Reproject shapely geometries with the transform QGIS would use in this context."""
+    transform = _xy_transform(source_crs, dest_crs, transform_context)
+    return geometries if transform is None else shapely.transform(geometries, transform)
+
+
+def transform_xy(xy: np.ndarray, source_crs, dest_crs, transform_context) -> np.ndarray:
+    """Reproject (n, 2) coordinates (NaN rows stay NaN) as :func:`transform_geometries`."""
+    transform = _xy_transform(source_crs, dest_crs, transform_context)
+    return xy if transform is None else transform(xy)
+
+
+def _xy_transform(source_crs, dest_crs, transform_context):
+    """(n, 2) -> (n, 2) reprojection, or None when no transform is needed.
 
     The coordinate operation chosen in the project's/context's transform settings is
     honoured (it is a PROJ pipeline); otherwise PROJ's best available operation is used,
     as QGIS does.
     """
     if not source_crs.isValid() or not dest_crs.isValid() or source_crs == dest_crs:
-        return geometries
+        return None
     from pyproj import Transformer
 
     qgs_transform = QgsCoordinateTransform(source_crs, dest_crs, transform_context)
@@ -264,7 +312,7 @@ def transform_geometries(
         x, y = transformer.transform(padded[:, 0], padded[:, 1])
         return np.column_stack([x, y])[: len(coords)]
 
-    return shapely.transform(geometries, _apply)
+    return _apply
 
 
 def as_text(values) -> np.ndarray:

@@ -59,6 +59,8 @@ class Column:
 
 def geometry_type_of(geometries: np.ndarray) -> str:
     """'Point' when every present geometry is a point, else the generic 'Geometry'."""
+    if _is_xy(geometries):
+        return "Point"
     type_ids = shapely.get_type_id(np.asarray(geometries, dtype=object))
     return "Point" if np.all((type_ids == 0) | (type_ids == -1)) else "Geometry"
 
@@ -170,7 +172,10 @@ def _build_spatial_index(path, layer_name, geom_col):
 
 
 def _update_extent(db, layer_name, geometries):
-    bounds = shapely.bounds(geometries)
+    if _is_xy(geometries):
+        bounds = np.column_stack([geometries, geometries])
+    else:
+        bounds = shapely.bounds(geometries)
     if len(bounds) == 0 or np.all(np.isnan(bounds)):
         return
     minx, miny = np.nanmin(bounds[:, 0]), np.nanmin(bounds[:, 1])
@@ -183,10 +188,12 @@ def _update_extent(db, layer_name, geometries):
 
 def _gpkg_blobs(geometries: np.ndarray, srs_id: int) -> list:
     """GeoPackage geometry blobs: 'GP' header (+ envelope for non-points) + ISO WKB."""
+    if _is_xy(geometries):
+        return _point_blobs(geometries, srs_id)
     geometries = np.asarray(geometries, dtype=object)
     type_ids = shapely.get_type_id(geometries)
     if len(geometries) and np.all(type_ids == 0) and not shapely.is_empty(geometries).any():
-        return _point_blobs(geometries, srs_id)
+        return _point_blobs(shapely.get_coordinates(geometries), srs_id)
     wkb = shapely.to_wkb(geometries, output_dimension=2, flavor="iso")
     is_point = type_ids == 0
     blobs = np.empty(len(geometries), dtype=object)
@@ -203,14 +210,20 @@ def _gpkg_blobs(geometries: np.ndarray, srs_id: int) -> list:
     return blobs.tolist()
 
 
-def _point_blobs(points: np.ndarray, srs_id: int) -> list:
-    """Fixed 29-byte blobs (8-byte header + 21-byte WKB point) built in numpy."""
-    xy = shapely.get_coordinates(points)
-    blobs = np.empty((len(points), 29), dtype=np.uint8)
+def _is_xy(values) -> bool:
+    return isinstance(values, np.ndarray) and values.dtype.kind == "f" and values.ndim == 2
+
+
+def _point_blobs(xy: np.ndarray, srs_id: int) -> list:
+    """Fixed 29-byte blobs (8-byte header + 21-byte WKB point) built in numpy from (n, 2)
+    coordinates; NaN rows are NULL geometries."""
+    blobs = np.empty((len(xy), 29), dtype=np.uint8)
     blobs[:, :8] = np.frombuffer(b"GP\x00\x01" + struct.pack("<i", srs_id), dtype=np.uint8)
     blobs[:, 8:13] = np.frombuffer(b"\x01\x01\x00\x00\x00", dtype=np.uint8)  # LE, Point
     blobs[:, 13:29] = np.ascontiguousarray(xy, dtype="<f8").view(np.uint8).reshape(-1, 16)
-    return blobs.view("V29").ravel().tolist()  # void, not bytes_: trailing NULs are kept
+    out = blobs.view("V29").ravel().astype(object)  # void, not bytes_: trailing NULs kept
+    out[np.isnan(xy).any(axis=1)] = None
+    return out.tolist()
 
 
 def _chunk_values(columns: list) -> list:

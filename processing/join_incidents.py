@@ -22,7 +22,7 @@ from ..hotblocking.fieldnames import AmbiguousFieldError, detect_time_field
 from ..hotblocking.join import join_incidents, location_hint
 from ..hotblocking.nearest import Cancelled
 from ..hotblocking.timeparse import parse_times
-from .bridge import as_text, plain_values, read_source, transform_geometries
+from .bridge import as_text, plain_values, read_source, transform_geometries, transform_xy
 from .common import (
     HotBlockingAlgorithm,
     check_cancel,
@@ -203,7 +203,7 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
         end_field = self._field(parameters, self.END_TIME_FIELD, context)
         weight_field = self._field(parameters, self.WEIGHT_FIELD, context)
 
-        incidents = read_source(incidents_source, incidents_layer, None, steps)
+        incidents = read_source(incidents_source, incidents_layer, None, steps, points_as_xy=True)
         label = self.parameterAsString(parameters, self.SOURCE, context).strip()
         source_label = label or incidents.table_name or "incidents"
         block_id_field = next(
@@ -222,9 +222,12 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
         steps.setCurrentStep(1)
         check_cancel(feedback)
 
-        points = transform_geometries(
-            incidents.geometries, incidents.crs, blocks_crs, context.transformContext()
-        )
+        if incidents.xy is not None:  # plain points: coordinates, no object per incident
+            points = transform_xy(incidents.xy, incidents.crs, blocks_crs, context.transformContext())
+        else:
+            points = transform_geometries(
+                incidents.geometries, incidents.crs, blocks_crs, context.transformContext()
+            )
         if not time_field:
             feedback.pushWarning(
                 tr(
@@ -251,6 +254,7 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
                 now=datetime.datetime.now(),
                 progress=progress,
                 cancelled=cancelled,
+                missing=incidents.missing,
             )
         except Cancelled:
             check_cancel(feedback)
