@@ -25,6 +25,9 @@ lint: setup
 install:  ## link this checkout into the default QGIS profile's plugins folder
 	@bash scripts/install.sh
 
+desktop: setup  ## desktop QGIS with this checkout enabled, in a fresh private profile (ARGS=--xvfb ...)
+	@bash scripts/desktop.sh $(ARGS)
+
 bench: setup  ## speed and memory against QGIS's own tools (not part of `make test`)
 	@$(RUN) $(PY) bench/bench_join.py
 

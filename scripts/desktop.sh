@@ -18,7 +18,7 @@
 # in QGIS3.ini ([PythonPlugins] hotblocking=true); QGIS embeds Debian's python3, so the
 # venv's packages (pandas, scipy, shapely 2...) are put on PYTHONPATH. A PYQGIS_STARTUP
 # script (scripts/desktop_startup.py) copies every message-log entry to the log file; on
-# exit, Python errors and critical messages are printed and make the exit status 3.
+# exit, critical messages and Python errors are printed; a Python error makes the exit status 3.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 xvfb=0 code="" config="" log=""
@@ -28,7 +28,7 @@ while [ $# -gt 0 ]; do
     --code) code="$(realpath "$2")"; shift 2 ;;
     --config) config="$2"; shift 2 ;;
     --log) log="$(realpath -m "$2")"; shift 2 ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --) shift; break ;;
     *) break ;;
   esac
@@ -48,12 +48,19 @@ ln -sfn "$here" "$profile/python/plugins/hotblocking"
 ini="$profile/QGIS/QGIS3.ini"
 if ! grep -q '^hotblocking=true' "$ini" 2>/dev/null; then
   # A first start asks nothing and fetches no news feed (quiet under xvfb).
-  cat >> "$ini" <<'EOF'
+  # Processing's GRASS and SAGA providers only log CRITICAL "not installed" when their
+  # programs are missing: leave them off then, so the log shows what matters.
+  grass=true saga=true
+  command -v grass >/dev/null 2>&1 || ls /usr/bin/grass[0-9]* >/dev/null 2>&1 || grass=false
+  command -v saga_cmd >/dev/null 2>&1 || saga=false
+  cat >> "$ini" <<EOF
 [PythonPlugins]
 hotblocking=true
+grassprovider=$grass
+sagaprovider=$saga
 
 [core]
-NewsFeed\httpsfeedqgisorg\disabled=true
+NewsFeed\\httpsfeedqgisorg\\disabled=true
 
 [qgis]
 checkVersion=false
@@ -72,7 +79,7 @@ if [ -z "${XDG_RUNTIME_DIR:-}" ] || [ ! -w "${XDG_RUNTIME_DIR}" ]; then
   mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
 fi
 
-cmd=(/usr/bin/qgis --noversioncheck)
+cmd=(/usr/bin/qgis)  # Debian's wrapper adds --noversioncheck (/etc/default/qgis)
 [ -n "$code" ] && cmd+=(--code "$code")
 cmd+=("$@")
 if [ "$xvfb" = 1 ]; then
@@ -84,10 +91,13 @@ status=0
 "${cmd[@]}" || status=$?
 
 echo "QGIS exited with status $status; message log: $HB_QGIS_LOG" >&2
-if grep -q -E '^(CRITICAL|[A-Z]+	Python error)' "$HB_QGIS_LOG"; then
-  echo "Errors in QGIS's message log:" >&2
-  awk -F'\t' '/^(CRITICAL|[A-Z]+\tPython error)/ {show=1; print; next} /^\t/ && show {print; next} {show=0}' \
-    "$HB_QGIS_LOG" >&2
+# entries: LEVEL<TAB>tag<TAB>text, continuation lines start with a tab
+entries() { awk -F'\t' -v pat="$1" '$0 ~ pat {show=1; print; next} /^\t/ && show {print; next} {show=0}' "$HB_QGIS_LOG"; }
+critical="$(entries '^CRITICAL\t')"
+python_errors="$(entries '^[A-Z]+\tPython error\t')"
+if [ -n "$critical" ]; then printf 'CRITICAL messages in QGIS'"'"'s log:\n%s\n' "$critical" >&2; fi
+if [ -n "$python_errors" ]; then
+  printf 'Python errors in QGIS'"'"'s log:\n%s\n' "$python_errors" >&2
   [ "$status" = 0 ] && status=3
 fi
 exit "$status"

@@ -8,6 +8,7 @@ message: ``LEVEL<TAB>tag<TAB>text``, continuation lines indented by a tab. It is
 """
 
 import os as _hb_os
+import sys as _hb_sys
 
 from qgis.core import Qgis as _hb_Qgis
 from qgis.core import QgsApplication as _hb_QgsApplication
@@ -27,5 +28,7 @@ def _hb_log_message(message, tag, level):
         log.write(f"{_hb_levels.get(level, 'NONE')}\t{tag}\t{text}\n")
 
 
-if _hb_log_path:
+# QGIS 3.22 executes PYQGIS_STARTUP twice when it is an absolute path: connect once.
+if _hb_log_path and not getattr(_hb_sys, "_hb_qgis_log_connected", False):
+    _hb_sys._hb_qgis_log_connected = True
     _hb_QgsApplication.messageLog().messageReceived.connect(_hb_log_message)
