@@ -91,6 +91,11 @@ def write_layer(
     n_rows = len(geometries) if has_geometry else (len(columns[0].values) if columns else 0)
     if spatial_index == "auto":
         spatial_index = n_rows <= AUTO_INDEX_MAX_ROWS
+    if overwrite_file:
+        # 64 KiB pages: ~10% faster bulk inserts; the file is still tiny, so VACUUM is instant.
+        with sqlite3.connect(path, isolation_level=None) as db:
+            db.execute("PRAGMA page_size=65536")
+            db.execute("VACUUM")
     with sqlite3.connect(path) as db:
         db.execute("PRAGMA synchronous=OFF")
         geom_col, srs_id = None, None
