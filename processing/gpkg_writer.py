@@ -11,6 +11,7 @@ Date-times are stored as GeoPackage DATETIME text ``YYYY-MM-DDTHH:MM:SS.SSS`` wi
 
 from __future__ import annotations
 
+import operator
 import os
 import sqlite3
 import struct
@@ -52,9 +53,15 @@ class Column:
     kind: str
     values: np.ndarray
     prefix: str = ""  # text columns: written as prefix + value, built chunk by chunk
+    same: str | None = None  # text columns: this one value in every row
 
     def subset(self, rows) -> Column:
-        return Column(self.name, self.kind, self.values[rows], self.prefix)
+        return Column(self.name, self.kind, self.values[rows], self.prefix, self.same)
+
+    @classmethod
+    def constant(cls, name: str, value: str, n_rows: int) -> Column:
+        """A text column with one value in every row (no per-row object array is kept)."""
+        return cls(name, "text", np.zeros(n_rows, dtype=np.int8), same=value)
 
 
 def geometry_type_of(geometries: np.ndarray) -> str:
@@ -259,13 +266,23 @@ def _sqlite_values(column: Column) -> list:
     """One column as Python values for sqlite3, missing values as None (never 0)."""
     if column.kind in ("datetime", "date"):
         return _format_times(column.values, "ms" if column.kind == "datetime" else "D")
+    if column.same is not None:
+        return [column.same] * len(column.values)
     data, mask = _data_and_mask(column.values)
-    if data.dtype.kind == "S":  # OGR's Arrow reader hands text as UTF-8 bytes
+    if data.dtype.kind == "S" and column.kind == "text" and not column.prefix:
+        # OGR's Arrow reader hands text as UTF-8 bytes: decode straight to list items.
+        text = list(map(_DECODE, data.tolist()))
+        for row in np.flatnonzero(mask):
+            text[row] = None
+        return text
+    if data.dtype.kind == "S":
         data = decode_utf8(data)
     if column.prefix:
-        text = np.array([column.prefix + str(v) for v in data.tolist()], dtype=object)
-        text[mask] = None
-        return text.tolist()
+        text = list(map(column.prefix.__add__, map(str, data.tolist())))
+        if mask.any():
+            for row in np.flatnonzero(mask):
+                text[row] = None
+        return text
     if column.kind in ("int", "bool"):
         data = np.where(mask, 0, data).astype(np.int64)
     elif column.kind == "real":
@@ -273,6 +290,9 @@ def _sqlite_values(column: Column) -> list:
     out = data.astype(object)
     out[mask] = None
     return out.tolist()
+
+
+_DECODE = operator.methodcaller("decode", "utf-8", "replace")
 
 
 def decode_utf8(data: np.ndarray) -> np.ndarray:
@@ -287,9 +307,10 @@ def _format_times(values, unit: str) -> list:
     data, mask = _data_and_mask(values)
     data = np.asarray(data, dtype=f"datetime64[{unit}]")
     mask = mask | np.isnat(data)
-    text = np.datetime_as_string(data, unit=unit).astype(object)
-    text[mask] = None
-    return text.tolist()
+    text = np.datetime_as_string(data, unit=unit).tolist()
+    for row in np.flatnonzero(mask):  # NULL times are few
+        text[row] = None
+    return text
 
 
 def _data_and_mask(values) -> tuple[np.ndarray, np.ndarray]:

@@ -272,7 +272,7 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
         passthrough = _passthrough_columns(incidents, fields.names())
         joined_columns = [c.subset(matched) for c in passthrough] + [
             Column("incident_id", "text", incidents.fids[matched], prefix=f"{source_label}:"),
-            Column("source", "text", np.full(int(matched.sum()), source_label, dtype=object)),
+            Column.constant("source", source_label, int(matched.sum())),
             Column("block_id", "text", block_ids[result.block_index[matched]]),
             Column("snap_dist", "real", result.distance[matched]),
             Column("time_start", "datetime", result.time_start[matched]),
@@ -293,7 +293,7 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
         rejected = ~matched
         unmatched_columns = [c.subset(rejected) for c in passthrough] + [
             Column("incident_id", "text", incidents.fids[rejected], prefix=f"{source_label}:"),
-            Column("source", "text", np.full(int(rejected.sum()), source_label, dtype=object)),
+            Column.constant("source", source_label, int(rejected.sum())),
             Column("reason", "text", result.reason[rejected]),
         ]
         unmatched_geoms = points[rejected]  # as read (transformed): multipoints stay whole
