@@ -101,6 +101,11 @@ def write_output(
     else:
         path, table, overwrite_file = destination, default_table, True
     wkt = crs.toWkt(QgsCoordinateReferenceSystem.WKT_PREFERRED_GDAL) if crs is not None else None
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(folder, exist_ok=True)  # as QGIS's own file outputs do
+    except OSError as error:
+        raise QgsProcessingException(tr(f"Cannot create the output folder {folder}: {error}")) from error
     if path.lower().endswith(".gpkg"):
         gpkg_writer.write_layer(
             path,

@@ -137,10 +137,12 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
             "length_m. Every block appears in the output, with zeros where nothing happened.",
         )
         self.add(
-            QgsProcessingParameterMultipleLayers(
-                self.INCIDENTS,
-                tr("Joined incidents (one layer per source)"),
-                QgsProcessing.TypeVectorPoint,
+            _at_least_one(
+                QgsProcessingParameterMultipleLayers(
+                    self.INCIDENTS,
+                    tr("Joined incidents (one layer per source)"),
+                    QgsProcessing.TypeVectorPoint,
+                )
             ),
             "One or more outputs of 'Join incidents to blocks' (ambulance, A&E, police...), "
             "all joined to the same blocks.",
@@ -429,6 +431,11 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
         ):
             if summary.get(key):
                 feedback.pushWarning(tr(f"{summary[key]} incident(s) {label}."))
+
+
+def _at_least_one(parameter):
+    parameter.setMinimumNumberInputs(1)  # an empty list would silently give an all-zero map
+    return parameter
 
 
 def _refuse_duplicates(id_columns: list) -> None:

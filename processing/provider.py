@@ -2,19 +2,34 @@
 
 from pathlib import Path
 
-from qgis.core import Qgis, QgsMessageLog, QgsProcessingModelAlgorithm, QgsProcessingProvider
+from qgis.core import (
+    Qgis,
+    QgsApplication,
+    QgsMessageLog,
+    QgsProcessingModelAlgorithm,
+    QgsProcessingProvider,
+)
 from qgis.PyQt.QtGui import QIcon
 
 from .. import resources  # noqa: F401  (registers :/plugins/hotblocking/ icons)
 from ..plugin_metadata import plugin_version
-from .common import ICON_PATH
 from .build_blocks import BuildBlocksAlgorithm
+from .common import ICON_PATH
 from .compute_risk import ComputeRiskAlgorithm
 from .join_incidents import JoinIncidentsAlgorithm
 from .style_hot_blocks import StyleHotBlocksAlgorithm
 from .tasking_brief import TaskingBriefAlgorithm
 
-MODELS = Path(__file__).resolve().parent.parent / "models"  # graphical models shipped with the plugin
+# Graphical models shipped with the plugin (made by scripts/make_model.py).
+MODELS = Path(__file__).resolve().parent.parent / "models"
+
+
+class ShippedModel(QgsProcessingModelAlgorithm):
+    """A .model3 shipped with the plugin. A model's group id is its group's text; this one
+    shares the algorithms' group id, so the toolbox shows one "Hot Blocking" group, not two."""
+
+    def groupId(self):  # noqa: N802 (QGIS API name)
+        return "hotblocking"
 
 
 class HotBlockingProvider(QgsProcessingProvider):
@@ -33,20 +48,31 @@ class HotBlockingProvider(QgsProcessingProvider):
     def versionInfo(self):  # noqa: N802 (QGIS API name)
         return plugin_version()
 
+    def load(self):
+        # A model finds its steps through the registry, which lists this provider only once
+        # load() has returned: reload then, as QGIS's own model provider does on providerAdded
+        # (else the toolbox's copy of a model has no outputs).
+        QgsApplication.processingRegistry().providerAdded.connect(self._reload_for_models)
+        return super().load()
+
+    def _reload_for_models(self, provider_id):
+        if provider_id == self.id():
+            QgsApplication.processingRegistry().providerAdded.disconnect(self._reload_for_models)
+            self.refreshAlgorithms()
+
     def loadAlgorithms(self):  # noqa: N802 (QGIS API name)
         for algorithm in (
             BuildBlocksAlgorithm(), JoinIncidentsAlgorithm(), ComputeRiskAlgorithm(),
             TaskingBriefAlgorithm(), StyleHotBlocksAlgorithm(),
         ):
             self.addAlgorithm(algorithm)
-        # Shipped .model3 files, id "hotblocking:<model name>". Their steps are this
-        # provider's algorithms, which the registry resolves when the model runs.
-        for path in sorted(MODELS.glob("*.model3")):
-            model = QgsProcessingModelAlgorithm()
+        for path in sorted(MODELS.glob("*.model3")):  # id "hotblocking:<model name>"
+            model = ShippedModel()
             if model.fromFile(str(path)):
+                model.setSourceFilePath(str(path))
                 self.addAlgorithm(model)
             else:
-                QgsMessageLog.logMessage(f"Could not load the model {path}", "Hot Blocking", Qgis.Warning)
+                QgsMessageLog.logMessage(f"Could not load {path}", "Hot Blocking", Qgis.Warning)
 
     # Outputs are written in bulk straight to GeoPackage (see gpkg_writer): temporary
     # outputs must be files, not memory layers, for every run path to behave the same.

@@ -19,8 +19,7 @@ import os
 import sys
 from pathlib import Path
 
-from standalone import ROOT
-
+ROOT = Path(__file__).resolve().parents[1]
 MODEL_NAME = "Hot Blocking: roads + incidents to brief"
 MODEL_GROUP = "Hot Blocking"
 MODEL_FILE = ROOT / "models" / "hot_blocking_roads_incidents_to_brief.model3"
@@ -31,9 +30,20 @@ DEFAULT_TITLE = "Violence reduction patrol brief"  # taskingbrief's own default
 SOURCES = [
     ("join_ambulance", "ambulance", "AMBULANCE", "AMBULANCE_TIME", None, None, "ambulance", 300),
     ("join_ae", "A&E", "AE", "AE_TIME", None, None, "A&E", 450),
-    ("join_police", "police", "POLICE", "POLICE_TIME", "POLICE_END_TIME", "POLICE_HARM", "police", 660),
+    (
+        "join_police",
+        "police",
+        "POLICE",
+        "POLICE_TIME",
+        "POLICE_END_TIME",
+        "POLICE_HARM",
+        "police",
+        660,
+    ),
 ]
-INPUT_X, CHILD_X, OUTPUT_X, RISK_X, FINAL_X = 140, 480, 780, 1060, 1340
+# Modeller layout (component centres and sizes): inputs, steps, outputs from left to right.
+INPUT_X, CHILD_X, OUTPUT_X, RISK_X, FINAL_X = 150, 520, 850, 1160, 1480
+INPUT_SIZE, CHILD_SIZE, OUTPUT_SIZE = (260, 30), (260, 44), (240, 30)
 
 HELP = {
     "ALG_DESC": (
@@ -43,8 +53,9 @@ HELP = {
         "sources; and a patrol tasking brief (PDF) is made for the first window.\n\n"
         "Each step is one of the Hot Blocking algorithms, with their defaults for everything not "
         "asked for here (hot blocks = top 10 per window, all sources weigh 1, no harm weighting, "
-        "no smoothing). Open the model in the graphical modeller (Edit Model...) to change them, "
-        "or run the algorithms one by one for full control.\n\n"
+        "no smoothing). To change them, open models/hot_blocking_roads_incidents_to_brief.model3 "
+        "from the plugin's folder in the graphical modeller and save your copy under another "
+        "name, or run the algorithms one by one.\n\n"
         "All three incident layers are needed: a join step cannot be skipped in a QGIS 3.22 "
         "model. Distances are in the road layer's units, which must be projected (metres, e.g. "
         "EPSG:27700). Times are read as local Europe/London wall-clock."
@@ -57,98 +68,142 @@ HELP = {
     ),
 }
 
-# (name, description, help, factory(core) -> definition, (x, y))
-INPUTS = [
-    ("ROADS", "Road links",
-     "Road link lines in a projected CRS (e.g. OS Open Roads RoadLink in EPSG:27700).",
-     lambda c: c.QgsProcessingParameterFeatureSource(
-         "ROADS", "Road links", [c.QgsProcessing.TypeVectorLine]), 60),
-    ("MAX_LENGTH", "Maximum block length",
-     "Links longer than this are cut into equal parts no longer than it (road layer units). "
-     "0 keeps links whole.",
-     lambda c: c.QgsProcessingParameterDistance(
-         "MAX_LENGTH", "Maximum block length", 100.0, "ROADS", minValue=0.0), 120),
-    ("MAX_DISTANCE", "Maximum distance to a block",
-     "Incidents farther than this from every block are not joined (reason: beyond max "
-     "distance), for all three sources. Road layer units; 0 = no limit.",
-     lambda c: c.QgsProcessingParameterDistance(
-         "MAX_DISTANCE", "Maximum distance to a block", 50.0, "ROADS", minValue=0.0), 180),
-    ("AMBULANCE", "Ambulance call-outs",
-     "Ambulance call-out points for assault.",
-     lambda c: c.QgsProcessingParameterFeatureSource(
-         "AMBULANCE", "Ambulance call-outs", [c.QgsProcessing.TypeVectorPoint]), 270),
-    ("AMBULANCE_TIME", "Ambulance: time field",
-     "When the call happened (DateTime, Date or text: ISO 8601 or UK day-first).",
-     lambda c: c.QgsProcessingParameterField(
-         "AMBULANCE_TIME", "Ambulance: time field", parentLayerParameterName="AMBULANCE"), 330),
-    ("AE", "A&E assaults (ISTV)",
-     "Geocoded A&E assault records (Cardiff Model / ISTV data).",
-     lambda c: c.QgsProcessingParameterFeatureSource(
-         "AE", "A&E assaults (ISTV)", [c.QgsProcessing.TypeVectorPoint]), 420),
-    ("AE_TIME", "A&E: time field",
-     "When the assault happened (DateTime, Date or text: ISO 8601 or UK day-first).",
-     lambda c: c.QgsProcessingParameterField(
-         "AE_TIME", "A&E: time field", parentLayerParameterName="AE"), 480),
-    ("POLICE", "Police crimes",
-     "Recorded violent crimes (points).",
-     lambda c: c.QgsProcessingParameterFeatureSource(
-         "POLICE", "Police crimes", [c.QgsProcessing.TypeVectorPoint]), 570),
-    ("POLICE_TIME", "Police: time (committed from) field",
-     "When the crime happened, or the start of its 'committed from/to' range.",
-     lambda c: c.QgsProcessingParameterField(
-         "POLICE_TIME", "Police: time (committed from) field", parentLayerParameterName="POLICE"),
-     630),
-    ("POLICE_END_TIME", "Police: committed to field",
-     "Optional end of the 'committed from/to' range (counted aoristically). Empty: instants.",
-     lambda c: c.QgsProcessingParameterField(
-         "POLICE_END_TIME", "Police: committed to field", parentLayerParameterName="POLICE",
-         optional=True), 690),
-    ("POLICE_HARM", "Police: harm weight field",
-     "Optional harm weight per crime (e.g. Cambridge Crime Harm Index days), kept on the "
-     "joined crimes. The risk step of this model does not weight by harm.",
-     lambda c: c.QgsProcessingParameterField(
-         "POLICE_HARM", "Police: harm weight field", parentLayerParameterName="POLICE",
-         type=c.QgsProcessingParameterField.Numeric, optional=True), 750),
-    ("WINDOWS", "Time windows",
-     "Windows separated by ';': [LABEL=]DAYS HH:MM-HH:MM, e.g. 'Fri/Sat nights=Fri-Sat "
-     "22:00-04:00; Lunch=weekdays 11:00-15:00'. The brief covers the first window.",
-     lambda c: c.QgsProcessingParameterString("WINDOWS", "Time windows", DEFAULT_WINDOWS), 840),
-    ("TITLE", "Brief title",
-     "The brief's title (cover).",
-     lambda c: c.QgsProcessingParameterString("TITLE", "Brief title", DEFAULT_TITLE), 900),
-    ("AREA", "Brief area",
-     "The area covered, e.g. 'West End, Westminster' (cover and page headers). Optional.",
-     lambda c: c.QgsProcessingParameterString("AREA", "Brief area", "", optional=True), 960),
-    ("TOP_N", "Number of blocks to brief",
-     "The top N blocks of the first window get a page each.",
-     lambda c: c.QgsProcessingParameterNumber(
-         "TOP_N", "Number of blocks to brief", c.QgsProcessingParameterNumber.Integer, 10,
-         minValue=1, maxValue=200), 1020),
-]
+
+def model_inputs(c):
+    """The model's inputs in toolbox order: (definition, help, y in the modeller)."""
+    source = c.QgsProcessingParameterFeatureSource
+    field = c.QgsProcessingParameterField
+    line, point = [c.QgsProcessing.TypeVectorLine], [c.QgsProcessing.TypeVectorPoint]
+    text_time = "DateTime, Date or text: ISO 8601 or UK day-first, never month-first"
+    return [
+        (
+            source("ROADS", "Road links", line),
+            "Road link lines in a projected CRS (e.g. OS Open Roads RoadLink in EPSG:27700).",
+            60,
+        ),
+        (
+            c.QgsProcessingParameterDistance(
+                "MAX_LENGTH", "Maximum block length", 100.0, "ROADS", minValue=0.0
+            ),
+            "Links longer than this are cut into equal parts no longer than it (road layer "
+            "units). 0 keeps links whole.",
+            120,
+        ),
+        (
+            c.QgsProcessingParameterDistance(
+                "MAX_DISTANCE", "Maximum distance to a block", 50.0, "ROADS", minValue=0.0
+            ),
+            "Incidents farther than this from every block are not joined (reason: beyond max "
+            "distance), for all three sources. Road layer units; 0 = no limit.",
+            180,
+        ),
+        (
+            source("AMBULANCE", "Ambulance call-outs", point),
+            "Ambulance call-out points for assault.",
+            270,
+        ),
+        (
+            field("AMBULANCE_TIME", "Ambulance: time field", parentLayerParameterName="AMBULANCE"),
+            f"When the call happened ({text_time}).",
+            330,
+        ),
+        (
+            source("AE", "A&E assaults (ISTV)", point),
+            "Geocoded A&E assault records (Cardiff Model / ISTV data).",
+            420,
+        ),
+        (
+            field("AE_TIME", "A&E: time field", parentLayerParameterName="AE"),
+            f"When the assault happened ({text_time}).",
+            480,
+        ),
+        (source("POLICE", "Police crimes", point), "Recorded violent crimes (points).", 570),
+        (
+            field("POLICE_TIME", "Police: committed from field", parentLayerParameterName="POLICE"),
+            f"When the crime happened, or the start of its committed from/to range ({text_time}).",
+            630,
+        ),
+        (
+            field(
+                "POLICE_END_TIME",
+                "Police: committed to field",
+                parentLayerParameterName="POLICE",
+                optional=True,
+            ),
+            "Optional end of the committed from/to range, counted aoristically. Empty: instants.",
+            690,
+        ),
+        (
+            field(
+                "POLICE_HARM",
+                "Police: harm weight field",
+                parentLayerParameterName="POLICE",
+                type=field.Numeric,
+                optional=True,
+            ),
+            "Optional harm weight per crime (e.g. Cambridge Crime Harm Index days): the hot "
+            "blocks' harm column and the brief's harm figures. Blocks are ranked by incidents, "
+            "not harm, in this model.",
+            750,
+        ),
+        (
+            c.QgsProcessingParameterString("WINDOWS", "Time windows", DEFAULT_WINDOWS),
+            "Windows separated by ';': [LABEL=]DAYS HH:MM-HH:MM, e.g. 'Fri/Sat nights=Fri-Sat "
+            "22:00-04:00; Lunch=weekdays 11:00-15:00'. The brief covers the first window.",
+            840,
+        ),
+        (
+            c.QgsProcessingParameterString("TITLE", "Brief title", DEFAULT_TITLE),
+            "The brief's title (cover).",
+            900,
+        ),
+        (
+            c.QgsProcessingParameterString("AREA", "Brief area", "", optional=True),
+            "Optional: the area covered, e.g. 'West End, Westminster' (cover and page headers).",
+            960,
+        ),
+        (
+            c.QgsProcessingParameterNumber(
+                "TOP_N",
+                "Number of blocks to brief",
+                c.QgsProcessingParameterNumber.Integer,
+                10,
+                minValue=1,
+                maxValue=200,
+            ),
+            "The top N blocks of the first window get a page each.",
+            1020,
+        ),
+    ]
 
 
 def build_model():
     """The model, built with the public API; Hot Blocking's provider must be registered."""
     import qgis.core as c
-    from qgis.PyQt.QtCore import QPointF
+    from qgis.PyQt.QtCore import QPointF, QSizeF
 
     registry = c.QgsApplication.processingRegistry()
-    missing = [a for a in ("buildblocks", "joinincidents", "computerisk", "taskingbrief")
-               if registry.algorithmById(f"hotblocking:{a}") is None]
+    missing = [
+        a
+        for a in ("buildblocks", "joinincidents", "computerisk", "taskingbrief")
+        if registry.algorithmById(f"hotblocking:{a}") is None
+    ]
     if missing:
         raise RuntimeError(f"Hot Blocking algorithms not registered: {missing}")
 
     model = c.QgsProcessingModelAlgorithm(MODEL_NAME, MODEL_GROUP, "hotblocking")
-    model.setHelpContent(HELP)
-
-    for name, description, help_text, factory, y in INPUTS:
-        definition = factory(c)
+    inputs = model_inputs(c)
+    # A model keeps its inputs' help in its help content, by parameter name (as the
+    # modeller's "Edit Model Help" does); loading the model gives each input its help.
+    model.setHelpContent({**HELP, **{d.name(): help_text for d, help_text, _ in inputs}})
+    for definition, help_text, y in inputs:
         definition.setHelp(help_text)
-        component = c.QgsProcessingModelParameter(name)
-        component.setDescription(description)
+        component = c.QgsProcessingModelParameter(definition.name())
+        component.setDescription(definition.description())
         component.setPosition(QPointF(INPUT_X, y))
+        component.setSize(QSizeF(*INPUT_SIZE))
         model.addModelParameter(definition, component)
-    model.setParameterOrder([name for name, *_ in INPUTS])
+    model.setParameterOrder([d.name() for d, *_ in inputs])
 
     def param(name):
         return [c.QgsProcessingModelChildParameterSource.fromModelParameter(name)]
@@ -164,6 +219,7 @@ def build_model():
         alg.setChildId(child_id)
         alg.setDescription(description)
         alg.setPosition(QPointF(*position))
+        alg.setSize(QSizeF(*CHILD_SIZE))
         for name, value in sources.items():
             alg.addParameterSources(name, value)
         # As the modeller's child dialog does: every other input stored with its default.
@@ -176,47 +232,90 @@ def build_model():
             output.setChildId(child_id)
             output.setChildOutputName(child_output)
             output.setMandatory(True)
+            output.setDefaultValue(c.QgsProcessing.TEMPORARY_OUTPUT)  # as the dialog offers
             output.setPosition(QPointF(x, y))
+            output.setSize(QSizeF(*OUTPUT_SIZE))
             model_outputs[name] = output
         alg.setModelOutputs(model_outputs)
         model.addChildAlgorithm(alg)
 
-    child("buildblocks", "buildblocks", "Build blocks from road links", (CHILD_X, 90),
-          {"INPUT": param("ROADS"), "MAX_LENGTH": param("MAX_LENGTH")},
-          [("BLOCKS", "OUTPUT", "Blocks", (OUTPUT_X, 40))])
+    child(
+        "buildblocks",
+        "buildblocks",
+        "Build blocks from road links",
+        (CHILD_X, 90),
+        {"INPUT": param("ROADS"), "MAX_LENGTH": param("MAX_LENGTH")},
+        [("BLOCKS", "OUTPUT", "Blocks", (OUTPUT_X, 40))],
+    )
 
     for child_id, label, layer, time, end, harm, words, y in SOURCES:
         sources = {
-            "INCIDENTS": param(layer), "SOURCE": static(label),
-            "BLOCKS": [output_of("buildblocks", "OUTPUT")], "MAX_DISTANCE": param("MAX_DISTANCE"),
+            "INCIDENTS": param(layer),
+            "SOURCE": static(label),
+            "BLOCKS": [output_of("buildblocks", "OUTPUT")],
+            "MAX_DISTANCE": param("MAX_DISTANCE"),
             "TIME_FIELD": param(time),
         }
         if end:
             sources["END_TIME_FIELD"] = param(end)
         if harm:
             sources["WEIGHT_FIELD"] = param(harm)
-        child(child_id, "joinincidents", f"Join {words} incidents to blocks", (CHILD_X, y), sources, [
-            ("JOINED", "OUTPUT", f"Joined {words} incidents", (OUTPUT_X, y - 30)),
-            ("UNMATCHED", "UNMATCHED", f"Unmatched {words} incidents", (OUTPUT_X, y + 30)),
-        ])
+        # Output names are unique in the model: the modeller labels an output by its name.
+        outputs = [
+            (f"JOINED_{layer}", "OUTPUT", f"Joined {words} incidents", (OUTPUT_X, y - 30)),
+            (f"UNMATCHED_{layer}", "UNMATCHED", f"Unmatched {words} incidents", (OUTPUT_X, y + 30)),
+        ]
+        child(
+            child_id,
+            "joinincidents",
+            f"Join {words} incidents to blocks",
+            (CHILD_X, y),
+            sources,
+            outputs,
+        )
 
-    child("computerisk", "computerisk", "Compute hot-block risk by time window", (RISK_X, 480), {
-        "BLOCKS": [output_of("buildblocks", "OUTPUT")],
-        "INCIDENTS": [output_of(child_id, "OUTPUT") for child_id, *_ in SOURCES],
-        "WINDOWS": param("WINDOWS"), "HOT_RULE": static(0), "HOT_VALUE": static(10.0),
-    }, [("HOT_BLOCKS", "OUTPUT", "Hot blocks (risk by time window)", (FINAL_X, 480))])
+    child(
+        "computerisk",
+        "computerisk",
+        "Compute hot-block risk by time window",
+        (RISK_X, 480),
+        {
+            "BLOCKS": [output_of("buildblocks", "OUTPUT")],
+            "INCIDENTS": [output_of(child_id, "OUTPUT") for child_id, *_ in SOURCES],
+            "WINDOWS": param("WINDOWS"),
+            "HOT_RULE": static(0),
+            "HOT_VALUE": static(10.0),
+        },
+        [("HOT_BLOCKS", "OUTPUT", "Hot blocks (risk by time window)", (FINAL_X, 480))],
+    )
 
-    child("taskingbrief", "taskingbrief", "Patrol tasking brief (PDF)", (RISK_X, 930), {
-        "HOTBLOCKS": [output_of("computerisk", "OUTPUT")],
-        "CONTEXT": [output_of("buildblocks", "OUTPUT")],
-        "WINDOWS": param("WINDOWS"), "TITLE": param("TITLE"), "AREA": param("AREA"),
-        "TOP_N": param("TOP_N"),
-    }, [("BRIEF", "OUTPUT", "Tasking brief (PDF)", (FINAL_X, 930))])
+    child(
+        "taskingbrief",
+        "taskingbrief",
+        "Patrol tasking brief (PDF)",
+        (RISK_X, 930),
+        {
+            "HOTBLOCKS": [output_of("computerisk", "OUTPUT")],
+            "CONTEXT": [output_of("buildblocks", "OUTPUT")],
+            "WINDOWS": param("WINDOWS"),
+            "TITLE": param("TITLE"),
+            "AREA": param("AREA"),
+            "TOP_N": param("TOP_N"),
+        },
+        [("BRIEF", "OUTPUT", "Tasking brief (PDF)", (FINAL_X, 930))],
+    )
 
-    problems = [f"{child_id}: {issue}" for child_id in model.childAlgorithms()
-                for issue in model.validateChildAlgorithm(child_id)[1]]
+    problems = [
+        f"{child_id}: {issue}"
+        for child_id in model.childAlgorithms()
+        for issue in model.validateChildAlgorithm(child_id)[1]
+    ]
     if problems:
         raise RuntimeError("invalid model: " + "; ".join(problems))
+    help_content = model.helpContent()  # outputs are listed in the help with their own help
+    for definition in model.destinationParameterDefinitions():
+        help_content[definition.name()] = definition.help()
+    model.setHelpContent(help_content)
     return model
 
 
@@ -254,8 +353,11 @@ def main(argv=None) -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(model_xml(model), encoding="utf-8")
-    print(f"{model.displayName()!r}: {len(model.parameterDefinitions())} parameters, "
-          f"{len(model.childAlgorithms())} steps, {len(model.outputDefinitions())} outputs -> {out}")
+    print(
+        f"{model.displayName()!r}: {len(model.parameterDefinitions())} parameters, "
+        f"{len(model.childAlgorithms())} steps, {len(model.outputDefinitions())} outputs "
+        f"-> {out}"
+    )
     return 0
 
 
