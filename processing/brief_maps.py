@@ -14,6 +14,7 @@ Layers, bottom to top:
 
 from __future__ import annotations
 
+import numpy as np
 import shapely
 from qgis.core import (
     QgsCoordinateReferenceSystem,
@@ -195,21 +196,52 @@ def _obstacle_only(layer):
     layer.setLabelsEnabled(True)
 
 
+def _rows(blocks, geometries, index=None):
+    """(geometry, [block_id, name]) for the rows at ``index`` (all rows when None)."""
+    index = np.arange(len(geometries)) if index is None else index
+    ids, names = blocks["block_id"].to_numpy(), blocks["name"].to_numpy()
+    return [(geometries[i], [ids[i], names[i]]) for i in index if geometries[i] is not None]
+
+
+def _near_top(geometries, top_geometries) -> np.ndarray:
+    """Rows whose geometry reaches into any block page's map (with room for its shape)."""
+    boxes = []
+    for geometry in top_geometries:
+        extent = block_extent(geometry)
+        grow = 0.6 * max(extent.width(), extent.height())
+        c = extent.center()
+        boxes.append(shapely.box(c.x() - grow, c.y() - grow, c.x() + grow, c.y() + grow))
+    if not boxes:
+        return np.array([], dtype=np.int64)
+    tree = shapely.STRtree(np.asarray(geometries, dtype=object))
+    _, hits = tree.query(np.asarray(boxes, dtype=object))
+    return np.unique(hits)
+
+
 class BriefMapLayers:
     """Builds and owns (through ``project``) the layers the brief's maps draw."""
 
-    def __init__(self, project, crs, blocks, geometries, top, context_layers=()):
+    def __init__(self, project, crs, blocks, geometries, top, context_layers=(), window_layer=None):
         """``blocks``: the window's rows (block_id, name) aligned with ``geometries``;
         ``top``: [(order, label, block_id, name, geometry)] for the top blocks, where
         label is the rank as printed ("3", or "14a" for a tied rank)."""
         self.project = project
         self.crs = crs
         self.context = [_grey_context(layer) for layer in context_layers]
-        rows = [(g, [b, n]) for g, b, n in zip(geometries, blocks["block_id"], blocks["name"]) if g is not None]
         fields = [("block_id", QVariant.String), ("name", QVariant.String)]
-        self.blocks = memory_layer("Blocks", "LineString", crs, fields, rows)
+        if window_layer is not None:  # the input filtered to the window: no copy per block
+            self.blocks = window_layer.clone()
+            self.blocks.setLabeling(None)  # drop the input's own (rank) labels
+            self.blocks.setLabelsEnabled(False)
+        else:
+            self.blocks = memory_layer("Blocks", "LineString", crs, fields, _rows(blocks, geometries))
+        # Street-level pages only need the blocks around the top blocks: a small copy draws
+        # fast even when the network has 500k blocks.
+        near = _near_top(geometries, [g for *_, g in top])
+        self.named_blocks = memory_layer(
+            "Blocks (named)", "LineString", crs, fields, _rows(blocks, geometries, near)
+        )
         _line(self.blocks, [(GREY_BLOCKS, 0.35)])
-        self.named_blocks = memory_layer("Blocks (named)", "LineString", crs, fields, rows)
         _line(self.named_blocks, [(GREY_BLOCKS, 0.45)])
         _street_labels(self.named_blocks)
         top_fields = [("order", QVariant.Int), ("label", QVariant.String), ("block_id", QVariant.String)]
