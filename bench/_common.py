@@ -56,8 +56,10 @@ def ensure_data(size: str, seed: int) -> None:
         return
     print(f"[data] generating {size} (seed {seed}) into {data_dir(size, seed)} ...", flush=True)
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, str(Path(__file__)), "generate", "--size", size,
-                    "--seed", str(seed)], check=True)
+    subprocess.run(
+        [sys.executable, str(Path(__file__)), "generate", "--size", size, "--seed", str(seed)],
+        check=True,
+    )
     print(f"[data] done in {time.perf_counter() - t0:.1f} s", flush=True)
 
 
@@ -66,7 +68,8 @@ def _load_writer():
     import importlib.util
 
     spec = importlib.util.spec_from_file_location(
-        "hb_bench_gpkg_writer", ROOT / "processing" / "gpkg_writer.py")
+        "hb_bench_gpkg_writer", ROOT / "processing" / "gpkg_writer.py"
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
@@ -134,8 +137,10 @@ def generate(size: str, seed: int) -> None:
     y[far] += dist * np.sin(angle)
     points = shapely.points(x, y)
     refs = np.char.add("INC", np.char.zfill(np.arange(n_incidents).astype(str), 8)).astype(object)
-    columns = [Column("ref", "text", refs),
-               Column("call_time", "datetime", _times(rng, n_incidents))]
+    columns = [
+        Column("ref", "text", refs),
+        Column("call_time", "datetime", _times(rng, n_incidents)),
+    ]
     tmp = out / "incidents.tmp.gpkg"
     writer.write_layer(str(tmp), INCIDENTS_LAYER, points, "Point", wkt, columns, spatial_index=True)
     os.replace(tmp, incidents_path(size, seed))
@@ -212,8 +217,14 @@ class Sampler:
         t0 = time.perf_counter()
         while not self._stop.wait(self.interval):
             stack = self._where()
-            self.samples.append((time.perf_counter() - t0, rss_mb(),
-                                 stack[0] if stack else "(outside the plugin)", stack[1:4]))
+            self.samples.append(
+                (
+                    time.perf_counter() - t0,
+                    rss_mb(),
+                    stack[0] if stack else "(outside the plugin)",
+                    stack[1:4],
+                )
+            )
 
     def __enter__(self):
         self._thread.start()
@@ -234,34 +245,52 @@ class Sampler:
                 growth[where] = growth.get(where, 0.0) + after - before
         lines = [f"{'seconds':>8} {'max RSS MB':>10} {'RSS +MB':>8}  innermost plugin line"]
         for where, (n, peak) in sorted(by_line.items(), key=lambda kv: -kv[1][0])[:top]:
-            lines.append(f"{n * self.interval:8.2f} {peak:10.0f} "
-                         f"{growth.get(where, 0):8.0f}  {where}")
+            lines.append(
+                f"{n * self.interval:8.2f} {peak:10.0f} " f"{growth.get(where, 0):8.0f}  {where}"
+            )
         biggest = sorted(growth.items(), key=lambda kv: -kv[1])[:10]
-        lines.append("largest RSS growth by line: "
-                     + "; ".join(f"{where} +{mb:.0f} MB" for where, mb in biggest))
+        lines.append(
+            "largest RSS growth by line: "
+            + "; ".join(f"{where} +{mb:.0f} MB" for where, mb in biggest)
+        )
         if self.samples:
             t, rss, where, outer = max(self.samples, key=lambda s: s[1])
-            lines.append(f"peak RSS {rss:.0f} MB at t={t:.1f} s in {where}; called from "
-                         + " <- ".join(outer))
-            lines.append("RSS timeline (every ~1 s): " + ", ".join(
-                f"{s[0]:.0f}s:{s[1]:.0f}" for s in self.samples[:: max(1, int(1 / self.interval))]))
+            lines.append(
+                f"peak RSS {rss:.0f} MB at t={t:.1f} s in {where}; called from "
+                + " <- ".join(outer)
+            )
+            lines.append(
+                "RSS timeline (every ~1 s): "
+                + ", ".join(
+                    f"{s[0]:.0f}s:{s[1]:.0f}"
+                    for s in self.samples[:: max(1, int(1 / self.interval))]
+                )
+            )
         return "\n".join(lines)
 
 
 def machine_line() -> str:
     load = os.getloadavg()
-    return (f"{time.strftime('%Y-%m-%d %H:%M %Z')}, {os.cpu_count()} cores, "
-            f"load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    return (
+        f"{time.strftime('%Y-%m-%d %H:%M %Z')}, {os.cpu_count()} cores, "
+        f"load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
+    )
 
 
 def code_line() -> str:
     """The checkout measured: HEAD and whether product files had uncommitted edits."""
+
     def git(*args):
-        return subprocess.run(["git", "-C", str(ROOT), *args], check=False, capture_output=True,
-                              text=True).stdout.rstrip()
+        return subprocess.run(
+            ["git", "-C", str(ROOT), *args], check=False, capture_output=True, text=True
+        ).stdout.rstrip()
+
     head = git("rev-parse", "--short", "HEAD") or "?"
-    dirty = [ln[3:] for ln in git("status", "--porcelain").splitlines()
-             if ln[3:].endswith(".py") and not ln[3:].startswith(("bench/", "tests/"))]
+    dirty = [
+        ln[3:]
+        for ln in git("status", "--porcelain").splitlines()
+        if ln[3:].endswith(".py") and not ln[3:].startswith(("bench/", "tests/"))
+    ]
     return f"code {head}" + (f" + uncommitted edits in {', '.join(dirty)}" if dirty else "")
 
 

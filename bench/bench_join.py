@@ -74,15 +74,26 @@ def run_case(case: str, size: str, seed: int, work: Path, profile: str | None = 
     incidents = _uri(C.incidents_path(size, seed), C.INCIDENTS_LAYER)
     if case == "ours":
         alg = "hotblocking:joinincidents"
-        params = {"INCIDENTS": incidents, "BLOCKS": roads, "MAX_DISTANCE": MAX_DISTANCE,
-                  "TIME_FIELD": "call_time", "OUTPUT": str(work / "ours_joined.gpkg"),
-                  "UNMATCHED": str(work / "ours_unmatched.gpkg")}
+        params = {
+            "INCIDENTS": incidents,
+            "BLOCKS": roads,
+            "MAX_DISTANCE": MAX_DISTANCE,
+            "TIME_FIELD": "call_time",
+            "OUTPUT": str(work / "ours_joined.gpkg"),
+            "UNMATCHED": str(work / "ours_unmatched.gpkg"),
+        }
     elif case in ("native_temp", "native_gpkg"):
         alg = "native:joinbynearest"
-        params = {"INPUT": incidents, "INPUT_2": roads, "FIELDS_TO_COPY": ["block_id"],
-                  "NEIGHBORS": 1, "MAX_DISTANCE": MAX_DISTANCE,
-                  "OUTPUT": "TEMPORARY_OUTPUT" if case == "native_temp"
-                  else str(work / "native_joined.gpkg")}
+        params = {
+            "INPUT": incidents,
+            "INPUT_2": roads,
+            "FIELDS_TO_COPY": ["block_id"],
+            "NEIGHBORS": 1,
+            "MAX_DISTANCE": MAX_DISTANCE,
+            "OUTPUT": "TEMPORARY_OUTPUT"
+            if case == "native_temp"
+            else str(work / "native_joined.gpkg"),
+        }
     elif case == "buildblocks":
         alg = "hotblocking:buildblocks"
         params = {"INPUT": roads, "OUTPUT": str(work / "blocks.gpkg")}
@@ -125,14 +136,19 @@ def run_case(case: str, size: str, seed: int, work: Path, profile: str | None = 
     # Counting happens after the clock stops (and after the peak is read by the caller).
     if case == "ours":
         rows, _ = _gpkg_counts(params["OUTPUT"])
-        out.update(rows=rows, matched=int(result["MATCHED_COUNT"]),
-                   unmatched=int(result["UNMATCHED_COUNT"]), read=int(result["READ_COUNT"]))
+        out.update(
+            rows=rows,
+            matched=int(result["MATCHED_COUNT"]),
+            unmatched=int(result["UNMATCHED_COUNT"]),
+            read=int(result["READ_COUNT"]),
+        )
     elif case == "native_gpkg":
         rows, matched = _gpkg_counts(
-            params["OUTPUT"],
-            'SELECT COUNT(DISTINCT ref) FROM "{table}" WHERE block_id IS NOT NULL')
+            params["OUTPUT"], 'SELECT COUNT(DISTINCT ref) FROM "{table}" WHERE block_id IS NOT NULL'
+        )
         _, with_block = _gpkg_counts(
-            params["OUTPUT"], 'SELECT COUNT(*) FROM "{table}" WHERE block_id IS NOT NULL')
+            params["OUTPUT"], 'SELECT COUNT(*) FROM "{table}" WHERE block_id IS NOT NULL'
+        )
         out.update(rows=rows, matched=matched, with_block=with_block)
     elif case == "native_temp":
         out.update(_memory_counts(result["OUTPUT"], context))
@@ -169,15 +185,30 @@ def warm_up(cases) -> None:
     try:
         if "ours" in cases:
             blocks = roads
-            C.run_alg("hotblocking:joinincidents", {
-                "INCIDENTS": incidents, "BLOCKS": blocks, "MAX_DISTANCE": MAX_DISTANCE,
-                "TIME_FIELD": "call_time", "OUTPUT": str(work / "a.gpkg"),
-                "UNMATCHED": str(work / "b.gpkg")})
+            C.run_alg(
+                "hotblocking:joinincidents",
+                {
+                    "INCIDENTS": incidents,
+                    "BLOCKS": blocks,
+                    "MAX_DISTANCE": MAX_DISTANCE,
+                    "TIME_FIELD": "call_time",
+                    "OUTPUT": str(work / "a.gpkg"),
+                    "UNMATCHED": str(work / "b.gpkg"),
+                },
+            )
         if any(c.startswith("native") for c in cases):
             for out in ("TEMPORARY_OUTPUT", str(work / "c.gpkg")):
-                C.run_alg("native:joinbynearest", {
-                    "INPUT": incidents, "INPUT_2": roads, "FIELDS_TO_COPY": ["id"],
-                    "NEIGHBORS": 1, "MAX_DISTANCE": MAX_DISTANCE, "OUTPUT": out})
+                C.run_alg(
+                    "native:joinbynearest",
+                    {
+                        "INPUT": incidents,
+                        "INPUT_2": roads,
+                        "FIELDS_TO_COPY": ["id"],
+                        "NEIGHBORS": 1,
+                        "MAX_DISTANCE": MAX_DISTANCE,
+                        "OUTPUT": out,
+                    },
+                )
         if "buildblocks" in cases:
             C.run_alg("hotblocking:buildblocks", {"INPUT": roads, "OUTPUT": str(work / "d.gpkg")})
     finally:
@@ -194,8 +225,14 @@ def measure_in_process(case, size, seed, work, profile) -> dict:
 
 
 def measure_in_child(case, size, seed, work, profile) -> dict:
-    cmd = [sys.executable, __file__, "--child", json.dumps(
-        {"case": case, "size": size, "seed": seed, "work": str(work), "profile": profile})]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--child",
+        json.dumps(
+            {"case": case, "size": size, "seed": seed, "work": str(work), "profile": profile}
+        ),
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     output = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
@@ -203,7 +240,7 @@ def measure_in_child(case, size, seed, work, profile) -> dict:
     line = [ln for ln in output.splitlines() if ln.startswith("RESULT ")]
     if proc.returncode != 0 or not line:
         raise RuntimeError(f"child run of {case} failed:\n{output[-3000:]}")
-    res = json.loads(line[-1][len("RESULT "):])
+    res = json.loads(line[-1][len("RESULT ") :])
     res.update(peak=usage.ru_maxrss / 1024, baseline=float("nan"))
     return res
 
@@ -217,20 +254,31 @@ def child_main(spec: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--size", choices=["small", "large", "both"], default="both")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--no-buildblocks", action="store_true",
-                        help="skip the extra buildblocks line")
-    parser.add_argument("--only", choices=CASES, action="append",
-                        help="run only these cases (repeatable)")
-    parser.add_argument("--profile", nargs="?", const="cprofile", choices=["cprofile", "sample"],
-                        help="profile our joinincidents run: cProfile (default) top functions, "
-                             "or 'sample': time, peak RSS and RSS growth per plugin source line")
-    parser.add_argument("--child-processes", action="store_true",
-                        help="run each case in its own process (peak = ru_maxrss), as is done "
-                             "automatically where clear_refs cannot reset VmHWM")
+    parser.add_argument(
+        "--no-buildblocks", action="store_true", help="skip the extra buildblocks line"
+    )
+    parser.add_argument(
+        "--only", choices=CASES, action="append", help="run only these cases (repeatable)"
+    )
+    parser.add_argument(
+        "--profile",
+        nargs="?",
+        const="cprofile",
+        choices=["cprofile", "sample"],
+        help="profile our joinincidents run: cProfile (default) top functions, "
+        "or 'sample': time, peak RSS and RSS growth per plugin source line",
+    )
+    parser.add_argument(
+        "--child-processes",
+        action="store_true",
+        help="run each case in its own process (peak = ru_maxrss), as is done "
+        "automatically where clear_refs cannot reset VmHWM",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -247,10 +295,16 @@ def main() -> None:
     keep = C.start()  # noqa: F841 (must stay referenced)
     in_process = C.clear_refs_works() and not args.child_processes
     measure = measure_in_process if in_process else measure_in_child
-    print("peak memory: " + ("VmHWM reset via /proc/self/clear_refs, all runs in this process"
-                             if in_process else
-                             "each run in a child process, peak = its ru_maxrss (QGIS "
-                             "start-up included; no warm-up)"), flush=True)
+    print(
+        "peak memory: "
+        + (
+            "VmHWM reset via /proc/self/clear_refs, all runs in this process"
+            if in_process
+            else "each run in a child process, peak = its ru_maxrss (QGIS "
+            "start-up included; no warm-up)"
+        ),
+        flush=True,
+    )
 
     if in_process:
         warm_up(cases)
@@ -265,8 +319,11 @@ def main() -> None:
                 res = measure(case, size, args.seed, work, args.profile)
                 res["load"] = load
                 results[case] = res
-                print(f"    {res['seconds']:.1f} s, peak {res['peak']:.0f} MB, "
-                      f"rows {res['rows']}", flush=True)
+                print(
+                    f"    {res['seconds']:.1f} s, peak {res['peak']:.0f} MB, "
+                    f"rows {res['rows']}",
+                    flush=True,
+                )
                 for f in work.glob("*.gpkg"):
                     f.unlink()
         finally:
@@ -278,11 +335,20 @@ def main() -> None:
             if ours and case.startswith("native"):
                 ratio = f"{r['seconds'] / ours['seconds']:.1f}x"
             growth = r["peak"] - r["baseline"]  # NaN in child-process mode
-            rows.append([LABELS[size], TOOL_NAMES[case], f"{r['seconds']:.1f}", f"{r['cpu']:.1f}",
-                         f"{r['peak']:.0f}", "n/a" if growth != growth else f"{growth:+.0f}",
-                         r["rows"],
-                         "" if r.get("matched") is None else r["matched"], ratio,
-                         f"{r['load']:.2f}"])
+            rows.append(
+                [
+                    LABELS[size],
+                    TOOL_NAMES[case],
+                    f"{r['seconds']:.1f}",
+                    f"{r['cpu']:.1f}",
+                    f"{r['peak']:.0f}",
+                    "n/a" if growth != growth else f"{growth:+.0f}",
+                    r["rows"],
+                    "" if r.get("matched") is None else r["matched"],
+                    ratio,
+                    f"{r['load']:.2f}",
+                ]
+            )
         if ours:
             for case in ("native_temp", "native_gpkg"):
                 if case not in results:
@@ -291,29 +357,50 @@ def main() -> None:
                 ratio = r["seconds"] / ours["seconds"]
                 met = ratio >= TARGET_RATIO[size]
                 ok_all &= met
-                checks.append(f"{LABELS[size]}: {TOOL_NAMES[case]} / ours = {ratio:.1f}x "
-                              f"(target >= {TARGET_RATIO[size]:.0f}x): "
-                              f"{'MET' if met else 'MISSED'}")
+                checks.append(
+                    f"{LABELS[size]}: {TOOL_NAMES[case]} / ours = {ratio:.1f}x "
+                    f"(target >= {TARGET_RATIO[size]:.0f}x): "
+                    f"{'MET' if met else 'MISSED'}"
+                )
                 same = r["matched"] == ours["matched"]
                 ok_all &= same
-                checks.append(f"{LABELS[size]}: matched incidents ours {ours['matched']} vs "
-                              f"native {r['matched']} (distinct ref; native rows {r['rows']} = "
-                              f"{r['with_block']} with a block, of which "
-                              f"{r['with_block'] - r['matched']} tie repeats, + "
-                              f"{r['rows'] - r['with_block']} unmatched kept): "
-                              f"{'AGREE' if same else 'DIFFER'}")
+                checks.append(
+                    f"{LABELS[size]}: matched incidents ours {ours['matched']} vs "
+                    f"native {r['matched']} (distinct ref; native rows {r['rows']} = "
+                    f"{r['with_block']} with a block, of which "
+                    f"{r['with_block'] - r['matched']} tie repeats, + "
+                    f"{r['rows'] - r['with_block']} unmatched kept): "
+                    f"{'AGREE' if same else 'DIFFER'}"
+                )
             balanced = ours["read"] == ours["matched"] + ours["unmatched"]
-            checks.append(f"{LABELS[size]}: ours read {ours['read']} = joined {ours['matched']} "
-                          f"+ unmatched {ours['unmatched']}: {'OK' if balanced else 'BAD'}")
+            checks.append(
+                f"{LABELS[size]}: ours read {ours['read']} = joined {ours['matched']} "
+                f"+ unmatched {ours['unmatched']}: {'OK' if balanced else 'BAD'}"
+            )
             if size in OUR_PEAK_LIMIT_MB:
                 met = ours["peak"] < OUR_PEAK_LIMIT_MB[size]
                 ok_all &= met
-                checks.append(f"{LABELS[size]}: our peak {ours['peak']:.0f} MB (target < "
-                              f"{OUR_PEAK_LIMIT_MB[size]:.0f} MB): {'MET' if met else 'MISSED'}")
+                checks.append(
+                    f"{LABELS[size]}: our peak {ours['peak']:.0f} MB (target < "
+                    f"{OUR_PEAK_LIMIT_MB[size]:.0f} MB): {'MET' if met else 'MISSED'}"
+                )
 
     print(f"\nbench_join results ({C.machine_line()}; {C.code_line()})")
-    C.print_table(["size (links/incidents)", "tool", "seconds", "cpu s", "peak MB", "+MB",
-                   "rows out", "matched", "native/ours", "load"], rows)
+    C.print_table(
+        [
+            "size (links/incidents)",
+            "tool",
+            "seconds",
+            "cpu s",
+            "peak MB",
+            "+MB",
+            "rows out",
+            "matched",
+            "native/ours",
+            "load",
+        ],
+        rows,
+    )
     print()
     for line in checks:
         print(line)

@@ -34,8 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C
 
 LABELS = {"small": "50k/200k", "large": "500k/2M"}
-WINDOWS = ("Fri/Sat nights=Fri-Sat 22:00-04:00; Lunch=weekdays 11:00-15:00; "
-           "Evening=daily 18:00-22:00")
+WINDOWS = (
+    "Fri/Sat nights=Fri-Sat 22:00-04:00; Lunch=weekdays 11:00-15:00; " "Evening=daily 18:00-22:00"
+)
 BANDWIDTH = 150.0
 TARGET_SECONDS = {"large": 30.0}
 TARGET_PEAK_MB = {"large": 2048.0}
@@ -63,8 +64,9 @@ def ensure_joined(size: str, seed: int) -> None:
         return
     print(f"[data] joining {size} incidents once (child process) ...", flush=True)
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, __file__, "--make-joined", size, "--seed", str(seed)],
-                   check=True)
+    subprocess.run(
+        [sys.executable, __file__, "--make-joined", size, "--seed", str(seed)], check=True
+    )
     print(f"[data] joined in {time.perf_counter() - t0:.1f} s", flush=True)
 
 
@@ -73,12 +75,18 @@ def make_joined(size: str, seed: int) -> None:
     work = Path(tempfile.mkdtemp(prefix="hb-bench-joined-"))
     try:
         tmp = C.data_dir(size, seed) / "joined.tmp.gpkg"
-        result, _ = C.run_alg("hotblocking:joinincidents", {
-            "INCIDENTS": _uri(C.incidents_path(size, seed), C.INCIDENTS_LAYER),
-            "BLOCKS": _uri(C.roads_path(size, seed), C.ROADS_LAYER), "SOURCE": SOURCE_LABEL,
-            "MAX_DISTANCE": 50, "TIME_FIELD": "call_time",
-            "OUTPUT": str(tmp),  # table joined_incidents (the algorithm's default)
-            "UNMATCHED": str(work / "unmatched.gpkg")})
+        result, _ = C.run_alg(
+            "hotblocking:joinincidents",
+            {
+                "INCIDENTS": _uri(C.incidents_path(size, seed), C.INCIDENTS_LAYER),
+                "BLOCKS": _uri(C.roads_path(size, seed), C.ROADS_LAYER),
+                "SOURCE": SOURCE_LABEL,
+                "MAX_DISTANCE": 50,
+                "TIME_FIELD": "call_time",
+                "OUTPUT": str(tmp),  # table joined_incidents (the algorithm's default)
+                "UNMATCHED": str(work / "unmatched.gpkg"),
+            },
+        )
         os.replace(tmp, C.joined_path(size, seed))
         print(f"[data] {result['MATCHED_COUNT']} joined incidents", flush=True)
     finally:
@@ -90,7 +98,9 @@ def risk_params(size: str, seed: int, output: str) -> dict:
     return {
         "BLOCKS": _uri(C.roads_path(size, seed), C.ROADS_LAYER),
         "INCIDENTS": [_uri(C.joined_path(size, seed), C.JOINED_LAYER)],
-        "WINDOWS": WINDOWS, "BANDWIDTH": BANDWIDTH, "OUTPUT": output,
+        "WINDOWS": WINDOWS,
+        "BANDWIDTH": BANDWIDTH,
+        "OUTPUT": output,
     }
 
 
@@ -100,14 +110,28 @@ def warm_up() -> None:
     work = Path(tempfile.mkdtemp(prefix="hb-bench-warm-"))
     try:
         roads = _uri(sample, "road_link")
-        C.run_alg("hotblocking:joinincidents", {
-            "INCIDENTS": _uri(sample, "ambulance"), "BLOCKS": roads, "MAX_DISTANCE": 50,
-            "TIME_FIELD": "call_time", "OUTPUT": str(work / "j.gpkg"),
-            "UNMATCHED": str(work / "u.gpkg")})
+        C.run_alg(
+            "hotblocking:joinincidents",
+            {
+                "INCIDENTS": _uri(sample, "ambulance"),
+                "BLOCKS": roads,
+                "MAX_DISTANCE": 50,
+                "TIME_FIELD": "call_time",
+                "OUTPUT": str(work / "j.gpkg"),
+                "UNMATCHED": str(work / "u.gpkg"),
+            },
+        )
         C.run_alg("hotblocking:buildblocks", {"INPUT": roads, "OUTPUT": str(work / "b.gpkg")})
-        C.run_alg("hotblocking:computerisk", {
-            "BLOCKS": str(work / "b.gpkg"), "INCIDENTS": [str(work / "j.gpkg")],
-            "WINDOWS": WINDOWS, "BANDWIDTH": BANDWIDTH, "OUTPUT": str(work / "r.gpkg")})
+        C.run_alg(
+            "hotblocking:computerisk",
+            {
+                "BLOCKS": str(work / "b.gpkg"),
+                "INCIDENTS": [str(work / "j.gpkg")],
+                "WINDOWS": WINDOWS,
+                "BANDWIDTH": BANDWIDTH,
+                "OUTPUT": str(work / "r.gpkg"),
+            },
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -148,8 +172,15 @@ def run_whole(size: str, seed: int, work: Path, profile: bool) -> dict:
     with sqlite3.connect(output) as db:
         (table,) = db.execute("SELECT table_name FROM gpkg_contents LIMIT 1").fetchone()
         rows = db.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
-    return {"seconds": seconds, "cpu": cpu, "peak": peak, "baseline": baseline, "rows": rows,
-            "hot": result.get("HOT_BLOCKS"), "used": result.get("INCIDENTS_USED")}
+    return {
+        "seconds": seconds,
+        "cpu": cpu,
+        "peak": peak,
+        "baseline": baseline,
+        "rows": rows,
+        "hot": result.get("HOT_BLOCKS"),
+        "used": result.get("INCIDENTS_USED"),
+    }
 
 
 def read_inputs(size: str, seed: int):
@@ -169,17 +200,21 @@ def read_inputs(size: str, seed: int):
     context = QgsProcessingContext()
     blocks_layer = QgsVectorLayer(_uri(C.roads_path(size, seed), C.ROADS_LAYER), "blocks", "ogr")
     blocks = alg_mod.ComputeRiskAlgorithm._read_blocks(
-        QgsProcessingFeatureSource(blocks_layer, context), blocks_layer)
+        QgsProcessingFeatureSource(blocks_layer, context), blocks_layer
+    )
     layer = QgsVectorLayer(_uri(C.joined_path(size, seed), C.JOINED_LAYER), "joined", "ogr")
-    arrays = bridge.read_source(QgsProcessingFeatureSource(layer, context), layer,
-                                alg_mod.INCIDENT_FIELDS)
-    incidents = pd.DataFrame({
-        "block_id": bridge.as_text(arrays.attributes["block_id"]),
-        "source": bridge.as_text(arrays.attributes["source"]),
-        "time_start": alg_mod._times(arrays.attributes["time_start"]),
-        "time_end": alg_mod._times(arrays.attributes["time_end"]),
-        "weight": bridge.plain_values(arrays.attributes["weight"]).astype(float),
-    })
+    arrays = bridge.read_source(
+        QgsProcessingFeatureSource(layer, context), layer, alg_mod.INCIDENT_FIELDS
+    )
+    incidents = pd.DataFrame(
+        {
+            "block_id": bridge.as_text(arrays.attributes["block_id"]),
+            "source": bridge.as_text(arrays.attributes["source"]),
+            "time_start": alg_mod._times(arrays.attributes["time_start"]),
+            "time_end": alg_mod._times(arrays.attributes["time_end"]),
+            "weight": bridge.plain_values(arrays.attributes["weight"]).astype(float),
+        }
+    )
     return blocks, incidents
 
 
@@ -201,8 +236,15 @@ def run_core(size: str, seed: int) -> dict:
     baseline = C.reset_peak()
     wall0, cpu0 = time.perf_counter(), time.process_time()
     result = risk.compute_risk(
-        incidents, frame, geoms, windows, hot_rule=risk.HotRule("top_n", 10.0),
-        bandwidth_m=BANDWIDTH, max_span_hours=72.0, progress=progress)
+        incidents,
+        frame,
+        geoms,
+        windows,
+        hot_rule=risk.HotRule("top_n", 10.0),
+        bandwidth_m=BANDWIDTH,
+        max_span_hours=72.0,
+        progress=progress,
+    )
     end = time.perf_counter()
     seconds, cpu = end - wall0, time.process_time() - cpu0
     peak = C.hwm_mb()
@@ -216,19 +258,32 @@ def run_core(size: str, seed: int) -> dict:
             stamp = end
         phases.append((name, stamp - last))
         last = stamp
-    return {"seconds": seconds, "cpu": cpu, "peak": peak, "baseline": baseline,
-            "rows": len(result.table), "read_seconds": read_seconds, "phases": phases,
-            "incidents": len(incidents)}
+    return {
+        "seconds": seconds,
+        "cpu": cpu,
+        "peak": peak,
+        "baseline": baseline,
+        "rows": len(result.table),
+        "read_seconds": read_seconds,
+        "phases": phases,
+        "incidents": len(incidents),
+    }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--size", choices=["small", "large", "both"], default="both")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--profile", nargs="?", const="cprofile", choices=["cprofile", "sample"],
-                        help="profile the whole computerisk run: cProfile (default) top "
-                             "functions, or 'sample': time, peak RSS and RSS growth per line")
+    parser.add_argument(
+        "--profile",
+        nargs="?",
+        const="cprofile",
+        choices=["cprofile", "sample"],
+        help="profile the whole computerisk run: cProfile (default) top "
+        "functions, or 'sample': time, peak RSS and RSS growth per line",
+    )
     parser.add_argument("--no-core", action="store_true", help="skip the core-only run")
     parser.add_argument("--make-joined", choices=sorted(C.SIZES), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -243,8 +298,11 @@ def main() -> None:
         ensure_joined(size, args.seed)
     keep = C.start()  # noqa: F841
     if not C.clear_refs_works():
-        print("WARNING: /proc/self/clear_refs does not reset VmHWM on this kernel: the peak "
-              "column is the process's peak so far, not per run.", flush=True)
+        print(
+            "WARNING: /proc/self/clear_refs does not reset VmHWM on this kernel: the peak "
+            "column is the process's peak so far, not per run.",
+            flush=True,
+        )
     warm_up()
 
     rows, checks, breakdown, ok_all = [], [], [], True
@@ -252,43 +310,81 @@ def main() -> None:
         work = Path(tempfile.mkdtemp(prefix=f"hb-bench-risk-{size}-"))
         try:
             load = os.getloadavg()[0]
-            print(f"[{LABELS[size]}] hotblocking:computerisk (whole run) ... (load {load:.2f})",
-                  flush=True)
+            print(
+                f"[{LABELS[size]}] hotblocking:computerisk (whole run) ... (load {load:.2f})",
+                flush=True,
+            )
             whole = run_whole(size, args.seed, work, args.profile)
             print(f"    {whole['seconds']:.1f} s, peak {whole['peak']:.0f} MB", flush=True)
-            rows.append([LABELS[size], "hotblocking:computerisk -> gpkg (whole run)",
-                         f"{whole['seconds']:.1f}", f"{whole['cpu']:.1f}", f"{whole['peak']:.0f}",
-                         f"{whole['peak'] - whole['baseline']:+.0f}", whole["rows"], f"{load:.2f}"])
+            rows.append(
+                [
+                    LABELS[size],
+                    "hotblocking:computerisk -> gpkg (whole run)",
+                    f"{whole['seconds']:.1f}",
+                    f"{whole['cpu']:.1f}",
+                    f"{whole['peak']:.0f}",
+                    f"{whole['peak'] - whole['baseline']:+.0f}",
+                    whole["rows"],
+                    f"{load:.2f}",
+                ]
+            )
             if size in TARGET_SECONDS:
                 met = whole["seconds"] < TARGET_SECONDS[size]
                 ok_all &= met
-                checks.append(f"{LABELS[size]}: whole run {whole['seconds']:.1f} s (target < "
-                              f"{TARGET_SECONDS[size]:.0f} s): {'MET' if met else 'MISSED'}")
+                checks.append(
+                    f"{LABELS[size]}: whole run {whole['seconds']:.1f} s (target < "
+                    f"{TARGET_SECONDS[size]:.0f} s): {'MET' if met else 'MISSED'}"
+                )
                 met = whole["peak"] < TARGET_PEAK_MB[size]
                 ok_all &= met
-                checks.append(f"{LABELS[size]}: peak {whole['peak']:.0f} MB (target < "
-                              f"{TARGET_PEAK_MB[size]:.0f} MB): {'MET' if met else 'MISSED'}")
-            checks.append(f"{LABELS[size]}: {whole['used']} incidents used, "
-                          f"{whole['hot']} hot blocks, {whole['rows']} output rows")
+                checks.append(
+                    f"{LABELS[size]}: peak {whole['peak']:.0f} MB (target < "
+                    f"{TARGET_PEAK_MB[size]:.0f} MB): {'MET' if met else 'MISSED'}"
+                )
+            checks.append(
+                f"{LABELS[size]}: {whole['used']} incidents used, "
+                f"{whole['hot']} hot blocks, {whole['rows']} output rows"
+            )
             if not args.no_core:
                 load = os.getloadavg()[0]
                 print(f"[{LABELS[size]}] core compute_risk alone ... (load {load:.2f})", flush=True)
                 core = run_core(size, args.seed)
                 print(f"    {core['seconds']:.1f} s, peak {core['peak']:.0f} MB", flush=True)
-                rows.append([LABELS[size], "core compute_risk only (inputs in memory)",
-                             f"{core['seconds']:.1f}", f"{core['cpu']:.1f}", f"{core['peak']:.0f}",
-                             f"{core['peak'] - core['baseline']:+.0f}", core["rows"],
-                             f"{load:.2f}"])
-                breakdown.append(f"{LABELS[size]}: reading inputs (untimed above) "
-                                 f"{core['read_seconds']:.1f} s; compute_risk phases:")
+                rows.append(
+                    [
+                        LABELS[size],
+                        "core compute_risk only (inputs in memory)",
+                        f"{core['seconds']:.1f}",
+                        f"{core['cpu']:.1f}",
+                        f"{core['peak']:.0f}",
+                        f"{core['peak'] - core['baseline']:+.0f}",
+                        core["rows"],
+                        f"{load:.2f}",
+                    ]
+                )
+                breakdown.append(
+                    f"{LABELS[size]}: reading inputs (untimed above) "
+                    f"{core['read_seconds']:.1f} s; compute_risk phases:"
+                )
                 breakdown += [f"    {sec:6.2f} s  {name}" for name, sec in core["phases"]]
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
     print(f"\nbench_risk results ({C.machine_line()}; {C.code_line()})")
     print(f"windows: {WINDOWS}; BANDWIDTH={BANDWIDTH:g}")
-    C.print_table(["size (blocks/incidents)", "what", "seconds", "cpu s", "peak MB", "+MB",
-                   "rows out", "load"], rows)
+    C.print_table(
+        [
+            "size (blocks/incidents)",
+            "what",
+            "seconds",
+            "cpu s",
+            "peak MB",
+            "+MB",
+            "rows out",
+            "load",
+        ],
+        rows,
+    )
     print()
     for line in checks + breakdown:
         print(line)

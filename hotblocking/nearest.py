@@ -137,9 +137,7 @@ def nearest_within(
     segments = _Segments.from_blocks(blocks) if md is not None else None
     if segments is None:
         # No limit, or blocks the segment kernel does not model: exact STRtree path.
-        _strtree_chunks(
-            points, blocks, md, chunk_size, progress, cancelled, block_index, distance
-        )
+        _strtree_chunks(points, blocks, md, chunk_size, progress, cancelled, block_index, distance)
         return block_index, distance
 
     if xy is not None:

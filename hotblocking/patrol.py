@@ -74,7 +74,10 @@ def occurrence_minutes(window) -> list[tuple[int, int]]:
     ``start_min`` and ``duration_min``). A Sunday-night occurrence ends after 10080.
     """
     return [
-        (d * MINUTES_PER_DAY + window.start_min, d * MINUTES_PER_DAY + window.start_min + window.duration_min)
+        (
+            d * MINUTES_PER_DAY + window.start_min,
+            d * MINUTES_PER_DAY + window.start_min + window.duration_min,
+        )
         for d in sorted(window.days)
     ]
 
@@ -118,16 +121,23 @@ def patrol_plan(
     if n_visits < 0:
         raise PatrolPlanError(f"number of visits must be 0 or more, not {n_visits}")
     if visit_minutes <= 0 or int(visit_minutes) != visit_minutes:
-        raise PatrolPlanError(f"visit length must be a whole number of minutes > 0, not {visit_minutes}")
+        raise PatrolPlanError(
+            f"visit length must be a whole number of minutes > 0, not {visit_minutes}"
+        )
     if step_minutes <= 0 or int(step_minutes) != step_minutes:
-        raise PatrolPlanError(f"start-time step must be a whole number of minutes > 0, not {step_minutes}")
+        raise PatrolPlanError(
+            f"start-time step must be a whole number of minutes > 0, not {step_minutes}"
+        )
     if not 0.0 <= peak_share <= 1.0:
         raise PatrolPlanError(f"peak_share must be in 0..1, not {peak_share}")
     visit, step = int(visit_minutes), int(step_minutes)
     stride = -(-visit // step) * step  # grid distance between back-to-back visits
     occurrences = occurrence_minutes(window)
     starts = np.concatenate(
-        [np.arange(-(-a // step) * step, b - visit + 1, step, dtype=np.int64) for a, b in occurrences]
+        [
+            np.arange(-(-a // step) * step, b - visit + 1, step, dtype=np.int64)
+            for a, b in occurrences
+        ]
         or [np.array([], dtype=np.int64)]
     )
     starts = np.unique(starts)  # a full-day window's occurrences touch: no duplicates
@@ -225,8 +235,10 @@ def describe_window(window) -> str:
             else:
                 runs.append([d])
         parts = [
-            DAY_NAMES[r[0]] if len(r) == 1
-            else f"{DAY_NAMES[r[0]]} and {DAY_NAMES[r[1]]}" if len(r) == 2
+            DAY_NAMES[r[0]]
+            if len(r) == 1
+            else f"{DAY_NAMES[r[0]]} and {DAY_NAMES[r[1]]}"
+            if len(r) == 2
             else f"{DAY_NAMES[r[0]]} to {DAY_NAMES[r[-1]]}"
             for r in runs
         ]
@@ -310,8 +322,7 @@ def suppress_row(counts: Sequence, total, min_shown: int = 0) -> tuple[list[str]
     hidden = [i for i, c in enumerate(counts) if is_suppressed(c, min_shown)]
     if len(hidden) == 1 and not is_suppressed(total, min_shown) and not _missing(total):
         others = [
-            i for i, c in enumerate(counts)
-            if i not in hidden and not _missing(c) and float(c) > 0
+            i for i, c in enumerate(counts) if i not in hidden and not _missing(c) and float(c) > 0
         ]
         if others:
             texts[min(others, key=lambda i: (float(counts[i]), i))] = WITHHELD

@@ -155,14 +155,10 @@ def _canonical(source: str) -> str:
     try:
         return _SOURCE_ALIASES[source.lower()]
     except KeyError:
-        raise ValueError(
-            f"unknown source {source!r}; expected one of {SOURCES}"
-        ) from None
+        raise ValueError(f"unknown source {source!r}; expected one of {SOURCES}") from None
 
 
-def _week_grid(
-    start: str, end: str
-) -> tuple[np.datetime64, np.datetime64, np.datetime64, int]:
+def _week_grid(start: str, end: str) -> tuple[np.datetime64, np.datetime64, np.datetime64, int]:
     """Monday 00:00 on or before ``start``, the range [start, end + 1 day) and its week count."""
     t_start = np.datetime64(pd.Timestamp(start).normalize(), "s")
     t_end = np.datetime64(pd.Timestamp(end).normalize(), "s") + _DAY
@@ -241,9 +237,7 @@ class _Links:
         self.first_seg = np.concatenate([[0], np.cumsum(n_seg)[:-1]])
         self.last_seg = self.first_seg + n_seg - 1
         safe_first = np.minimum(self.first_seg, max(len(self.cum) - 1, 0))
-        self.cum0 = (
-            (self.cum[safe_first] - self.seg_len[safe_first]) if len(self.cum) else 0.0
-        )
+        self.cum0 = (self.cum[safe_first] - self.seg_len[safe_first]) if len(self.cum) else 0.0
         mids = np.zeros((self.n, 2))
         has = n_seg > 0
         mids[has] = 0.5 * (self.p0[self.first_seg[has]] + self.p1[self.last_seg[has]])
@@ -310,9 +304,7 @@ _STREET_WORDS += ["East", "New", "York", "Princes", "Union", "Water"]
 _ROW_SUFFIX = ["Street", "Road", "Lane", "Row"]
 _COL_SUFFIX = ["Avenue", "Road", "Street", "Way"]
 _DIAG_SUFFIX = ["Walk", "Terrace", "Passage", "Crescent"]
-_CLASSES = np.array(
-    ["A Road", "B Road", "Classified Unnumbered", "Unclassified"], object
-)
+_CLASSES = np.array(["A Road", "B Road", "Classified Unnumbered", "Unclassified"], object)
 _FUNCTIONS = np.array(["A Road", "B Road", "Minor Road", "Local Road"], dtype=object)
 
 
@@ -355,12 +347,8 @@ def street_grid(
     nn = side + 1  # lattice nodes per side
     ii, jj = np.meshgrid(np.arange(nn), np.arange(nn))
     ii, jj = ii.ravel(), jj.ravel()
-    jitter = np.clip(
-        rng.normal(0.0, 0.08 * spacing, (nn * nn, 2)), -0.2 * spacing, 0.2 * spacing
-    )
-    nodes = (
-        np.column_stack([origin[0] + ii * spacing, origin[1] + jj * spacing]) + jitter
-    )
+    jitter = np.clip(rng.normal(0.0, 0.08 * spacing, (nn * nn, 2)), -0.2 * spacing, 0.2 * spacing)
+    nodes = np.column_stack([origin[0] + ii * spacing, origin[1] + jj * spacing]) + jitter
 
     # Candidate links: kind 0 horizontal (i,j)-(i+1,j), 1 vertical (i,j)-(i,j+1), 2 diagonal.
     node = jj * nn + ii
@@ -370,20 +358,14 @@ def street_grid(
     diag = cell & (rng.random(nn * nn) < diagonal_share)
     up = (ii + jj) % 2 == 0  # alternate diagonal direction between cells
     a = np.concatenate([node[h], node[v], np.where(up, node, node + 1)[diag]])
-    b = np.concatenate(
-        [node[h] + 1, node[v] + nn, np.where(up, node + nn + 1, node + nn)[diag]]
-    )
-    kind = np.concatenate(
-        [np.zeros(h.sum(), int), np.ones(v.sum(), int), np.full(diag.sum(), 2)]
-    )
+    b = np.concatenate([node[h] + 1, node[v] + nn, np.where(up, node + nn + 1, node + nn)[diag]])
+    kind = np.concatenate([np.zeros(h.sum(), int), np.ones(v.sum(), int), np.full(diag.sum(), 2)])
     order_key = np.concatenate([node[h], node[v], node[diag]]) * 3 + kind
     keep = np.argsort(order_key, kind="stable")[:n_links]
     a, b, kind = a[keep], b[keep], kind[keep]
 
     # Vertices: 2 for straight links; curved ones bow through 2-5 interior vertices.
-    n_inner = np.where(
-        rng.random(n_links) < curved_share, rng.integers(2, 6, n_links), 0
-    )
+    n_inner = np.where(rng.random(n_links) < curved_share, rng.integers(2, 6, n_links), 0)
     sagitta = rng.uniform(-0.12, 0.12, n_links) * spacing
     n_vert = n_inner + 2
     starts = np.concatenate([[0], np.cumsum(n_vert)[:-1]])
@@ -411,9 +393,7 @@ def street_grid(
     road_no = (np.where(kind == 0, 1000, 2000) + line_no).astype(str)
     number[is_a] = np.char.add("A", road_no[is_a]).astype(object)
     number[is_b] = np.char.add("B", road_no[is_b]).astype(object)
-    names = np.where(
-        kind == 0, _names(nn, _ROW_SUFFIX)[row], _names(nn, _COL_SUFFIX)[col]
-    )
+    names = np.where(kind == 0, _names(nn, _ROW_SUFFIX)[row], _names(nn, _COL_SUFFIX)[col])
     names[kind == 2] = _names(2 * nn, _DIAG_SUFFIX)[row[kind == 2] + col[kind == 2]]
     form = np.where(is_a, "Collapsed Dual Carriageway", "Single Carriageway")
     node_ids = np.array([f"N{k:07d}" for k in range(nn * nn)], dtype=object)
@@ -521,9 +501,7 @@ def clustered_points(
     # Sorted uniforms (normalised exponential spacings) keep the searches cache-friendly;
     # the final permutation restores a random order.
     u = np.cumsum(rng.standard_exponential(n + 1))
-    link = np.searchsorted(cdf, u[:-1] * (cdf[-1] / u[-1]), side="right").clip(
-        0, links.n - 1
-    )
+    link = np.searchsorted(cdf, u[:-1] * (cdf[-1] / u[-1]), side="right").clip(0, links.n - 1)
     x, y = links.sample(link, _near_offsets(rng, n, near_offset), rng)
     perm = rng.permutation(n)
     return (x[perm], y[perm], link[perm]) if return_links else (x[perm], y[perm])
@@ -656,9 +634,7 @@ def simulate_incidents(
     true_time = np.concatenate(time_parts).astype("datetime64[ns]")
     block = np.concatenate(block_parts)
     far = rng.random(n) < far_share
-    offset = np.where(
-        far, rng.uniform(*far_offset, n), _near_offsets(rng, n, near_offset)
-    )
+    offset = np.where(far, rng.uniform(*far_offset, n), _near_offsets(rng, n, near_offset))
     x, y = links.sample(link, offset, rng)
 
     order = np.argsort(true_time, kind="stable")
@@ -712,9 +688,7 @@ def _ae_fields(rng, t, link, far, names) -> dict:
     n = len(t)
     ts = pd.DatetimeIndex(t)
     rounded = rng.random(n) < 0.6  # patients often recall "about quarter past eleven"
-    reported = np.where(
-        rounded, ts.round("15min").to_numpy(), ts.floor("min").to_numpy()
-    )
+    reported = np.where(rounded, ts.round("15min").to_numpy(), ts.floor("min").to_numpy())
     delay = np.clip(rng.lognormal(np.log(50.0), 0.8, n), 10.0, 18 * 60.0)
     arrival = ts.to_numpy() + (delay * 60).astype("timedelta64[s]")
     arrival = np.where(rng.random(n) < 0.01, np.datetime64("NaT"), arrival)
@@ -727,9 +701,9 @@ def _ae_fields(rng, t, link, far, names) -> dict:
     desc = [templates[f].format(v=v, s=s) for f, v, s in zip(form, venue, street)]
     desc = np.array(desc, dtype=object)
     desc[rng.random(n) < 0.05] = None
-    quality = np.where(
-        far, "Postcode centroid", np.where(form == 2, "Street", "Premises")
-    ).astype(object)
+    quality = np.where(far, "Postcode centroid", np.where(form == 2, "Street", "Premises")).astype(
+        object
+    )
     return {
         "attendance_id": [f"ED{str(a.year)[2:]}{i + 1:06d}" for i, a in enumerate(ts)],
         "assault_datetime": _ae_text(reported),
@@ -748,9 +722,7 @@ def _police_fields(rng, t, link, far, names) -> dict:
     lead = (rng.random(n) * width.astype(float)).astype("timedelta64[s]")
     t_s = t.astype("datetime64[s]")
     c_from = np.where(kind == 1, t_s - lead, t_s)
-    c_to = np.where(
-        kind == 1, c_from + width, np.where(kind == 0, c_from, np.datetime64("NaT"))
-    )
+    c_to = np.where(kind == 1, c_from + width, np.where(kind == 0, c_from, np.datetime64("NaT")))
     offence = _choice(rng, _OFFENCES, n)
     years = pd.DatetimeIndex(t).year
     return {
@@ -787,6 +759,4 @@ def _add_defects(df: pd.DataFrame, src: str, k: int, rng, links: _Links) -> None
             ]
         elif kind == "to_before_from":
             start = df.loc[row, "committed_from"]
-            df.loc[row, "committed_to"] = start - pd.Timedelta(
-                hours=1 + 4 * rng.random()
-            )
+            df.loc[row, "committed_to"] = start - pd.Timedelta(hours=1 + 4 * rng.random())

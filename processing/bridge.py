@@ -170,7 +170,9 @@ def _point_xy(wkb) -> tuple[np.ndarray | None, np.ndarray | None]:
     """Coordinates straight from WKB when every present record is a 2D point (21 bytes,
     little-endian, type 1); (None, None) otherwise. Empty points come out as NaN rows."""
     data = np.asarray(np.ma.getdata(wkb), dtype=object)
-    missing = np.ma.getmaskarray(wkb).copy() if np.ma.isMaskedArray(wkb) else np.zeros(len(data), bool)
+    missing = (
+        np.ma.getmaskarray(wkb).copy() if np.ma.isMaskedArray(wkb) else np.zeros(len(data), bool)
+    )
     missing |= data == None  # noqa: E711 (element-wise)
     present = data[~missing]
     if len(present) and not np.all(np.fromiter(map(len, present), np.int64, len(present)) == 21):
@@ -336,11 +338,7 @@ def plain_values(values) -> np.ndarray:
     """A column with NULLs as the core expects them: NaT, NaN or None (never 0)."""
     if not np.ma.isMaskedArray(values):
         data = np.asarray(values)
-        return (
-            decode_utf8(data).astype(object)
-            if data.dtype.kind == "S"
-            else data
-        )
+        return decode_utf8(data).astype(object) if data.dtype.kind == "S" else data
     data, mask = np.ma.getdata(values), np.ma.getmaskarray(values)
     if data.dtype.kind == "M":
         out = data.copy()

@@ -54,24 +54,51 @@ def add_hour_chart(items: PageItems, x: float, y: float, w: float, grid, window_
     classes = shade_classes(grid) if grid is not None else np.zeros((7, 24), dtype=int)
     rows = [[cell("")] + [cell(f"{h:02d}", align="center") for h in range(24)]]
     for day, name in enumerate(DAY_NAMES):
-        rows.append([cell(name, align="center")] + [
-            cell("", background=SHADES[classes[day, h] - 1][1] if classes[day, h] else None)
-            for h in range(24)
-        ])
-    items.table(x, y, [], rows, widths, body=font(6.5), header=font(6.5),
-                aligns=["left"] + ["center"] * 24, margin=0.0, grid=GRID, grid_color="#a8a8a8",
-                row_height=ROW, vertical_grid=True)
+        rows.append(
+            [cell(name, align="center")]
+            + [
+                cell("", background=SHADES[classes[day, h] - 1][1] if classes[day, h] else None)
+                for h in range(24)
+            ]
+        )
+    items.table(
+        x,
+        y,
+        [],
+        rows,
+        widths,
+        body=font(6.5),
+        header=font(6.5),
+        aligns=["left"] + ["center"] * 24,
+        margin=0.0,
+        grid=GRID,
+        grid_color="#a8a8a8",
+        row_height=ROW,
+        vertical_grid=True,
+    )
     edges = table_columns_x(x, widths, 0.0, GRID)
     top = y + GRID + ROW + GRID  # under the row of hour labels
     for first_day, last_day, first_hour, last_hour in outline_boxes(window_hours):
         x0, x1 = edges[1 + first_hour] - GRID / 2, edges[2 + last_hour] - GRID / 2
         y0 = top + first_day * (ROW + GRID) - GRID / 2
-        items.rect(x0, y0, x1 - x0, (last_day - first_day + 1) * (ROW + GRID),
-                   fill=None, stroke="#000000", stroke_width=0.55)
+        items.rect(
+            x0,
+            y0,
+            x1 - x0,
+            (last_day - first_day + 1) * (ROW + GRID),
+            fill=None,
+            stroke="#000000",
+            stroke_width=0.55,
+        )
     legend_y = y + 8 * ROW + 9 * GRID + 1.2
     if grid is None:
-        items.text("Hour-of-week pattern withheld: too few incidents to show safely.",
-                   edges[1], legend_y + 0.4, 24 * hour_w, font(6.5, italic=True))
+        items.text(
+            "Hour-of-week pattern withheld: too few incidents to show safely.",
+            edges[1],
+            legend_y + 0.4,
+            24 * hour_w,
+            font(6.5, italic=True),
+        )
         return chart_height()
     text = "Shading: share of the block's busiest hour"
     text_w = QgsLayoutUtils.textWidthMM(font(6.5), text) + 2.0
@@ -82,9 +109,21 @@ def add_hour_chart(items: PageItems, x: float, y: float, w: float, grid, window_
         if i >= 2:  # light text on the dark steps
             c.setTextFormat(text_format(font(6.5), "#ffffff"))
         ramp.append(c)
-    items.table(edges[1] + text_w, legend_y, [], [ramp], [15.0] * len(ramp), body=font(6.5),
-                header=font(6.5), aligns=["center"] * len(ramp), margin=0.0, grid=0.12,
-                grid_color="#808080", row_height=LEGEND - 0.6, vertical_grid=True)
+    items.table(
+        edges[1] + text_w,
+        legend_y,
+        [],
+        [ramp],
+        [15.0] * len(ramp),
+        body=font(6.5),
+        header=font(6.5),
+        aligns=["center"] * len(ramp),
+        margin=0.0,
+        grid=0.12,
+        grid_color="#808080",
+        row_height=LEGEND - 0.6,
+        vertical_grid=True,
+    )
     return chart_height()
 
 
@@ -97,8 +136,12 @@ def outline_boxes(window_hours) -> list[tuple[int, int, int, int]]:
     for day in range(7):
         hours = np.flatnonzero(mask[day])
         runs = (
-            [(int(r[0]), int(r[-1])) for r in np.split(hours, np.flatnonzero(np.diff(hours) != 1) + 1)]
-            if hours.size else []
+            [
+                (int(r[0]), int(r[-1]))
+                for r in np.split(hours, np.flatnonzero(np.diff(hours) != 1) + 1)
+            ]
+            if hours.size
+            else []
         )
         still_open = {}
         for run in runs:

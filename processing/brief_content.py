@@ -39,11 +39,27 @@ from ..hotblocking.patrol import (
 from ..hotblocking.windows import Window, hour_of_week_label
 
 REQUIRED_FIELDS = [
-    "block_id", "name", "window", "incidents", "harm", "rank", "expected",
-    "p_value", "q_value", "peak", "profile", "trend", "first_seen", "last_seen",
+    "block_id",
+    "name",
+    "window",
+    "incidents",
+    "harm",
+    "rank",
+    "expected",
+    "p_value",
+    "q_value",
+    "peak",
+    "profile",
+    "trend",
+    "first_seen",
+    "last_seen",
 ]
 SOURCE_LABELS = {
-    "a_e": "A&E", "ae": "A&E", "ae_istv": "A&E", "ed": "ED", "ambulance": "Ambulance",
+    "a_e": "A&E",
+    "ae": "A&E",
+    "ae_istv": "A&E",
+    "ed": "ED",
+    "ambulance": "Ambulance",
     "police": "Police",
 }
 
@@ -111,7 +127,11 @@ def window_title(window: Window) -> str:
     (an unlabelled window such as "Fri-Sat 22:00-04:00")."""
     words = describe_window(window)
     label = window.label.strip()
-    return words if " " in label and any(ch.isdigit() for ch in label) and ":" in label else f"{label}: {words}"
+    return (
+        words
+        if " " in label and any(ch.isdigit() for ch in label) and ":" in label
+        else f"{label}: {words}"
+    )
 
 
 def data_period(frame: pd.DataFrame) -> str:
@@ -144,7 +164,9 @@ def profile_outside_window(frame: pd.DataFrame, window: Window) -> list[str]:
 def top_rows(frame: pd.DataFrame, top_n: int) -> pd.DataFrame:
     """The top ``top_n`` blocks by rank with any incident (ties: more incidents, then id)."""
     rows = frame[(frame["incidents"].fillna(0) > 0) & frame["rank"].notna()]
-    rows = rows.assign(_neg=-rows["incidents"]).sort_values(["rank", "_neg", "block_id"], kind="stable")
+    rows = rows.assign(_neg=-rows["incidents"]).sort_values(
+        ["rank", "_neg", "block_id"], kind="stable"
+    )
     return rows.drop(columns="_neg").head(top_n)
 
 
@@ -154,7 +176,10 @@ def build_content(frame: pd.DataFrame, window: Window, options: BriefOptions) ->
     src_cols = source_columns(frame.columns)
     labels = [source_label(c) for c in src_cols]
     area_total = float(frame["incidents"].fillna(0).sum())
-    sources = [(lab, suppress_count(float(frame[c].fillna(0).sum()), n_min)) for lab, c in zip(labels, src_cols)]
+    sources = [
+        (lab, suppress_count(float(frame[c].fillna(0).sum()), n_min))
+        for lab, c in zip(labels, src_cols)
+    ]
     hours = window.hour_mask()
     pages = []
     for order, (_, row) in enumerate(top_rows(frame, options.top_n).iterrows(), start=1):
@@ -176,10 +201,15 @@ def build_content(frame: pd.DataFrame, window: Window, options: BriefOptions) ->
             "that a small count cannot be worked out from the total."
         )
     return BriefContent(
-        options=options, window=window, window_words=describe_window(window),
+        options=options,
+        window=window,
+        window_words=describe_window(window),
         window_title=window_title(window),
-        period=data_period(frame), sources=sources,
-        area_total=suppress_count(area_total, n_min), block_count=len(frame), blocks=pages,
+        period=data_period(frame),
+        sources=sources,
+        area_total=suppress_count(area_total, n_min),
+        block_count=len(frame),
+        blocks=pages,
         notes=notes,
     )
 
@@ -223,7 +253,8 @@ def _block_page(order, row, src_cols, labels, area_total, window, hours, options
     by_source = ", ".join(f"{lab} {txt}" for lab, txt in zip(labels, counts))
     why = [f"{total_text} incidents in this window" + (f": {by_source}." if by_source else ".")]
     why.append(
-        "Harm: withheld (small numbers)." if hidden
+        "Harm: withheld (small numbers)."
+        if hidden
         else f"Harm score {harm} (police crimes weighted by harm days; other records count 1)."
     )
     expected = _num(row["expected"])
@@ -243,10 +274,17 @@ def _block_page(order, row, src_cols, labels, area_total, window, hours, options
     else:
         why.append(f"Trend: {trend_words(_num(row['trend']), total)}.")
 
-    peak = "withheld" if hidden else (str(row["peak"]) if isinstance(row["peak"], str) and row["peak"] else "–")
+    peak = (
+        "withheld"
+        if hidden
+        else (str(row["peak"]) if isinstance(row["peak"], str) and row["peak"] else "–")
+    )
     busiest = [hour_of_week_label(i) for i in busiest_hours(grid, 3)] if grid is not None else []
     visits = patrol_plan(
-        window, options.visits, options.visit_minutes, seed=(int(options.seed), order),
+        window,
+        options.visits,
+        options.visit_minutes,
+        seed=(int(options.seed), order),
         profile=None if grid is None or grid.sum() <= 0 else grid.ravel() * hours,
     )
     plan = [format_visit(v) for v in visits]
@@ -256,9 +294,20 @@ def _block_page(order, row, src_cols, labels, area_total, window, hours, options
     else:
         when.append(f"Peak hour: {peak}" + (" (small numbers)." if hidden else "."))
     return BlockPage(
-        order=order, rank=int(row["rank"]), label=str(int(row["rank"])), ties=0,
+        order=order,
+        rank=int(row["rank"]),
+        label=str(int(row["rank"])),
+        ties=0,
         block_id=str(row["block_id"]),
-        name=str(row["name"]) if isinstance(row["name"], str) and row["name"] else "(unnamed street)",
-        counts=counts, total=total_text, harm=harm, peak=peak, grid=grid,
-        why=why, when=when, plan=plan,
+        name=str(row["name"])
+        if isinstance(row["name"], str) and row["name"]
+        else "(unnamed street)",
+        counts=counts,
+        total=total_text,
+        harm=harm,
+        peak=peak,
+        grid=grid,
+        why=why,
+        when=when,
+        plan=plan,
     )

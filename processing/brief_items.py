@@ -103,7 +103,9 @@ class PageItems:
         label.setFont(f)
         label.setFontColor(QColor(color))
         label.setHAlign(ALIGN[align])
-        label.setVAlign({"top": Qt.AlignTop, "middle": Qt.AlignVCenter, "bottom": Qt.AlignBottom}[valign])
+        label.setVAlign(
+            {"top": Qt.AlignTop, "middle": Qt.AlignVCenter, "bottom": Qt.AlignBottom}[valign]
+        )
         label.setMarginX(0)
         label.setMarginY(0)
         lines = text.count("\n") + 1
@@ -118,9 +120,14 @@ class PageItems:
     def rect(self, x, y, w, h, *, fill="#ffffff", stroke="#000000", stroke_width=0.25, radius=0.0):
         shape = QgsLayoutItemShape(self.layout)
         shape.setShapeType(QgsLayoutItemShape.Rectangle)
-        props = {"color": fill or "0,0,0,0", "outline_color": stroke or "0,0,0,0",
-                 "outline_width": str(stroke_width), "outline_style": "solid" if stroke else "no",
-                 "style": "solid" if fill else "no", "joinstyle": "miter"}
+        props = {
+            "color": fill or "0,0,0,0",
+            "outline_color": stroke or "0,0,0,0",
+            "outline_width": str(stroke_width),
+            "outline_style": "solid" if stroke else "no",
+            "style": "solid" if fill else "no",
+            "joinstyle": "miter",
+        }
         shape.setSymbol(QgsFillSymbol.createSimple(props))
         if radius:
             from qgis.core import QgsLayoutMeasurement
@@ -130,18 +137,37 @@ class PageItems:
 
     def rule(self, x0, y0, x1, y1, *, color="#000000", width=0.3):
         """A straight line from (x0, y0) to (x1, y1) mm."""
-        polygon = QPolygonF([
-            QPointF(self.origin.x() + x0, self.origin.y() + y0),
-            QPointF(self.origin.x() + x1, self.origin.y() + y1),
-        ])
+        polygon = QPolygonF(
+            [
+                QPointF(self.origin.x() + x0, self.origin.y() + y0),
+                QPointF(self.origin.x() + x1, self.origin.y() + y1),
+            ]
+        )
         line = QgsLayoutItemPolyline(polygon, self.layout)
         line.setSymbol(QgsLineSymbol.createSimple({"line_color": color, "line_width": str(width)}))
         self.layout.addLayoutItem(line)
         return line
 
-    def table(self, x, y, headings, rows, widths, *, body: QFont, header: QFont, aligns=None,
-              margin=1.0, grid=0.15, grid_color="#9a9a9a", row_height=None, header_height=None,
-              vertical_grid=False, header_background=None, band=None):
+    def table(
+        self,
+        x,
+        y,
+        headings,
+        rows,
+        widths,
+        *,
+        body: QFont,
+        header: QFont,
+        aligns=None,
+        margin=1.0,
+        grid=0.15,
+        grid_color="#9a9a9a",
+        row_height=None,
+        header_height=None,
+        vertical_grid=False,
+        header_background=None,
+        band=None,
+    ):
         """A manual table (one item, selectable text) with its top left at (x, y) mm.
 
         ``rows``: lists of str or QgsTableCell; ``widths``: column content widths in mm;
@@ -169,7 +195,10 @@ class PageItems:
         table.setShowGrid(grid > 0)
         table.setHorizontalGrid(True)
         table.setVerticalGrid(vertical_grid)
-        for kind, colour in ((QgsLayoutTable.HeaderRow, header_background), (QgsLayoutTable.EvenRows, band)):
+        for kind, colour in (
+            (QgsLayoutTable.HeaderRow, header_background),
+            (QgsLayoutTable.EvenRows, band),
+        ):
             if colour:
                 style = QgsLayoutTableStyle()
                 style.enabled = True
@@ -179,10 +208,15 @@ class PageItems:
         g = grid if grid > 0 else 0.0
         # setRowHeights sets the content rows only (the header row follows its font)
         table.setRowHeights([max((row_height or 0) - 2 * margin, 0.0)] * len(rows))
-        table.setTableContents([
-            [c if isinstance(c, QgsTableCell) else cell(str(c), align=a) for c, a in zip(r, aligns)]
-            for r in rows
-        ])
+        table.setTableContents(
+            [
+                [
+                    c if isinstance(c, QgsTableCell) else cell(str(c), align=a)
+                    for c, a in zip(r, aligns)
+                ]
+                for r in rows
+            ]
+        )
         heights = [row_height or 0] * len(rows)
         if headings:
             heights.insert(0, header_height or row_height or 0)
@@ -191,8 +225,13 @@ class PageItems:
         table.addFrame(frame)
         total = sum(heights) + 2 * margin * len(heights) + g * (len(heights) + 1)
         frame.attemptMove(QgsLayoutPoint(x, y, MM), True, False, self.page)
-        frame.attemptResize(QgsLayoutSize(sum(widths) + 2 * margin * len(widths) + g * (len(widths) + 1) + 0.01,
-                                          total + 2.0, MM))
+        frame.attemptResize(
+            QgsLayoutSize(
+                sum(widths) + 2 * margin * len(widths) + g * (len(widths) + 1) + 0.01,
+                total + 2.0,
+                MM,
+            )
+        )
         table.setResizeMode(QgsLayoutItemManualTable.UseExistingFrames)
         return table, total
 

@@ -66,7 +66,9 @@ def _notes_height(content: BriefContent) -> float:
     return lines * line_height(f) + 1.0
 
 
-def build_layout(project, content: BriefContent, layers: BriefMapLayers, crs, feedback=None) -> QgsPrintLayout:
+def build_layout(
+    project, content: BriefContent, layers: BriefMapLayers, crs, feedback=None
+) -> QgsPrintLayout:
     """The whole brief: cover (+ table continuation pages) then one page per block."""
     layout = QgsPrintLayout(project)
     layout.setName(content.options.title)
@@ -80,11 +82,19 @@ def build_layout(project, content: BriefContent, layers: BriefMapLayers, crs, fe
     for i, rows in enumerate(chunks[1:], start=1):
         items = PageItems(layout, i)
         _furniture(items, content, i + 1, total_pages)
-        items.text(f"Top {len(content.blocks)} blocks (continued)", MARGIN, BODY_TOP, BODY_W, font(12, bold=True))
+        items.text(
+            f"Top {len(content.blocks)} blocks (continued)",
+            MARGIN,
+            BODY_TOP,
+            BODY_W,
+            font(12, bold=True),
+        )
         _table(items, content, rows, BODY_TOP + 8.0)
     for j, block in enumerate(content.blocks):
         index = len(chunks) + j
-        _block_page(layout, PageItems(layout, index), content, block, layers, crs, index + 1, total_pages)
+        _block_page(
+            layout, PageItems(layout, index), content, block, layers, crs, index + 1, total_pages
+        )
         if feedback is not None:
             if feedback.isCanceled():
                 break
@@ -102,15 +112,32 @@ def _furniture(items: PageItems, content: BriefContent, number: int, total: int)
     small = font(7)
     right_w = min(QgsLayoutUtils.textWidthMM(small, content.window_title) + 1.0, BODY_W * 0.6)
     items.text(head, MARGIN, 10.2, BODY_W - right_w - 3.0, small, color="#404040", h=3.6)
-    items.text(content.window_title, PAGE_W - MARGIN - right_w, 10.2, right_w, small,
-               color="#404040", align="right", h=3.6)
+    items.text(
+        content.window_title,
+        PAGE_W - MARGIN - right_w,
+        10.2,
+        right_w,
+        small,
+        color="#404040",
+        align="right",
+        h=3.6,
+    )
     items.rule(MARGIN, 14.2, PAGE_W - MARGIN, 14.2, width=0.3)
     items.rule(MARGIN, 281.3, PAGE_W - MARGIN, 281.3, width=0.3)
     small = font(6.5)
     items.text(f"Page {number} of {total}", MARGIN, 282.4, 30, small, h=3.4)
-    items.text(f"Generated {o.generated:%d %b %Y %H:%M} · Hot Blocking {o.version}",
-               MARGIN + 30, 282.4, BODY_W - 60 - 30, small, align="center", h=3.4)
-    items.text(f"Data: {content.period}", PAGE_W - MARGIN - 90, 282.4, 90, small, align="right", h=3.4)
+    items.text(
+        f"Generated {o.generated:%d %b %Y %H:%M} · Hot Blocking {o.version}",
+        MARGIN + 30,
+        282.4,
+        BODY_W - 60 - 30,
+        small,
+        align="center",
+        h=3.4,
+    )
+    items.text(
+        f"Data: {content.period}", PAGE_W - MARGIN - 90, 282.4, 90, small, align="right", h=3.4
+    )
 
 
 def _cover(layout, content, layers, crs, rows, notes_h, total_pages) -> None:
@@ -125,7 +152,10 @@ def _cover(layout, content, layers, crs, rows, notes_h, total_pages) -> None:
         ("Time window", content.window_title),
         ("Data period", content.period),
         ("Incidents in window", _sources_text(content)),
-        ("Hot blocks", f"top {len(content.blocks)} of {content.block_count:,} street sections by risk"),
+        (
+            "Hot blocks",
+            f"top {len(content.blocks)} of {content.block_count:,} street sections by risk",
+        ),
     ]
     if o.prepared_by:
         facts.append(("Prepared by", f"{o.prepared_by}, {o.generated:%d %b %Y}"))
@@ -148,14 +178,28 @@ def _cover(layout, content, layers, crs, rows, notes_h, total_pages) -> None:
     area.grow(max(area.width(), area.height()) * 0.03)
     focus = layers.top_extent()
     zoomed = focus.width() < 0.6 * area.width() or focus.height() < 0.6 * area.height()
-    overview = add_map(layout, 0, MARGIN, map_y, BODY_W, map_h, layers.overview_layers(),
-                       focus if zoomed else area, crs, item_id="overview")
+    overview = add_map(
+        layout,
+        0,
+        MARGIN,
+        map_y,
+        BODY_W,
+        map_h,
+        layers.overview_layers(),
+        focus if zoomed else area,
+        crs,
+        item_id="overview",
+    )
     if zoomed:  # a locator of the whole area in the top left corner
         lh_ = min(map_h * 0.42, 44.0)
         lw_ = min(max(lh_ * area.width() / max(area.height(), 1e-9), 18.0), 60.0)
-        add_locator(layout, 0, MARGIN, map_y, lw_, lh_, layers.locator_layers(), area, crs, overview)
-    keys = [("#a50f15", 1.4, f"top {len(content.blocks)} blocks, numbered by rank"),
-            ("#8c8c8c", 0.5, "other street sections")]
+        add_locator(
+            layout, 0, MARGIN, map_y, lw_, lh_, layers.locator_layers(), area, crs, overview
+        )
+    keys = [
+        ("#a50f15", 1.4, f"top {len(content.blocks)} blocks, numbered by rank"),
+        ("#8c8c8c", 0.5, "other street sections"),
+    ]
     if zoomed:
         keys.append((None, 0, "inset: the whole area (box: this map)"))
     _map_key(items, map_y + map_h, keys)
@@ -164,7 +208,10 @@ def _cover(layout, content, layers, crs, rows, notes_h, total_pages) -> None:
     f = font(6.5)
     ny = BODY_BOTTOM - notes_h
     for note in content.notes:
-        ny += items.text("\n".join(wrap(f, note, BODY_W)), MARGIN, ny, BODY_W, f, color="#303030") - 0.8
+        ny += (
+            items.text("\n".join(wrap(f, note, BODY_W)), MARGIN, ny, BODY_W, f, color="#303030")
+            - 0.8
+        )
 
 
 def _map_key(items: PageItems, y: float, keys) -> None:
@@ -203,35 +250,87 @@ def _table(items: PageItems, content: BriefContent, rows, y: float) -> None:
     for i in rows:
         b = content.blocks[i]
         table_rows.append([b.label, b.name, b.block_id, *b.counts, b.total, b.harm, b.peak])
-    items.table(MARGIN, y, headings, table_rows, widths, body=body, header=header, aligns=aligns,
-                margin=1.0, grid=0.15, row_height=ROW_H, header_height=ROW_H,
-                header_background="#d9d9d9", band="#f1f1f1")
+    items.table(
+        MARGIN,
+        y,
+        headings,
+        table_rows,
+        widths,
+        body=body,
+        header=header,
+        aligns=aligns,
+        margin=1.0,
+        grid=0.15,
+        row_height=ROW_H,
+        header_height=ROW_H,
+        header_background="#d9d9d9",
+        band="#f1f1f1",
+    )
 
 
 def _block_page(layout, items: PageItems, content, block, layers, crs, number, total) -> None:
     _furniture(items, content, number, total)
     y = BODY_TOP + 1.0
     items.rect(MARGIN, y, 11.5, 11.5, fill="#000000", stroke=None, radius=1.2)
-    items.text(block.label, MARGIN, y, 11.5, font(15 if len(block.label) < 3 else 11, bold=True),
-               align="center", color="#ffffff", h=11.5, valign="middle")
+    items.text(
+        block.label,
+        MARGIN,
+        y,
+        11.5,
+        font(15 if len(block.label) < 3 else 11, bold=True),
+        align="center",
+        color="#ffffff",
+        h=11.5,
+        valign="middle",
+    )
     items.text(block.name, MARGIN + 14.5, y - 0.6, BODY_W - 14.5, font(16, bold=True), h=7.4)
-    tied = f", tied with {block.ties} other{'s' if block.ties > 1 else ''} briefed" if block.ties else ""
+    tied = (
+        f", tied with {block.ties} other{'s' if block.ties > 1 else ''} briefed"
+        if block.ties
+        else ""
+    )
     items.text(
         f"Section {block.block_id}  ·  {content.window.label}: rank {block.rank} of "
-        f"{content.block_count:,} street sections{tied}", MARGIN + 14.5, y + 7.4, BODY_W - 14.5,
-        font(8), color="#303030", h=4.0,
+        f"{content.block_count:,} street sections{tied}",
+        MARGIN + 14.5,
+        y + 7.4,
+        BODY_W - 14.5,
+        font(8),
+        color="#303030",
+        h=4.0,
     )
     map_y, map_h = y + 14.5, 94.0
-    item = add_map(layout, items.page, MARGIN, map_y, BODY_W, map_h, layers.block_layers(block.order),
-                   block_extent(layers.top_geometry(block.order)), crs, item_id=f"block_{block.order}")
-    _map_key(items, map_y + map_h, [("#000000", 1.7, "this block"),
-                                    ("#a50f15", 1.2, "other top blocks (rank)"),
-                                    ("#8c8c8c", 0.5, "other streets")])
+    item = add_map(
+        layout,
+        items.page,
+        MARGIN,
+        map_y,
+        BODY_W,
+        map_h,
+        layers.block_layers(block.order),
+        block_extent(layers.top_geometry(block.order)),
+        crs,
+        item_id=f"block_{block.order}",
+    )
+    _map_key(
+        items,
+        map_y + map_h,
+        [
+            ("#000000", 1.7, "this block"),
+            ("#a50f15", 1.2, "other top blocks (rank)"),
+            ("#8c8c8c", 0.5, "other streets"),
+        ],
+    )
     add_scale_bar(layout, items.page, PAGE_W - MARGIN, map_y + map_h + 0.8, item)
     y = map_y + map_h + KEY_H + 1.0
     heading = font(9.5, bold=True)
-    items.text(f"When incidents happen here: hour of the week, {content.window.label} outlined",
-               MARGIN, y, BODY_W, heading)
+    items.text(
+        f"When incidents happen here: hour of the week, {content.window.label} outlined",
+        MARGIN,
+        y,
+        BODY_W,
+        heading,
+    )
     y += 5.0
     add_hour_chart(items, MARGIN, y, BODY_W, block.grid, content.window.hour_mask().reshape(7, 24))
     y += chart_height() + 2.5
@@ -264,8 +363,17 @@ def _plan(items: PageItems, x, y, w, content, block) -> float:
     if block.plan:
         visits = "\n".join(f"{i}.  {visit}" for i, visit in enumerate(block.plan, start=1))
         items.text(visits, x + 3.5, y, 38, body)
-        y += items.text("\n".join(["done at ____:____"] * len(block.plan)), x + 42, y, w - 42, body,
-                        color="#404040") + 0.8
+        y += (
+            items.text(
+                "\n".join(["done at ____:____"] * len(block.plan)),
+                x + 42,
+                y,
+                w - 42,
+                body,
+                color="#404040",
+            )
+            + 0.8
+        )
     small = font(7, italic=True)
     y += items.text("\n".join(wrap(small, KOPER, w)), x, y, w, small, color="#303030")
     return y
@@ -278,7 +386,19 @@ def _notes_box(items: PageItems, y: float) -> None:
     header_h = 6.2  # 8 pt bold + margins (estimate: the header row follows its font)
     n = max(int((bottom - y - header_h) // 7.0), 2)
     row_h = min((bottom - y - header_h) / n, 9.0)
-    items.table(MARGIN, y, ["Officer notes (time, what was seen, stops, intelligence submitted)"],
-                [[""] for _ in range(n)], [BODY_W - 2 * 1.2 - 2 * 0.25], body=font(8), header=font(8, bold=True),
-                margin=1.2, grid=0.25, grid_color="#8c8c8c", row_height=row_h, header_height=header_h,
-                vertical_grid=True, header_background="#e6e6e6")
+    items.table(
+        MARGIN,
+        y,
+        ["Officer notes (time, what was seen, stops, intelligence submitted)"],
+        [[""] for _ in range(n)],
+        [BODY_W - 2 * 1.2 - 2 * 0.25],
+        body=font(8),
+        header=font(8, bold=True),
+        margin=1.2,
+        grid=0.25,
+        grid_color="#8c8c8c",
+        row_height=row_h,
+        header_height=header_h,
+        vertical_grid=True,
+        header_background="#e6e6e6",
+    )

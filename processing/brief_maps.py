@@ -88,11 +88,21 @@ def _line(layer, layers_spec):
     """Single-symbol line renderer from [(color, width mm), ...] bottom to top."""
     first, *rest = layers_spec
     symbol = QgsLineSymbol.createSimple(
-        {"line_color": first[0], "line_width": str(first[1]), "capstyle": "round", "joinstyle": "round"}
+        {
+            "line_color": first[0],
+            "line_width": str(first[1]),
+            "capstyle": "round",
+            "joinstyle": "round",
+        }
     )
     for color, width in rest:
         extra = QgsLineSymbol.createSimple(
-            {"line_color": color, "line_width": str(width), "capstyle": "round", "joinstyle": "round"}
+            {
+                "line_color": color,
+                "line_width": str(width),
+                "capstyle": "round",
+                "joinstyle": "round",
+            }
         )
         symbol.appendSymbolLayer(extra.symbolLayer(0).clone())
     layer.setRenderer(QgsSingleSymbolRenderer(symbol))
@@ -147,7 +157,9 @@ def _rank_labels(layer):
     settings.setFormat(fmt)
     callout = QgsSimpleLineCallout()
     callout.setEnabled(True)
-    callout.setLineSymbol(QgsLineSymbol.createSimple({"line_color": "#000000", "line_width": "0.3"}))
+    callout.setLineSymbol(
+        QgsLineSymbol.createSimple({"line_color": "#000000", "line_width": "0.3"})
+    )
     settings.setCallout(callout)
     layer.setLabeling(QgsVectorLayerSimpleLabeling(settings))
     layer.setLabelsEnabled(True)
@@ -161,7 +173,9 @@ def _street_labels(layer):
     settings.lineSettings().setMergeLines(True)
     # beside the line, not on it: names then never sit on a highlighted block
     settings.lineSettings().setPlacementFlags(
-        QgsLabeling.LinePlacementFlags(QgsLabeling.AboveLine | QgsLabeling.BelowLine | QgsLabeling.MapOrientation)
+        QgsLabeling.LinePlacementFlags(
+            QgsLabeling.AboveLine | QgsLabeling.BelowLine | QgsLabeling.MapOrientation
+        )
     )
     settings.dist = 0.4
     settings.distUnits = QgsUnitTypes.RenderMillimeters
@@ -234,7 +248,9 @@ class BriefMapLayers:
             self.blocks.setLabeling(None)  # drop the input's own (rank) labels
             self.blocks.setLabelsEnabled(False)
         else:
-            self.blocks = memory_layer("Blocks", "LineString", crs, fields, _rows(blocks, geometries))
+            self.blocks = memory_layer(
+                "Blocks", "LineString", crs, fields, _rows(blocks, geometries)
+            )
         # Street-level pages only need the blocks around the top blocks: a small copy draws
         # fast even when the network has 500k blocks.
         near = _near_top(geometries, [g for *_, g in top])
@@ -244,30 +260,54 @@ class BriefMapLayers:
         _line(self.blocks, [(GREY_BLOCKS, 0.35)])
         _line(self.named_blocks, [(GREY_BLOCKS, 0.45)])
         _street_labels(self.named_blocks)
-        top_fields = [("order", QVariant.Int), ("label", QVariant.String), ("block_id", QVariant.String)]
+        top_fields = [
+            ("order", QVariant.Int),
+            ("label", QVariant.String),
+            ("block_id", QVariant.String),
+        ]
         self.top = memory_layer(
-            "Top blocks", "LineString", crs, top_fields,
+            "Top blocks",
+            "LineString",
+            crs,
+            top_fields,
             [(g, [o, r, b]) for o, r, b, _, g in top],
         )
         _line(self.top, [("#ffffff", 1.9), (HOT, 1.2)])
         _obstacle_only(self.top)
         self.badges = memory_layer(
-            "Top block ranks", "Point", crs, top_fields,
-            [(shapely.line_interpolate_point(g, 0.5, normalized=True), [o, r, b]) for o, r, b, _, g in top],
+            "Top block ranks",
+            "Point",
+            crs,
+            top_fields,
+            [
+                (shapely.line_interpolate_point(g, 0.5, normalized=True), [o, r, b])
+                for o, r, b, _, g in top
+            ],
         )
-        self.badges.setRenderer(QgsSingleSymbolRenderer(QgsMarkerSymbol.createSimple(
-            {"name": "circle", "color": "#000000", "outline_style": "no", "size": "1.1"}
-        )))
+        self.badges.setRenderer(
+            QgsSingleSymbolRenderer(
+                QgsMarkerSymbol.createSimple(
+                    {"name": "circle", "color": "#000000", "outline_style": "no", "size": "1.1"}
+                )
+            )
+        )
         _rank_labels(self.badges)
         self._top_geometries = {order: geometry for order, _, _, _, geometry in top}
         self.highlights = {}
         for order, rank, block_id, _, geometry in top:
-            layer = memory_layer(f"Block {order}", "LineString", crs, top_fields, [(geometry, [order, rank, block_id])])
+            layer = memory_layer(
+                f"Block {order}",
+                "LineString",
+                crs,
+                top_fields,
+                [(geometry, [order, rank, block_id])],
+            )
             _line(layer, [("#ffffff", 3.2), ("#000000", 1.7)])
             _obstacle_only(layer)
             self.highlights[order] = layer
         project.addMapLayers(
-            self.context + [self.blocks, self.named_blocks, self.top, self.badges, *self.highlights.values()]
+            self.context
+            + [self.blocks, self.named_blocks, self.top, self.badges, *self.highlights.values()]
         )
 
     def overview_layers(self):
@@ -275,7 +315,13 @@ class BriefMapLayers:
         return [self.badges, self.top, self.blocks, *reversed(self.context)]
 
     def block_layers(self, order):
-        return [self.badges, self.highlights[order], self.top, self.named_blocks, *reversed(self.context)]
+        return [
+            self.badges,
+            self.highlights[order],
+            self.top,
+            self.named_blocks,
+            *reversed(self.context),
+        ]
 
     def locator_layers(self):
         return [self.top, self.blocks, *reversed(self.context)]
@@ -367,9 +413,11 @@ def add_locator(layout, page: int, x, y, w, h, layers, extent: QgsRectangle, crs
     item.setFrameStrokeWidth(QgsLayoutMeasurement(0.4))
     overview = item.overview()
     overview.setLinkedMap(linked_map)
-    overview.setFrameSymbol(QgsFillSymbol.createSimple(
-        {"color": "0,0,0,40", "outline_color": "#000000", "outline_width": "0.5"}
-    ))
+    overview.setFrameSymbol(
+        QgsFillSymbol.createSimple(
+            {"color": "0,0,0,40", "outline_color": "#000000", "outline_width": "0.5"}
+        )
+    )
     overview.setEnabled(True)
     return item
 
@@ -381,4 +429,3 @@ def block_extent(geometry, min_width: float = 420.0) -> QgsRectangle:
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     half = max(min_width, 2.2 * max(x1 - x0, y1 - y0)) / 2
     return QgsRectangle(cx - half, cy - half, cx + half, cy + half)
-

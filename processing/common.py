@@ -105,7 +105,9 @@ def write_output(
     try:
         os.makedirs(folder, exist_ok=True)  # as QGIS's own file outputs do
     except OSError as error:
-        raise QgsProcessingException(tr(f"Cannot create the output folder {folder}: {error}")) from error
+        raise QgsProcessingException(
+            tr(f"Cannot create the output folder {folder}: {error}")
+        ) from error
     if path.lower().endswith(".gpkg"):
         gpkg_writer.write_layer(
             path,

@@ -443,8 +443,10 @@ def _refuse_duplicates(id_columns: list) -> None:
     if not id_columns:
         return
     ids = pd.Series(np.concatenate([np.asarray(c, dtype=object) for c in id_columns])).dropna()
-    repeated = [v.decode("utf-8", "replace") if isinstance(v, bytes) else v
-                for v in ids[ids.duplicated()].unique()[:3]]
+    repeated = [
+        v.decode("utf-8", "replace") if isinstance(v, bytes) else v
+        for v in ids[ids.duplicated()].unique()[:3]
+    ]
     if len(repeated):
         raise QgsProcessingException(
             tr(

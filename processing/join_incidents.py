@@ -223,7 +223,9 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
         check_cancel(feedback)
 
         if incidents.xy is not None:  # plain points: coordinates, no object per incident
-            points = transform_xy(incidents.xy, incidents.crs, blocks_crs, context.transformContext())
+            points = transform_xy(
+                incidents.xy, incidents.crs, blocks_crs, context.transformContext()
+            )
         else:
             points = transform_geometries(
                 incidents.geometries, incidents.crs, blocks_crs, context.transformContext()

@@ -62,8 +62,11 @@ class HotBlockingProvider(QgsProcessingProvider):
 
     def loadAlgorithms(self):  # noqa: N802 (QGIS API name)
         for algorithm in (
-            BuildBlocksAlgorithm(), JoinIncidentsAlgorithm(), ComputeRiskAlgorithm(),
-            TaskingBriefAlgorithm(), StyleHotBlocksAlgorithm(),
+            BuildBlocksAlgorithm(),
+            JoinIncidentsAlgorithm(),
+            ComputeRiskAlgorithm(),
+            TaskingBriefAlgorithm(),
+            StyleHotBlocksAlgorithm(),
         ):
             self.addAlgorithm(algorithm)
         for path in sorted(MODELS.glob("*.model3")):  # id "hotblocking:<model name>"

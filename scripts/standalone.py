@@ -26,8 +26,9 @@ def start_qgis():
     app = QgsApplication([], False)
     app.initQgis()
     sys.path.append("/usr/share/qgis/python/plugins")
-    from processing.core.Processing import Processing  # standalone bootstrap only
     from qgis.analysis import QgsNativeAlgorithms
+
+    from processing.core.Processing import Processing  # standalone bootstrap only
 
     Processing.initialize()
     if QgsApplication.processingRegistry().providerById("native") is None:

@@ -24,16 +24,28 @@ HERE = Path(__file__).resolve().parent
 FONT_FAMILY = "Arial"
 WINDOW_VARIABLE = "hotblocking_window"  # must match processing/styling.py
 # A rule filter, not a subset string: see processing/styling.py for the why.
-IN_WINDOW = f"(@{WINDOW_VARIABLE} IS NULL OR \"window\" = @{WINDOW_VARIABLE})"
-HAS_RISK = "\"risk\" > 0"
+IN_WINDOW = f'(@{WINDOW_VARIABLE} IS NULL OR "window" = @{WINDOW_VARIABLE})'
+HAS_RISK = '"risk" > 0'
 
 # (label, filter, colour, width mm, drawing pass): top classes last = drawn on top.
 HOT_CLASSES = [
-    ("Top 1% of blocks", f"{HAS_RISK} AND \"percentile\" >= 99", "#7f0000", 2.2, 4),
-    ("Top 5% (next 4%)", f"{HAS_RISK} AND \"percentile\" >= 95 AND \"percentile\" < 99", "#d7301f", 1.5, 3),
-    ("Top 10% (next 5%)", f"{HAS_RISK} AND \"percentile\" >= 90 AND \"percentile\" < 95", "#fc8d59", 1.0, 2),
-    ("Other blocks with risk", f"{HAS_RISK} AND \"percentile\" < 90", "#fdd49e", 0.3, 1),
-    ("No risk", "\"risk\" = 0 OR \"risk\" IS NULL", "#d9d9d9", 0.2, 0),
+    ("Top 1% of blocks", f'{HAS_RISK} AND "percentile" >= 99', "#7f0000", 2.2, 4),
+    (
+        "Top 5% (next 4%)",
+        f'{HAS_RISK} AND "percentile" >= 95 AND "percentile" < 99',
+        "#d7301f",
+        1.5,
+        3,
+    ),
+    (
+        "Top 10% (next 5%)",
+        f'{HAS_RISK} AND "percentile" >= 90 AND "percentile" < 95',
+        "#fc8d59",
+        1.0,
+        2,
+    ),
+    ("Other blocks with risk", f'{HAS_RISK} AND "percentile" < 90', "#fdd49e", 0.3, 1),
+    ("No risk", '"risk" = 0 OR "risk" IS NULL', "#d9d9d9", 0.2, 0),
 ]
 # (category value, legend label, marker shape, colour); '' is "all other values".
 SOURCE_CLASSES = [
@@ -53,8 +65,9 @@ SOURCE_EXPRESSION = """CASE
 def _categories():
     from qgis.core import QgsMapLayer
 
-    return (QgsMapLayer.Symbology | QgsMapLayer.Labeling | QgsMapLayer.MapTips
-            | QgsMapLayer.Rendering)
+    return (
+        QgsMapLayer.Symbology | QgsMapLayer.Labeling | QgsMapLayer.MapTips | QgsMapLayer.Rendering
+    )
 
 
 def text_format(size_pt: float, colour: str, buffer_mm: float, bold: bool):
@@ -80,10 +93,15 @@ def text_format(size_pt: float, colour: str, buffer_mm: float, bold: bool):
 def line_symbol(colour: str, width_mm: float, rendering_pass: int = 0):
     from qgis.core import QgsLineSymbol
 
-    symbol = QgsLineSymbol.createSimple({
-        "line_color": colour, "line_width": str(width_mm), "line_width_unit": "MM",
-        "capstyle": "round", "joinstyle": "round",
-    })
+    symbol = QgsLineSymbol.createSimple(
+        {
+            "line_color": colour,
+            "line_width": str(width_mm),
+            "line_width_unit": "MM",
+            "capstyle": "round",
+            "joinstyle": "round",
+        }
+    )
     symbol.symbolLayer(0).setRenderingPass(rendering_pass)
     return symbol
 
@@ -126,7 +144,11 @@ def style_hot_blocks(layer) -> None:
     root = QgsRuleBasedRenderer.Rule(None)
     for label, condition, colour, width, rendering_pass in HOT_CLASSES:
         rule = QgsRuleBasedRenderer.Rule(
-            line_symbol(colour, width, rendering_pass), 0, 0, f"{IN_WINDOW} AND ({condition})", label
+            line_symbol(colour, width, rendering_pass),
+            0,
+            0,
+            f"{IN_WINDOW} AND ({condition})",
+            label,
         )
         root.appendChild(rule)
     renderer = QgsRuleBasedRenderer(root)
@@ -141,12 +163,13 @@ def style_hot_blocks(layer) -> None:
     properties = settings.dataDefinedProperties()
     # Priority 0-10 (10 = highest): rank 1 wins a collision over rank 2 and so on down to
     # rank 6; every rank beats street names (2) so no hot block loses its number to a street.
-    properties.setProperty(QgsPalLayerSettings.Priority,
-                           QgsProperty.fromExpression("max(5, 11 - \"rank\")"))
+    properties.setProperty(
+        QgsPalLayerSettings.Priority, QgsProperty.fromExpression('max(5, 11 - "rank")')
+    )
     settings.setDataDefinedProperties(properties)
     label_root = QgsRuleBasedLabeling.Rule(None)
     label_root.appendChild(
-        QgsRuleBasedLabeling.Rule(settings, 0, 0, f"\"hot\" AND {IN_WINDOW}", "Hot block rank")
+        QgsRuleBasedLabeling.Rule(settings, 0, 0, f'"hot" AND {IN_WINDOW}', "Hot block rank")
     )
     layer.setLabeling(QgsRuleBasedLabeling(label_root))
     layer.setLabelsEnabled(True)
@@ -162,15 +185,22 @@ def style_joined_incidents(layer) -> None:
 
     categories = []
     for value, label, shape, colour in SOURCE_CLASSES:
-        symbol = QgsMarkerSymbol.createSimple({
-            "name": shape, "color": colour, "size": "2", "size_unit": "MM",
-            "outline_color": "white", "outline_width": "0.15", "outline_width_unit": "MM",
-        })
+        symbol = QgsMarkerSymbol.createSimple(
+            {
+                "name": shape,
+                "color": colour,
+                "size": "2",
+                "size_unit": "MM",
+                "outline_color": "white",
+                "outline_width": "0.15",
+                "outline_width_unit": "MM",
+            }
+        )
         categories.append(QgsRendererCategory(value, symbol, label))
     layer.setRenderer(QgsCategorizedSymbolRenderer(SOURCE_EXPRESSION, categories))
     layer.setMapTipTemplate(
         '<b>[% "incident_id" %]</b><br>[% "source" %], block [% "block_id" %]<br>'
-        '[% format_date("time_start", \'dd/MM/yyyy HH:mm\') %]'
+        "[% format_date(\"time_start\", 'dd/MM/yyyy HH:mm') %]"
     )
 
 
@@ -178,26 +208,35 @@ def style_unmatched_incidents(layer) -> None:
     """Small hollow red circles; the reason in the map tip."""
     from qgis.core import QgsMarkerSymbol, QgsSingleSymbolRenderer
 
-    symbol = QgsMarkerSymbol.createSimple({
-        "name": "circle", "color": "0,0,0,0", "size": "2", "size_unit": "MM",
-        "outline_color": "#e31a1c", "outline_width": "0.4", "outline_width_unit": "MM",
-    })
-    layer.setRenderer(QgsSingleSymbolRenderer(symbol))
-    layer.setMapTipTemplate(
-        '<b>[% "incident_id" %]</b> (not joined)<br>Reason: [% "reason" %]'
+    symbol = QgsMarkerSymbol.createSimple(
+        {
+            "name": "circle",
+            "color": "0,0,0,0",
+            "size": "2",
+            "size_unit": "MM",
+            "outline_color": "#e31a1c",
+            "outline_width": "0.4",
+            "outline_width_unit": "MM",
+        }
     )
+    layer.setRenderer(QgsSingleSymbolRenderer(symbol))
+    layer.setMapTipTemplate('<b>[% "incident_id" %]</b> (not joined)<br>Reason: [% "reason" %]')
 
 
 LAYERS = {  # style name -> (memory layer definition, builder)
     "blocks": ("LineString?field=block_id:string&field=name:string", style_blocks),
     "hot_blocks": (
-        ("LineString?field=block_id:string&field=name:string&field=window:string"
-         "&field=risk:double&field=rank:integer&field=percentile:double&field=hot:boolean"),
+        (
+            "LineString?field=block_id:string&field=name:string&field=window:string"
+            "&field=risk:double&field=rank:integer&field=percentile:double&field=hot:boolean"
+        ),
         style_hot_blocks,
     ),
     "joined_incidents": (
-        ("Point?field=incident_id:string&field=source:string&field=block_id:string"
-         "&field=time_start:datetime"),
+        (
+            "Point?field=incident_id:string&field=source:string&field=block_id:string"
+            "&field=time_start:datetime"
+        ),
         style_joined_incidents,
     ),
     "unmatched_incidents": (

@@ -318,7 +318,8 @@ class HotBlockExplorerDock(QDockWidget):
         incidents, expected = get("incidents"), get("expected")
         ratio = (
             float(incidents) / float(expected)
-            if incidents is not None and expected is not None and float(expected) > 0 else None
+            if incidents is not None and expected is not None and float(expected) > 0
+            else None
         )
         seen = "–"
         if get("first_seen") or get("last_seen"):

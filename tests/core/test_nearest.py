@@ -150,9 +150,7 @@ def test_ties_at_shared_junction_vertex_go_to_lowest_index():
     b, d = check(points, blocks, 50.0)
     assert list(b) == [0, 0, 1, 1]
     assert list(d) == [0.0, 1.0, 1.0, 1.0]
-    b, _ = check(
-        points, blocks[::-1], 50.0
-    )  # reversed: east=3, west=2, north=1, south=0
+    b, _ = check(points, blocks[::-1], 50.0)  # reversed: east=3, west=2, north=1, south=0
     assert list(b) == [0, 1, 0, 1]
 
 
@@ -192,9 +190,7 @@ def test_multipart_lines_use_all_parts_and_no_bridge():
         ]
     )
     # (55, 1) is 1 m from the (nonexistent) bridge between the parts, 39 m from block 1.
-    b, d = check(
-        [Point(55, 1), Point(105, 2), Point(5, -3), Point(55, 30)], blocks, 45.0
-    )
+    b, d = check([Point(55, 1), Point(105, 2), Point(5, -3), Point(55, 30)], blocks, 45.0)
     assert list(b) == [1, 0, 0, 1]
     assert list(d) == [39.0, 2.0, 3.0, 10.0]
     b, d = check([Point(55, 1)], blocks[:1], 30.0)
@@ -220,9 +216,7 @@ def test_max_distance_is_inclusive_and_beyond_is_none():
 
 
 def test_none_empty_and_nonfinite_points():
-    blocks = np.array(
-        [LineString([(0, 0), (10, 0)]), None, shapely.from_wkt("LINESTRING EMPTY")]
-    )
+    blocks = np.array([LineString([(0, 0), (10, 0)]), None, shapely.from_wkt("LINESTRING EMPTY")])
     points = np.array(
         [
             None,
@@ -245,9 +239,7 @@ def test_lines_longer_than_many_cells():
     # Many short blocks make the cells small; one 20 km block crosses thousands of cells.
     rng = np.random.default_rng(3)
     starts = rng.uniform(0, 20000, (400, 2))
-    short = shapely.linestrings(
-        np.stack([starts, starts + rng.uniform(-3, 3, (400, 2))], 1)
-    )
+    short = shapely.linestrings(np.stack([starts, starts + rng.uniform(-3, 3, (400, 2))], 1))
     long_line = LineString([(0, 10000), (20000, 10050), (20000, 0)])  # 2 long segments
     diagonal = LineString([(0, 0), (20000, 20000)])
     blocks = np.r_[short, [long_line, diagonal]]
@@ -266,9 +258,7 @@ def test_lines_longer_than_many_cells():
 def test_degenerate_segments_and_z():
     blocks = np.array(
         [
-            LineString(
-                [(0, 0), (0, 0), (10, 0)]
-            ),  # repeated vertex: zero-length segment
+            LineString([(0, 0), (0, 0), (10, 0)]),  # repeated vertex: zero-length segment
             LineString([(20, 20), (20, 20)]),  # a zero-length line
             shapely.from_wkt("LINESTRING Z (30 0 5, 40 0 7)"),
         ]
@@ -280,9 +270,7 @@ def test_degenerate_segments_and_z():
 
 
 def test_unlimited_and_non_positive_max_distance_use_strtree():
-    blocks = np.array(
-        [LineString([(0, 0), (10, 0)]), LineString([(0, 1000), (10, 1000)])]
-    )
+    blocks = np.array([LineString([(0, 0), (10, 0)]), LineString([(0, 1000), (10, 1000)])])
     points = np.array([Point(5, 400), Point(5, 600), Point(5, 500), None])
     for md in (None, 0, -1.0, np.inf):
         b, _d = check(points, blocks, md)
@@ -303,9 +291,7 @@ def test_non_line_blocks_and_non_point_queries_fall_back_exactly():
 
 
 def test_empty_inputs():
-    b, d = nearest_within(
-        np.array([], dtype=object), np.array([LineString([(0, 0), (1, 1)])]), 5.0
-    )
+    b, d = nearest_within(np.array([], dtype=object), np.array([LineString([(0, 0), (1, 1)])]), 5.0)
     assert b.shape == (0,) and d.shape == (0,)
     b, d = nearest_within(np.array([Point(0, 0)]), np.array([], dtype=object), 5.0)
     assert list(b) == [-1] and np.isnan(d[0])
@@ -341,9 +327,7 @@ def test_small_pair_batches(monkeypatch):
     monkeypatch.setattr(nmod, "_PAIR_BATCH", 7)
     lines = street_network(300, seed=8)
     points = points_near(lines, 500, seed=9)
-    assert_same(
-        nearest_within(points, lines, 40.0), strtree_reference(points, lines, 40.0)
-    )
+    assert_same(nearest_within(points, lines, 40.0), strtree_reference(points, lines, 40.0))
 
 
 def test_street_network_agrees_with_strtree():
@@ -421,9 +405,7 @@ coord = st.one_of(
 )
 xy = st.tuples(coord, coord)
 line = st.lists(xy, min_size=2, max_size=4).map(LineString)
-multi = st.lists(st.lists(xy, min_size=2, max_size=3), min_size=2, max_size=3).map(
-    MultiLineString
-)
+multi = st.lists(st.lists(xy, min_size=2, max_size=3), min_size=2, max_size=3).map(MultiLineString)
 block = st.one_of(line, line, multi, st.none())
 point = st.one_of(xy.map(Point), st.none())
 
@@ -449,18 +431,14 @@ def test_property_matches_brute_force(points, blocks, max_distance, offset):
 # ----------------------------------------------------------------------------- benchmark
 
 
-def _benchmark(
-    n_links, n_points, max_distance=50.0
-):  # pragma: no cover - manual timing
+def _benchmark(n_links, n_points, max_distance=50.0):  # pragma: no cover - manual timing
     import gc
     import time
 
     def rss_mb():
         with open("/proc/self/status") as f:
             status = dict(line.split(":", 1) for line in f)
-        return int(status["VmRSS"].split()[0]) / 1024, int(
-            status["VmHWM"].split()[0]
-        ) / 1024
+        return int(status["VmRSS"].split()[0]) / 1024, int(status["VmHWM"].split()[0]) / 1024
 
     def measured(fn):
         gc.collect()
@@ -488,9 +466,7 @@ def _benchmark(
         f"STRtree nearest: {t2:7.3f} s wall {c2:7.3f} s cpu, peak extra RSS {m2:6.0f} MB",
         flush=True,
     )
-    same = np.array_equal(got[0], ref[0]) and np.array_equal(
-        got[1], ref[1], equal_nan=True
-    )
+    same = np.array_equal(got[0], ref[0]) and np.array_equal(got[1], ref[1], equal_nan=True)
     print(
         f"speed-up {t2 / t1:.1f}x wall, {c2 / c1:.1f}x cpu; identical results: {same}",
         flush=True,

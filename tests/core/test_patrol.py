@@ -23,7 +23,9 @@ from hotblocking.patrol import (
 )
 from hotblocking.windows import parse_windows
 
-NIGHTS, LUNCH = parse_windows("Fri/Sat nights=Fri-Sat 22:00-04:00; Weekday lunch=weekdays 11:00-15:00")
+NIGHTS, LUNCH = parse_windows(
+    "Fri/Sat nights=Fri-Sat 22:00-04:00; Weekday lunch=weekdays 11:00-15:00"
+)
 (SUNDAY_NIGHT,) = parse_windows("Sun 23:00-01:00")
 (ALL_DAY,) = parse_windows("daily 00:00-24:00")
 
@@ -33,7 +35,10 @@ def inside(window, visit):
 
 
 def test_occurrences_do_not_wrap_at_week_end():
-    assert occurrence_minutes(NIGHTS) == [(4 * 1440 + 1320, 5 * 1440 + 240), (5 * 1440 + 1320, 6 * 1440 + 240)]
+    assert occurrence_minutes(NIGHTS) == [
+        (4 * 1440 + 1320, 5 * 1440 + 240),
+        (5 * 1440 + 1320, 6 * 1440 + 240),
+    ]
     assert occurrence_minutes(SUNDAY_NIGHT) == [(6 * 1440 + 1380, 6 * 1440 + 1500)]
 
 
@@ -76,7 +81,10 @@ def test_tight_fit_is_always_found():
 
 
 def test_visits_that_cannot_fit_give_a_clear_error():
-    with pytest.raises(PatrolPlanError, match=r"25 visits of 30 minutes cannot fit in window 'Fri/Sat nights'.*at most 24"):
+    with pytest.raises(
+        PatrolPlanError,
+        match=r"25 visits of 30 minutes cannot fit in window 'Fri/Sat nights'.*at most 24",
+    ):
         patrol_plan(NIGHTS, 25, 30, seed=0)
     with pytest.raises(PatrolPlanError, match="at most 0"):
         patrol_plan(SUNDAY_NIGHT, 1, 180, seed=0)
@@ -129,11 +137,23 @@ def test_hour_grid_from_profile_text():
     assert busiest_hours(grid) == [4 * 24 + 23, 5 * 24 + 1]
 
 
-@pytest.mark.parametrize("n, min_shown, text", [
-    (0, 8, "0"), (1, 8, "<8"), (7.6, 8, "<8"), (8, 8, "8"), (1234.4, 8, "1,234"),
-    (3, 0, "3"), (3, 1, "3"), (0.2, 0, "<1"), (0.2, 8, "<8"), (2.5, 0, "3"),
-    (None, 8, "–"), (float("nan"), 0, "–"),
-])
+@pytest.mark.parametrize(
+    "n, min_shown, text",
+    [
+        (0, 8, "0"),
+        (1, 8, "<8"),
+        (7.6, 8, "<8"),
+        (8, 8, "8"),
+        (1234.4, 8, "1,234"),
+        (3, 0, "3"),
+        (3, 1, "3"),
+        (0.2, 0, "<1"),
+        (0.2, 8, "<8"),
+        (2.5, 0, "3"),
+        (None, 8, "–"),
+        (float("nan"), 0, "–"),
+    ],
+)
 def test_suppress_count(n, min_shown, text):
     assert suppress_count(n, min_shown) == text
 
@@ -153,8 +173,14 @@ def test_wording():
     assert significance_words(0.01, 0.03) == "more than its length predicts (q < 0.05)"
     assert "could be chance" in significance_words(0.01, 0.2)
     assert significance_words(float("nan"), float("nan")).startswith("not tested")
-    assert significance_words(1e-9, 1e-7, ratio=19.2) == "far more than its length predicts (19 × expected; q < 0.001)"
-    assert significance_words(0.01, 0.03, ratio=2.34) == "more than its length predicts (2.3 × expected; q < 0.05)"
+    assert (
+        significance_words(1e-9, 1e-7, ratio=19.2)
+        == "far more than its length predicts (19 × expected; q < 0.001)"
+    )
+    assert (
+        significance_words(0.01, 0.03, ratio=2.34)
+        == "more than its length predicts (2.3 × expected; q < 0.05)"
+    )
     assert trend_words(1.5) == "rising (recent rate 1.5 × the earlier rate)"
     assert trend_words(0.5).startswith("falling") and trend_words(1.0).startswith("steady")
     assert trend_words(float("nan"), 3).startswith("new")
@@ -166,18 +192,26 @@ def test_core_does_not_import_qgis():
         "bad = [m for m in sys.modules if m.split('.')[0] in ('qgis', 'PyQt5', 'PyQt6')]; "
         "print(bad); sys.exit(1 if bad else 0)"
     )
-    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-@pytest.mark.parametrize("spec, words", [
-    ("Fri-Sat 22:00-04:00", "Fri and Sat, 22:00 to 04:00 next day"),
-    ("weekdays 11:00-15:00", "Mon to Fri, 11:00 to 15:00"),
-    ("Mon,Wed,Fri 18:00-24:00", "Mon, Wed and Fri, 18:00 to 24:00"),
-    ("daily 00:00-24:00", "every day, all day"),
-    ("Sun 23:00-00:00", "Sun, 23:00 to 24:00"),
-    ("Thu-Sat 21:00-03:00", "Thu to Sat, 21:00 to 03:00 next day"),
-])
+@pytest.mark.parametrize(
+    "spec, words",
+    [
+        ("Fri-Sat 22:00-04:00", "Fri and Sat, 22:00 to 04:00 next day"),
+        ("weekdays 11:00-15:00", "Mon to Fri, 11:00 to 15:00"),
+        ("Mon,Wed,Fri 18:00-24:00", "Mon, Wed and Fri, 18:00 to 24:00"),
+        ("daily 00:00-24:00", "every day, all day"),
+        ("Sun 23:00-00:00", "Sun, 23:00 to 24:00"),
+        ("Thu-Sat 21:00-03:00", "Thu to Sat, 21:00 to 03:00 next day"),
+    ],
+)
 def test_describe_window(spec, words):
     assert describe_window(parse_windows(spec)[0]) == words

@@ -35,9 +35,7 @@ def grid():
 @pytest.fixture(scope="module")
 def ambulance(grid):
     geoms, attrs = grid
-    return sim.simulate_incidents(
-        geoms, n=6000, seed=11, names=attrs["name_1"].to_numpy()
-    )
+    return sim.simulate_incidents(geoms, n=6000, seed=11, names=attrs["name_1"].to_numpy())
 
 
 def fri_sat_night(times) -> np.ndarray:
@@ -104,9 +102,7 @@ def test_street_grid_is_noded_endpoints_shared_and_nothing_crosses(grid):
     meet = shapely.intersection(geoms[i], geoms[j])
     assert (shapely.get_type_id(meet) == 0).all()  # a single point each
     node_xy = {(round(x, 6), round(y, 6)) for x, y in zip(ends["x"], ends["y"])}
-    assert all(
-        (round(x, 6), round(y, 6)) in node_xy for x, y in shapely.get_coordinates(meet)
-    )
+    assert all((round(x, 6), round(y, 6)) in node_xy for x, y in shapely.get_coordinates(meet))
 
 
 def test_street_grid_has_diagonal_curved_and_classified_streets():
@@ -166,18 +162,13 @@ def test_ambulance_most_incidents_on_friday_saturday_nights(ambulance):
     daytime = weekday_hours(ambulance["call_time"], 7, 17)
     assert daytime.mean() < 0.15  # 50 weekday daytime hours hold little
     evening = weekday_hours(ambulance["call_time"], 19, 24)
-    assert (
-        evening.mean() / 25 > daytime.mean() / 50
-    )  # weekday evening beats weekday day
+    assert evening.mean() / 25 > daytime.mean() / 50  # weekday evening beats weekday day
 
 
 def test_police_less_night_bound_than_ambulance(grid, ambulance):
     geoms, _ = grid
     police = sim.simulate_incidents(geoms, n=6000, seed=11, source="police")
-    assert (
-        fri_sat_night(police["true_time"]).mean()
-        < fri_sat_night(ambulance["true_time"]).mean()
-    )
+    assert fri_sat_night(police["true_time"]).mean() < fri_sat_night(ambulance["true_time"]).mean()
 
 
 def test_planted_hot_links_get_far_more_than_the_median_link(grid, ambulance):
@@ -237,12 +228,8 @@ def test_points_lie_near_their_street_with_a_few_far_ones(grid, ambulance):
 def test_times_are_within_range_sorted_and_exist_in_london(ambulance):
     t = ambulance["true_time"]
     assert t.is_monotonic_increasing
-    assert t.min() >= pd.Timestamp("2025-01-01") and t.max() < pd.Timestamp(
-        "2026-01-01"
-    )
-    pd.DatetimeIndex(t).tz_localize(
-        "Europe/London", nonexistent="raise", ambiguous="NaT"
-    )
+    assert t.min() >= pd.Timestamp("2025-01-01") and t.max() < pd.Timestamp("2026-01-01")
+    pd.DatetimeIndex(t).tz_localize("Europe/London", nonexistent="raise", ambiguous="NaT")
     assert (ambulance["call_time"] > ambulance["true_time"]).all()
 
 
@@ -300,9 +287,7 @@ def test_defects_only_on_request_and_labelled(grid):
             if row["defect"] == "null_geometry":
                 assert np.isnan(row["x"]) and np.isnan(row["y"])
             elif row["defect"] == "far_500m":
-                gap = max(
-                    xmin - row["x"], row["x"] - xmax, ymin - row["y"], row["y"] - ymax
-                )
+                gap = max(xmin - row["x"], row["x"] - xmax, ymin - row["y"], row["y"] - ymax)
                 assert gap >= 500.0
             elif row["defect"] == "null_time":
                 column = "call_time" if source == "ambulance" else "committed_from"
@@ -354,7 +339,4 @@ def test_simulate_module_is_pure():
         "bad = [m for m in sys.modules if m.split('.')[0] in ('qgis', 'osgeo', 'PyQt5')]; "
         "sys.exit(1 if bad else 0)"
     )
-    assert (
-        subprocess.run([sys.executable, "-c", code], check=False, cwd=ROOT).returncode
-        == 0
-    )
+    assert subprocess.run([sys.executable, "-c", code], check=False, cwd=ROOT).returncode == 0

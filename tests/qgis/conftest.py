@@ -18,12 +18,14 @@ def plugin(qgis_app, qgis_processing):
 @pytest.fixture()
 def run(plugin):
     """processing.run in a fresh context; returns the results dict."""
-    import processing
     from qgis.core import QgsProcessingContext, QgsProcessingFeedback
+
+    import processing
 
     def _run(algorithm: str, parameters: dict, feedback=None, context=None):
         return processing.run(
-            f"hotblocking:{algorithm}", parameters,
+            f"hotblocking:{algorithm}",
+            parameters,
             context=context or QgsProcessingContext(),
             feedback=feedback or QgsProcessingFeedback(),
         )

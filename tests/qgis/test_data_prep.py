@@ -9,21 +9,37 @@ def test_csv_export_to_points_to_blocks(run, tmp_path):
     import processing
 
     context, feedback = QgsProcessingContext(), QgsProcessingFeedback()
-    points = processing.run("native:createpointslayerfromtable", {
-        "INPUT": str(ROOT / "sample_data" / "ambulance_calls.csv"),
-        "XFIELD": "easting", "YFIELD": "northing",
-        "TARGET_CRS": QgsCoordinateReferenceSystem("EPSG:27700"),
-        "OUTPUT": str(tmp_path / "ambulance_points.gpkg"),
-    }, context=context, feedback=feedback)
-    blocks = run("buildblocks", {
-        "INPUT": f"{ROOT / 'sample_data' / 'hotblocking_sample.gpkg'}|layername=road_link",
-        "MAX_LENGTH": 100, "OUTPUT": str(tmp_path / "blocks.gpkg"),
-    })
-    joined = run("joinincidents", {
-        "INCIDENTS": points["OUTPUT"], "SOURCE": "ambulance", "BLOCKS": blocks["OUTPUT"],
-        "TIME_FIELD": "call_time", "OUTPUT": str(tmp_path / "j.gpkg"),
-        "UNMATCHED": str(tmp_path / "u.gpkg"),
-    })
+    points = processing.run(
+        "native:createpointslayerfromtable",
+        {
+            "INPUT": str(ROOT / "sample_data" / "ambulance_calls.csv"),
+            "XFIELD": "easting",
+            "YFIELD": "northing",
+            "TARGET_CRS": QgsCoordinateReferenceSystem("EPSG:27700"),
+            "OUTPUT": str(tmp_path / "ambulance_points.gpkg"),
+        },
+        context=context,
+        feedback=feedback,
+    )
+    blocks = run(
+        "buildblocks",
+        {
+            "INPUT": f"{ROOT / 'sample_data' / 'hotblocking_sample.gpkg'}|layername=road_link",
+            "MAX_LENGTH": 100,
+            "OUTPUT": str(tmp_path / "blocks.gpkg"),
+        },
+    )
+    joined = run(
+        "joinincidents",
+        {
+            "INCIDENTS": points["OUTPUT"],
+            "SOURCE": "ambulance",
+            "BLOCKS": blocks["OUTPUT"],
+            "TIME_FIELD": "call_time",
+            "OUTPUT": str(tmp_path / "j.gpkg"),
+            "UNMATCHED": str(tmp_path / "u.gpkg"),
+        },
+    )
     assert joined["READ_COUNT"] == 300  # every CSV row, including rows without coordinates
     assert joined["MATCHED_COUNT"] + joined["UNMATCHED_COUNT"] == 300
     assert joined["MATCHED_COUNT"] >= 290

@@ -11,16 +11,30 @@ from hb_plugin import ROOT
 
 def test_demo_writes_styled_layers_brief_and_project(tmp_path):
     out = tmp_path / "demo"
-    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "demo.py"), "--out", str(out)],
-                          capture_output=True, text=True, timeout=300, env=os.environ.copy())
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "demo.py"), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=os.environ.copy(),
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "547 blocks from 433 links" in done.stdout
     assert "3000 read = 2988 joined + 12 unmatched" in done.stdout
-    for name in ("blocks.gpkg", "hot_blocks.gpkg", "profiles.gpkg", "joined_police.gpkg",
-                 "unmatched_police.gpkg", "brief_fri_sat_nights.pdf", "hotblocking_demo.qgz"):
+    for name in (
+        "blocks.gpkg",
+        "hot_blocks.gpkg",
+        "profiles.gpkg",
+        "joined_police.gpkg",
+        "unmatched_police.gpkg",
+        "brief_fri_sat_nights.pdf",
+        "hotblocking_demo.qgz",
+    ):
         assert (out / name).stat().st_size > 0, name
     with zipfile.ZipFile(out / "hotblocking_demo.qgz") as qgz:
         project = qgz.read(next(n for n in qgz.namelist() if n.endswith(".qgs"))).decode()
     assert "hot_blocks.gpkg" in project and "RuleRenderer" in project
-    info = subprocess.run(["pdfinfo", str(out / "brief_fri_sat_nights.pdf")], capture_output=True, text=True)
+    info = subprocess.run(
+        ["pdfinfo", str(out / "brief_fri_sat_nights.pdf")], capture_output=True, text=True
+    )
     assert re.search(r"^Pages:\s+11$", info.stdout, re.M), info.stdout

@@ -185,12 +185,19 @@ def test_no_time_field_at_all_joins_without_times(run, tmp_path):
 
 def test_risk_needs_at_least_one_incident_layer(run, tmp_path):
     with pytest.raises(QgsProcessingException):
-        run("computerisk", {"BLOCKS": blocks_layer(tmp_path), "INCIDENTS": [],
-                            "OUTPUT": str(tmp_path / "r.gpkg")})
+        run(
+            "computerisk",
+            {"BLOCKS": blocks_layer(tmp_path), "INCIDENTS": [], "OUTPUT": str(tmp_path / "r.gpkg")},
+        )
 
 
 def test_missing_output_folder_is_created(run, tmp_path):
     inc = incidents(tmp_path, [("POINT (50 1)", {"ref": "a", "t": T})])
-    result, joined, _ = join(run, tmp_path, inc, blocks_layer(tmp_path),
-                             OUTPUT=str(tmp_path / "new" / "folder" / "j.gpkg"))
+    result, joined, _ = join(
+        run,
+        tmp_path,
+        inc,
+        blocks_layer(tmp_path),
+        OUTPUT=str(tmp_path / "new" / "folder" / "j.gpkg"),
+    )
     assert joined["a"]["block_id"] == "B1"

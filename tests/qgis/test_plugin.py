@@ -2,9 +2,8 @@
 
 import configparser
 
-from qgis.core import QgsApplication
-
 from hb_plugin import ROOT, load_plugin_package
+from qgis.core import QgsApplication
 
 
 def test_provider_registered_with_algorithms(plugin):

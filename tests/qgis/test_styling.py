@@ -38,19 +38,26 @@ MONDAY_LUNCH = "2025-06-09T12:00:00"
 def _incidents(tmp):
     rows = []
     for block, count in ((1, 5), (2, 3), (3, 1)):
-        rows += [(f"POINT ({block * 100 - 50} 5)", {"ref": f"b{block}-{i}", "t": FRIDAY})
-                 for i in range(count)]
+        rows += [
+            (f"POINT ({block * 100 - 50} 5)", {"ref": f"b{block}-{i}", "t": FRIDAY})
+            for i in range(count)
+        ]
     rows.append(("POINT (950 5)", {"ref": "lunch", "t": MONDAY_LUNCH}))
     rows.append(("POINT (500 500)", {"ref": "far", "t": FRIDAY}))  # unmatched: 495 m away
-    return write_gpkg(tmp / "incidents.gpkg", "ambulance", ogr.wkbPoint, rows,
-                      [("ref", "str"), ("t", "datetime")])
+    return write_gpkg(
+        tmp / "incidents.gpkg", "ambulance", ogr.wkbPoint, rows, [("ref", "str"), ("t", "datetime")]
+    )
 
 
 @pytest.fixture()
 def street(plugin, tmp_path):
-    roads = write_gpkg(tmp_path / "roads.gpkg", "roads", ogr.wkbLineString,
-                       [("LINESTRING (0 0, 1000 0)", {"id": "S", "name": "High St"})],
-                       [("id", "str"), ("name", "str")])
+    roads = write_gpkg(
+        tmp_path / "roads.gpkg",
+        "roads",
+        ogr.wkbLineString,
+        [("LINESTRING (0 0, 1000 0)", {"id": "S", "name": "High St"})],
+        [("id", "str"), ("name", "str")],
+    )
     return {"roads": roads, "incidents": _incidents(tmp_path), "dir": tmp_path}
 
 
@@ -68,8 +75,9 @@ def run_and_load(algorithm, parameters):
 
     context = QgsProcessingContext()
     context.setProject(QgsProject.instance())
-    results = processing.runAndLoadResults(f"hotblocking:{algorithm}", parameters,
-                                           feedback=QgsProcessingFeedback(), context=context)
+    results = processing.runAndLoadResults(
+        f"hotblocking:{algorithm}", parameters, feedback=QgsProcessingFeedback(), context=context
+    )
     assert results is not None
     return results
 
@@ -78,23 +86,59 @@ def pipeline(street, load):
     """buildblocks -> joinincidents -> computerisk; returns their results."""
     import processing
 
-    run = run_and_load if load else (
-        lambda alg, params: processing.run(f"hotblocking:{alg}", params, context=QgsProcessingContext(),
-                                           feedback=QgsProcessingFeedback()))
+    run = (
+        run_and_load
+        if load
+        else (
+            lambda alg, params: processing.run(
+                f"hotblocking:{alg}",
+                params,
+                context=QgsProcessingContext(),
+                feedback=QgsProcessingFeedback(),
+            )
+        )
+    )
     d = street["dir"]
-    blocks = run("buildblocks", {"INPUT": street["roads"], "ID_FIELD": "id", "NAME_FIELD": "name",
-                                 "MAX_LENGTH": 100, "OUTPUT": str(d / "blocks.gpkg")})
-    joined = run("joinincidents", {"INCIDENTS": street["incidents"], "SOURCE": "ambulance",
-                                   "BLOCKS": blocks["OUTPUT"], "MAX_DISTANCE": 50, "TIME_FIELD": "t",
-                                   "OUTPUT": str(d / "joined.gpkg"), "UNMATCHED": str(d / "unmatched.gpkg")})
-    risk = run("computerisk", {"BLOCKS": blocks["OUTPUT"], "INCIDENTS": [joined["OUTPUT"]],
-                               "WINDOWS": WINDOWS, "HOT_RULE": 0, "HOT_VALUE": 2,
-                               "OUTPUT": str(d / "hot.gpkg")})
+    blocks = run(
+        "buildblocks",
+        {
+            "INPUT": street["roads"],
+            "ID_FIELD": "id",
+            "NAME_FIELD": "name",
+            "MAX_LENGTH": 100,
+            "OUTPUT": str(d / "blocks.gpkg"),
+        },
+    )
+    joined = run(
+        "joinincidents",
+        {
+            "INCIDENTS": street["incidents"],
+            "SOURCE": "ambulance",
+            "BLOCKS": blocks["OUTPUT"],
+            "MAX_DISTANCE": 50,
+            "TIME_FIELD": "t",
+            "OUTPUT": str(d / "joined.gpkg"),
+            "UNMATCHED": str(d / "unmatched.gpkg"),
+        },
+    )
+    risk = run(
+        "computerisk",
+        {
+            "BLOCKS": blocks["OUTPUT"],
+            "INCIDENTS": [joined["OUTPUT"]],
+            "WINDOWS": WINDOWS,
+            "HOT_RULE": 0,
+            "HOT_VALUE": 2,
+            "OUTPUT": str(d / "hot.gpkg"),
+        },
+    )
     return blocks, joined, risk
 
 
 def loaded(project, path):
-    layers = [lyr for lyr in project.mapLayers().values() if lyr.source().split("|")[0] == str(path)]
+    layers = [
+        lyr for lyr in project.mapLayers().values() if lyr.source().split("|")[0] == str(path)
+    ]
     assert len(layers) == 1, [lyr.source() for lyr in project.mapLayers().values()]
     return layers[0]
 
@@ -102,7 +146,9 @@ def loaded(project, path):
 def rendered(layer):
     """{window: {block_id: line width}} of the features the renderer draws."""
     context = QgsRenderContext()
-    context.expressionContext().appendScopes(QgsExpressionContextUtils.globalProjectLayerScopes(layer))
+    context.expressionContext().appendScopes(
+        QgsExpressionContextUtils.globalProjectLayerScopes(layer)
+    )
     renderer = layer.renderer().clone()
     renderer.startRender(context, layer.fields())
     drawn = {}
@@ -129,7 +175,9 @@ def label_texts(layer):
 
 def style_rows(path):
     with sqlite3.connect(path) as db:
-        return db.execute("SELECT f_table_name, styleName, useAsDefault FROM layer_styles").fetchall()
+        return db.execute(
+            "SELECT f_table_name, styleName, useAsDefault FROM layer_styles"
+        ).fetchall()
 
 
 def test_outputs_load_styled(street, project):
@@ -149,16 +197,25 @@ def test_outputs_load_styled(street, project):
     assert hot.renderer().type() == "RuleRenderer" and hot.renderer().usingSymbolLevels()
     rules = hot.renderer().rootRule().children()
     assert [(r.symbol().width(), r.symbol().color().name()) for r in rules] == [
-        (2.2, "#7f0000"), (1.5, "#d7301f"), (1.0, "#fc8d59"), (0.3, "#fdd49e"), (0.2, "#d9d9d9")]
+        (2.2, "#7f0000"),
+        (1.5, "#d7301f"),
+        (1.0, "#fc8d59"),
+        (0.3, "#fdd49e"),
+        (0.2, "#d9d9d9"),
+    ]
     passes = [r.symbol().symbolLayer(0).renderingPass() for r in rules]
     assert passes == sorted(passes, reverse=True)  # top 1% drawn last, on top
     assert hot.labelsEnabled() and hot.labeling().type() == "rule-based"
     (label_rule,) = hot.labeling().rootRule().children()
-    assert label_rule.settings().fieldName == "rank" and label_rule.settings().format().font().bold()
+    assert (
+        label_rule.settings().fieldName == "rank" and label_rule.settings().format().font().bold()
+    )
     assert label_rule.settings().format().buffer().enabled()
     # The first window only, by rule filter (no subset string); widths encode the class.
     assert hot.subsetString() == ""
-    assert QgsExpressionContextUtils.layerScope(hot).variable("hotblocking_window") == "Fri/Sat nights"
+    assert (
+        QgsExpressionContextUtils.layerScope(hot).variable("hotblocking_window") == "Fri/Sat nights"
+    )
     drawn = rendered(hot)
     assert list(drawn) == ["Fri/Sat nights"]
     widths = drawn["Fri/Sat nights"]
@@ -169,9 +226,14 @@ def test_outputs_load_styled(street, project):
     joined = loaded(project, d / "joined.gpkg")
     assert joined.renderer().type() == "categorizedSymbol"
     shapes = QgsSimpleMarkerSymbolLayerBase
-    assert [(c.value(), c.symbol().symbolLayer(0).shape()) for c in joined.renderer().categories()] == [
-        ("ambulance", shapes.Triangle), ("A&E", shapes.Square), ("police", shapes.Diamond),
-        ("", shapes.Circle)]  # "" = all other sources
+    assert [
+        (c.value(), c.symbol().symbolLayer(0).shape()) for c in joined.renderer().categories()
+    ] == [
+        ("ambulance", shapes.Triangle),
+        ("A&E", shapes.Square),
+        ("police", shapes.Diamond),
+        ("", shapes.Circle),
+    ]  # "" = all other sources
     assert {c.symbol().size() for c in joined.renderer().categories()} == {2.0}
 
     unmatched = loaded(project, d / "unmatched.gpkg")
@@ -200,7 +262,10 @@ def test_default_styles_are_written_into_the_geopackages(street):
 
     fresh = QgsVectorLayer(risk["OUTPUT"], "dragged in", "ogr")  # as any project opens it
     assert fresh.renderer().type() == "RuleRenderer"
-    assert QgsExpressionContextUtils.layerScope(fresh).variable("hotblocking_window") == "Fri/Sat nights"
+    assert (
+        QgsExpressionContextUtils.layerScope(fresh).variable("hotblocking_window")
+        == "Fri/Sat nights"
+    )
     assert QgsVectorLayer(joined["OUTPUT"], "j", "ogr").renderer().type() == "categorizedSymbol"
     assert QgsVectorLayer(blocks["OUTPUT"], "b", "ogr").renderer().symbol().width() == 0.35
 
@@ -215,26 +280,51 @@ def test_post_processor_only_when_the_output_loads(plugin, tmp_path):
     assert not styling.attach_style(context, uri, "blocks")
     assert context.layersToLoadOnCompletion() == {}
 
-    context.addLayerToLoadOnCompletion(str(tmp_path / "b.gpkg"),
-                                       QgsProcessingContext.LayerDetails("Blocks", QgsProject.instance(), "OUTPUT"))
+    context.addLayerToLoadOnCompletion(
+        str(tmp_path / "b.gpkg"),
+        QgsProcessingContext.LayerDetails("Blocks", QgsProject.instance(), "OUTPUT"),
+    )
     gpkg_form = f"ogr:dbname='{tmp_path / 'h.gpkg'}' table=\"hot_blocks\" (geom)"
-    context.addLayerToLoadOnCompletion(gpkg_form,
-                                       QgsProcessingContext.LayerDetails("Hot", QgsProject.instance(), "OUTPUT"))
+    context.addLayerToLoadOnCompletion(
+        gpkg_form, QgsProcessingContext.LayerDetails("Hot", QgsProject.instance(), "OUTPUT")
+    )
     assert styling.attach_style(context, uri, "blocks")
-    assert styling.attach_style(context, f"{tmp_path / 'h.gpkg'}|layername=hot_blocks", "hot_blocks")
+    assert styling.attach_style(
+        context, f"{tmp_path / 'h.gpkg'}|layername=hot_blocks", "hot_blocks"
+    )
     assert not styling.attach_style(context, f"{tmp_path / 'h.gpkg'}|layername=other", "hot_blocks")
     details = context.layersToLoadOnCompletion()
     assert details[str(tmp_path / "b.gpkg")].postProcessor().style == "blocks"
     assert details[gpkg_form].postProcessor().style == "hot_blocks"
 
 
-@pytest.mark.parametrize("fields, expected", [
-    (["fid", "block_id", "link_id", "name", "window", "incidents", "risk", "rank", "percentile", "hot"], "hot_blocks"),
-    (["block_id", "link_id", "part", "name", "road_class", "length_m"], "blocks"),
-    (["ref", "incident_id", "source", "block_id", "snap_dist", "time_start"], "joined_incidents"),
-    (["ref", "incident_id", "source", "reason"], "unmatched_incidents"),
-    (["block_id", "window", "day", "hour", "value"], None),  # the profiles table: no style
-])
+@pytest.mark.parametrize(
+    "fields, expected",
+    [
+        (
+            [
+                "fid",
+                "block_id",
+                "link_id",
+                "name",
+                "window",
+                "incidents",
+                "risk",
+                "rank",
+                "percentile",
+                "hot",
+            ],
+            "hot_blocks",
+        ),
+        (["block_id", "link_id", "part", "name", "road_class", "length_m"], "blocks"),
+        (
+            ["ref", "incident_id", "source", "block_id", "snap_dist", "time_start"],
+            "joined_incidents",
+        ),
+        (["ref", "incident_id", "source", "reason"], "unmatched_incidents"),
+        (["block_id", "window", "day", "hour", "value"], None),  # the profiles table: no style
+    ],
+)
 def test_detect_style(plugin, fields, expected):
     styling = importlib.import_module("hotblocking_under_test.processing.styling")
     assert styling.detect_style(fields) == expected
@@ -269,7 +359,10 @@ def test_stylehotblocks_loads_a_file_styled(street, project):
     blocks, _, _ = pipeline(street, load=False)
     run_and_load("stylehotblocks", {"INPUT": blocks["OUTPUT"], "SAVE_AS_DEFAULT": False})
     layer = loaded(project, street["dir"] / "blocks.gpkg")
-    assert layer.renderer().symbol().width() == 0.35 and layer.labeling().settings().fieldName == "name"
+    assert (
+        layer.renderer().symbol().width() == 0.35
+        and layer.labeling().settings().fieldName == "name"
+    )
 
 
 def test_stylehotblocks_refuses_other_layers(street, run):
@@ -297,6 +390,8 @@ def test_qml_files_are_what_make_styles_builds(plugin):
         from_file = QgsVectorLayer(built.source(), name, "memory")
         message, ok = from_file.loadNamedStyle(str(ROOT / "styles" / f"{name}.qml"))
         assert ok, message
-        assert from_file.renderer().dump() == built.renderer().dump(), f"regenerate styles/{name}.qml"
+        assert (
+            from_file.renderer().dump() == built.renderer().dump()
+        ), f"regenerate styles/{name}.qml"
         assert from_file.labelsEnabled() == built.labelsEnabled()
         assert from_file.mapTipTemplate() == built.mapTipTemplate()

@@ -36,8 +36,9 @@ SOURCES = [  # layer, source label, time field, end field, harm field (as script
 def _run(algorithm, parameters):
     import processing
 
-    return processing.run(algorithm, parameters, context=QgsProcessingContext(),
-                          feedback=QgsProcessingFeedback())
+    return processing.run(
+        algorithm, parameters, context=QgsProcessingContext(), feedback=QgsProcessingFeedback()
+    )
 
 
 @pytest.fixture(scope="session")
@@ -65,21 +66,43 @@ def brief(brief_algorithm):
 def demo_hot_blocks(plugin, tmp_path_factory):
     """Blocks, joined incidents and computerisk output of the sample data (as `make demo`)."""
     out = tmp_path_factory.mktemp("brief_demo")
-    blocks = _run("hotblocking:buildblocks", {
-        "INPUT": f"{SAMPLE}|layername=road_link", "MAX_LENGTH": 100, "OUTPUT": str(out / "blocks.gpkg"),
-    })["OUTPUT"]
+    blocks = _run(
+        "hotblocking:buildblocks",
+        {
+            "INPUT": f"{SAMPLE}|layername=road_link",
+            "MAX_LENGTH": 100,
+            "OUTPUT": str(out / "blocks.gpkg"),
+        },
+    )["OUTPUT"]
     joined = []
     for layer, label, time_field, end_field, harm_field in SOURCES:
-        joined.append(_run("hotblocking:joinincidents", {
-            "INCIDENTS": f"{SAMPLE}|layername={layer}", "SOURCE": label, "BLOCKS": blocks,
-            "MAX_DISTANCE": 50, "TIME_FIELD": time_field, "END_TIME_FIELD": end_field,
-            "WEIGHT_FIELD": harm_field, "OUTPUT": str(out / f"joined_{layer}.gpkg"),
-            "UNMATCHED": str(out / f"unmatched_{layer}.gpkg"),
-        })["OUTPUT"])
-    hot = _run("hotblocking:computerisk", {
-        "BLOCKS": blocks, "INCIDENTS": joined, "WINDOWS": WINDOWS, "HOT_RULE": 0,
-        "HOT_VALUE": 10, "OUTPUT": str(out / "hot_blocks.gpkg"),
-    })["OUTPUT"]
+        joined.append(
+            _run(
+                "hotblocking:joinincidents",
+                {
+                    "INCIDENTS": f"{SAMPLE}|layername={layer}",
+                    "SOURCE": label,
+                    "BLOCKS": blocks,
+                    "MAX_DISTANCE": 50,
+                    "TIME_FIELD": time_field,
+                    "END_TIME_FIELD": end_field,
+                    "WEIGHT_FIELD": harm_field,
+                    "OUTPUT": str(out / f"joined_{layer}.gpkg"),
+                    "UNMATCHED": str(out / f"unmatched_{layer}.gpkg"),
+                },
+            )["OUTPUT"]
+        )
+    hot = _run(
+        "hotblocking:computerisk",
+        {
+            "BLOCKS": blocks,
+            "INCIDENTS": joined,
+            "WINDOWS": WINDOWS,
+            "HOT_RULE": 0,
+            "HOT_VALUE": 10,
+            "OUTPUT": str(out / "hot_blocks.gpkg"),
+        },
+    )["OUTPUT"]
     return {"blocks": blocks, "hot": hot}
 
 
@@ -94,14 +117,23 @@ def pdf_text(path, page=None, layout=False) -> str:
         args.append("-layout")
     if page is not None:
         args += ["-f", str(page), "-l", str(page)]
-    return subprocess.run([*args, str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        [*args, str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def top_names(hot_uri, window, n):
     layer = QgsVectorLayer(hot_uri, "hot", "ogr")
-    rows = [(f["rank"], -f["incidents"], f["block_id"], f["name"] if isinstance(f["name"], str)
-             else "(unnamed street)") for f in layer.getFeatures()
-            if f["window"] == window and f["incidents"] > 0]
+    rows = [
+        (
+            f["rank"],
+            -f["incidents"],
+            f["block_id"],
+            f["name"] if isinstance(f["name"], str) else "(unnamed street)",
+        )
+        for f in layer.getFeatures()
+        if f["window"] == window and f["incidents"] > 0
+    ]
     return [name for *_, name in sorted(rows)[:n]]
 
 
@@ -111,9 +143,16 @@ def top_names(hot_uri, window, n):
 @pytest.fixture(scope="session")
 def demo_brief(brief, demo_hot_blocks, tmp_path_factory):
     out = tmp_path_factory.mktemp("brief") / "brief.pdf"
-    result = brief(HOTBLOCKS=demo_hot_blocks["hot"], WINDOW="Fri/Sat nights", WINDOWS=WINDOWS,
-                   TOP_N=10, CONTEXT=[demo_hot_blocks["blocks"]], AREA="Sample city centre",
-                   PREPARED_BY="Analyst A", OUTPUT=str(out))
+    result = brief(
+        HOTBLOCKS=demo_hot_blocks["hot"],
+        WINDOW="Fri/Sat nights",
+        WINDOWS=WINDOWS,
+        TOP_N=10,
+        CONTEXT=[demo_hot_blocks["blocks"]],
+        AREA="Sample city centre",
+        PREPARED_BY="Analyst A",
+        OUTPUT=str(out),
+    )
     return result, out
 
 
@@ -149,8 +188,14 @@ def test_every_page_carries_marking_page_number_version_and_period(demo_brief):
 def test_block_pages_explain_why_and_when(demo_brief):
     _, path = demo_brief
     page = pdf_text(path, page=2)
-    for words in ("Why it is hot", "When to go", "Patrol plan: 3 visits of 15 minutes",
-                  "far more than its length predicts", "Officer notes", "Peak hours:"):
+    for words in (
+        "Why it is hot",
+        "When to go",
+        "Patrol plan: 3 visits of 15 minutes",
+        "far more than its length predicts",
+        "Officer notes",
+        "Peak hours:",
+    ):
         assert words.lower() in page.lower(), words
     visits = re.findall(r"\d\.\s+((?:Fri|Sat|Sun) \d\d:\d\d-\d\d:\d\d)", page)
     assert len(visits) == 3
@@ -158,15 +203,24 @@ def test_block_pages_explain_why_and_when(demo_brief):
 
 def test_no_layer_reaches_the_project_instance(brief, demo_hot_blocks, tmp_path):
     before = set(QgsProject.instance().mapLayers())
-    brief(HOTBLOCKS=demo_hot_blocks["hot"], WINDOWS=WINDOWS, TOP_N=1, OUTPUT=str(tmp_path / "b.pdf"))
+    brief(
+        HOTBLOCKS=demo_hot_blocks["hot"], WINDOWS=WINDOWS, TOP_N=1, OUTPUT=str(tmp_path / "b.pdf")
+    )
     assert set(QgsProject.instance().mapLayers()) == before
 
 
 def test_unknown_window_is_a_clear_error(brief, demo_hot_blocks, tmp_path):
-    with pytest.raises(QgsProcessingException, match=r"Window 'Sunday brunch' is not in the hot blocks "
-                                                     r"layer; its windows are: 'Fri/Sat nights', 'Weekday lunch'"):
-        brief(HOTBLOCKS=demo_hot_blocks["hot"], WINDOW="Sunday brunch", WINDOWS=WINDOWS,
-              OUTPUT=str(tmp_path / "x.pdf"))
+    with pytest.raises(
+        QgsProcessingException,
+        match=r"Window 'Sunday brunch' is not in the hot blocks "
+        r"layer; its windows are: 'Fri/Sat nights', 'Weekday lunch'",
+    ):
+        brief(
+            HOTBLOCKS=demo_hot_blocks["hot"],
+            WINDOW="Sunday brunch",
+            WINDOWS=WINDOWS,
+            OUTPUT=str(tmp_path / "x.pdf"),
+        )
     assert not (tmp_path / "x.pdf").exists()
 
 
@@ -175,18 +229,36 @@ def test_window_hours_come_from_the_layer_or_must_match(brief, demo_hot_blocks, 
     result = brief(HOTBLOCKS=demo_hot_blocks["hot"], TOP_N=1, OUTPUT=str(tmp_path / "ok.pdf"))
     assert result["PAGE_COUNT"] == 2
     with pytest.raises(QgsProcessingException, match="outside the hours given"):
-        brief(HOTBLOCKS=demo_hot_blocks["hot"], WINDOWS="Fri/Sat nights=Mon 09:00-10:00",
-              OUTPUT=str(tmp_path / "x.pdf"))
+        brief(
+            HOTBLOCKS=demo_hot_blocks["hot"],
+            WINDOWS="Fri/Sat nights=Mon 09:00-10:00",
+            OUTPUT=str(tmp_path / "x.pdf"),
+        )
 
 
 # --- a tiny hand-made layer: exact suppression -----------------------------------------------
 
 FIELDS = [
-    ("block_id", "str"), ("link_id", "str"), ("name", "str"), ("window", "str"),
-    ("incidents", "real"), ("n_ambulance", "real"), ("n_a_e", "real"), ("n_police", "real"),
-    ("harm", "real"), ("risk", "real"), ("rank", "int"), ("expected", "real"),
-    ("p_value", "real"), ("q_value", "real"), ("hot", "int"), ("peak", "str"),
-    ("profile", "str"), ("first_seen", "datetime"), ("last_seen", "datetime"), ("trend", "real"),
+    ("block_id", "str"),
+    ("link_id", "str"),
+    ("name", "str"),
+    ("window", "str"),
+    ("incidents", "real"),
+    ("n_ambulance", "real"),
+    ("n_a_e", "real"),
+    ("n_police", "real"),
+    ("harm", "real"),
+    ("risk", "real"),
+    ("rank", "int"),
+    ("expected", "real"),
+    ("p_value", "real"),
+    ("q_value", "real"),
+    ("hot", "int"),
+    ("peak", "str"),
+    ("profile", "str"),
+    ("first_seen", "datetime"),
+    ("last_seen", "datetime"),
+    ("trend", "real"),
 ]
 NIGHT = "Fri-Sat 22:00-04:00"  # the label is itself a window: no WINDOWS needed
 
@@ -200,11 +272,26 @@ def profile(cells):
 
 def row(block, name, rank, amb, ae, police, total, harm, cells, p=1e-6, q=1e-5):
     return {
-        "block_id": block, "link_id": block.split(":")[0], "name": name, "window": NIGHT,
-        "incidents": total, "n_ambulance": amb, "n_a_e": ae, "n_police": police, "harm": harm,
-        "risk": total, "rank": rank, "expected": 2.0, "p_value": p, "q_value": q, "hot": 1,
-        "peak": "Fri 23:00-24:00", "profile": profile(cells), "first_seen": "2025/01/03 23:10:00",
-        "last_seen": "2025/12/27 01:40:00", "trend": 1.02,
+        "block_id": block,
+        "link_id": block.split(":")[0],
+        "name": name,
+        "window": NIGHT,
+        "incidents": total,
+        "n_ambulance": amb,
+        "n_a_e": ae,
+        "n_police": police,
+        "harm": harm,
+        "risk": total,
+        "rank": rank,
+        "expected": 2.0,
+        "p_value": p,
+        "q_value": q,
+        "hot": 1,
+        "peak": "Fri 23:00-24:00",
+        "profile": profile(cells),
+        "first_seen": "2025/01/03 23:10:00",
+        "last_seen": "2025/12/27 01:40:00",
+        "trend": 1.02,
     }
 
 
@@ -213,11 +300,15 @@ def tiny_hot_blocks(tmp_path):
     fri23, sat01 = 4 * 24 + 23, 5 * 24 + 1
     rows = [
         # 150 = 56 + 37 + 57: with MIN_COUNT_SHOWN 50, 37 is hidden and 56 withheld with it
-        ("LINESTRING (0 0, 100 0)", row("Brook St:1", "Brook Street", 1, 56, 37, 57, 150, 4821,
-                                        {fri23: 100, sat01: 50})),
+        (
+            "LINESTRING (0 0, 100 0)",
+            row("Brook St:1", "Brook Street", 1, 56, 37, 57, 150, 4821, {fri23: 100, sat01: 50}),
+        ),
         # a block whose total is below 50: harm, chart and peak withheld
-        ("LINESTRING (100 0, 200 0)", row("Brook St:2", "Brook Street", 2, 9, 6, 5, 20, 611,
-                                          {fri23: 20}, p=0.2, q=0.4)),
+        (
+            "LINESTRING (100 0, 200 0)",
+            row("Brook St:2", "Brook Street", 2, 9, 6, 5, 20, 611, {fri23: 20}, p=0.2, q=0.4),
+        ),
         ("LINESTRING (0 0, 0 120)", row("Mill Ln:1", "Mill Lane", 3, 0, 0, 0, 0, 0, {})),
     ]
     return write_gpkg(tmp_path / "hot.gpkg", "hot_blocks", ogr.wkbLineString, rows, FIELDS)
@@ -229,7 +320,9 @@ def test_small_counts_print_as_less_than_n(brief, tiny_hot_blocks, tmp_path):
     assert result["PAGE_COUNT"] == pdf_pages(out) == 3  # Mill Lane has no incident: no page
     cover = pdf_text(out, page=1, layout=True)
     (line,) = [ln for ln in cover.splitlines() if "Brook St:1" in ln]
-    cells = line.split()  # ... Ambulance, A&E, Police (field order), Total, Harm, "Fri", "23:00-24:00"
+    cells = (
+        line.split()
+    )  # ... Ambulance, A&E, Police (field order), Total, Harm, "Fri", "23:00-24:00"
     assert cells[-7:-2] == ["*", "<50", "57", "150", "4,821"]
     assert "37" not in cells and "56" not in cells and "150" in cells
     (line,) = [ln for ln in cover.splitlines() if "Brook St:2" in ln]
@@ -265,5 +358,9 @@ def test_patrol_plans_are_reproducible_for_a_seed(brief, tiny_hot_blocks, tmp_pa
 
 
 def test_visits_that_cannot_fit_are_refused(brief, tiny_hot_blocks, tmp_path):
-    with pytest.raises(QgsProcessingException, match="Patrol plan: 13 visits of 60 minutes cannot fit"):
-        brief(HOTBLOCKS=tiny_hot_blocks, VISITS=13, VISIT_MINUTES=60, OUTPUT=str(tmp_path / "x.pdf"))
+    with pytest.raises(
+        QgsProcessingException, match="Patrol plan: 13 visits of 60 minutes cannot fit"
+    ):
+        brief(
+            HOTBLOCKS=tiny_hot_blocks, VISITS=13, VISIT_MINUTES=60, OUTPUT=str(tmp_path / "x.pdf")
+        )

@@ -40,7 +40,9 @@ def test_chart_cells_come_from_the_profile(ui, qgis_app):
     chart.set_profile(profile({0: 1, SAT_01: 5, FRI_23: 2.5, 167: 0.25}))
     values = chart.values()
     assert values.shape == (7, 24)
-    assert values[0, 0] == 1 and values[5, 1] == 5 and values[4, 23] == 2.5 and values[6, 23] == 0.25
+    assert (
+        values[0, 0] == 1 and values[5, 1] == 5 and values[4, 23] == 2.5 and values[6, 23] == 0.25
+    )
     assert values.sum() == pytest.approx(8.75)
     assert chart.message() == "" and not chart.is_empty()
     # the busiest hour has the full colour, an empty hour is white, others in between
@@ -87,16 +89,48 @@ def hot_blocks_layer() -> QgsVectorLayer:
     assert layer.isValid()
     rows = [
         # block 1: second in the window, no police column value (NULL stays NULL)
-        dict(block_id="L1:1", name="High Street", window="Fri/Sat nights",
-             window_spec="Fri-Sat 22:00-04:00", incidents=7.5, n_a_e=3, n_ambulance=4.5,
-             n_police=None, harm=7.5, risk=7.5, rank=2, percentile=50.0, expected=1.5,
-             p_value=0.0004, q_value=0.0008, hot=True, peak="Sat 01:00-02:00",
-             profile=profile({FRI_23: 2, SAT_01: 5.5}), trend=None),
-        dict(block_id="L2:1", name=None, window="Fri/Sat nights",
-             window_spec="Fri/Sat nights=Fri,Sat 22:00-04:00", incidents=12, n_a_e=2, n_ambulance=4,
-             n_police=6, harm=30, risk=12, rank=1, percentile=100.0, expected=2,
-             p_value=0.0001, q_value=0.0002, hot=True, peak="Fri 23:00-00:00",
-             profile=profile({FRI_23: 12}), trend=2.0),
+        dict(
+            block_id="L1:1",
+            name="High Street",
+            window="Fri/Sat nights",
+            window_spec="Fri-Sat 22:00-04:00",
+            incidents=7.5,
+            n_a_e=3,
+            n_ambulance=4.5,
+            n_police=None,
+            harm=7.5,
+            risk=7.5,
+            rank=2,
+            percentile=50.0,
+            expected=1.5,
+            p_value=0.0004,
+            q_value=0.0008,
+            hot=True,
+            peak="Sat 01:00-02:00",
+            profile=profile({FRI_23: 2, SAT_01: 5.5}),
+            trend=None,
+        ),
+        dict(
+            block_id="L2:1",
+            name=None,
+            window="Fri/Sat nights",
+            window_spec="Fri/Sat nights=Fri,Sat 22:00-04:00",
+            incidents=12,
+            n_a_e=2,
+            n_ambulance=4,
+            n_police=6,
+            harm=30,
+            risk=12,
+            rank=1,
+            percentile=100.0,
+            expected=2,
+            p_value=0.0001,
+            q_value=0.0002,
+            hot=True,
+            peak="Fri 23:00-00:00",
+            profile=profile({FRI_23: 12}),
+            trend=2.0,
+        ),
     ]
     features = []
     for i, row in enumerate(rows):
@@ -104,8 +138,9 @@ def hot_blocks_layer() -> QgsVectorLayer:
         for key, value in row.items():
             if value is not None:
                 feature[key] = value
-        feature.setGeometry(QgsGeometry.fromPolylineXY(
-            [QgsPointXY(0, 100 * i), QgsPointXY(100, 100 * i)]))
+        feature.setGeometry(
+            QgsGeometry.fromPolylineXY([QgsPointXY(0, 100 * i), QgsPointXY(100, 100 * i)])
+        )
         features.append(feature)
     ok, _ = layer.dataProvider().addFeatures(features)
     assert ok, layer.dataProvider().lastError()
@@ -192,8 +227,14 @@ class Calls:
 
 def test_init_gui_adds_and_unload_removes_the_action(plugin, qgis_iface, monkeypatch):
     calls = Calls()
-    for method in ("addToolBarIcon", "removeToolBarIcon", "addPluginToMenu",
-                   "removePluginMenu", "addDockWidget", "removeDockWidget"):
+    for method in (
+        "addToolBarIcon",
+        "removeToolBarIcon",
+        "addPluginToMenu",
+        "removePluginMenu",
+        "addDockWidget",
+        "removeDockWidget",
+    ):
         # the pytest-qgis iface lacks removePluginMenu/removeDockWidget; record them all
         monkeypatch.setattr(qgis_iface, method, calls(method), raising=False)
     registry = QgsApplication.processingRegistry()
@@ -216,8 +257,11 @@ def test_init_gui_adds_and_unload_removes_the_action(plugin, qgis_iface, monkeyp
 
         calls.calls.clear()
         instance.unload()
-        assert [c[0] for c in calls.calls] == ["removeToolBarIcon", "removePluginMenu",
-                                              "removeDockWidget"]
+        assert [c[0] for c in calls.calls] == [
+            "removeToolBarIcon",
+            "removePluginMenu",
+            "removeDockWidget",
+        ]
         assert calls.calls[0][1] is action and calls.calls[2][1] is dock
         assert instance.explorer is None and registry.providerById("hotblocking") is None
     finally:
