@@ -48,7 +48,7 @@ __all__ = ["Cancelled", "nearest_within"]
 # (cheap) ranges per point.
 _CELLS_PER_REACH = 2
 # Candidate pairs expanded at once (keeps the per-pair temporaries in cache).
-_PAIR_BATCH = 1 << 16
+_PAIR_BATCH = 1 << 18
 # Grid size cap (cells); the cell-start table is int32/int64 per cell.
 _MAX_CELLS = 1 << 25
 # Estimated candidates per point: one level up to this, else the first level is sized for
