@@ -13,6 +13,7 @@ import argparse
 import ctypes
 import gc
 import os
+import pstats
 import re
 import subprocess
 import sys
@@ -341,3 +342,20 @@ if __name__ == "__main__":
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     generate(args.size, args.seed)
+
+
+def print_profile(profiler, name: str, title: str, top: int = 35, callers: str | None = None):
+    """Save a cProfile run under results/ and print its top functions (both benches)."""
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"profile_{name}.prof"
+    profiler.dump_stats(str(path))
+    print(f"(profile saved: {path})")
+    stats = pstats.Stats(str(path))
+    print(f"\n--- cProfile of {title}: top by cumulative ---")
+    stats.sort_stats("cumulative").print_stats(top)
+    print("--- top by own time ---")
+    stats.sort_stats("tottime").print_stats(top - 10)
+    if callers:
+        print("--- who calls the costly built-ins ---")
+        stats.print_callers(callers)
+    sys.stdout.flush()

@@ -68,7 +68,6 @@ def _gpkg_counts(path: str, matched_sql: str | None = None) -> tuple[int, int | 
 def run_case(case: str, size: str, seed: int, work: Path, profile: str | None = None) -> dict:
     """One whole processing.run; returns seconds, cpu seconds, rows and matched counts."""
     import cProfile
-    import pstats
 
     roads = _uri(C.roads_path(size, seed), C.ROADS_LAYER)
     incidents = _uri(C.incidents_path(size, seed), C.INCIDENTS_LAYER)
@@ -120,18 +119,12 @@ def run_case(case: str, size: str, seed: int, work: Path, profile: str | None = 
         print(f"\n--- sampled time and RSS of {TOOL_NAMES[case]} at {LABELS[size]} ---")
         print(sampler.report(), flush=True)
     if profiler:
-        C.RESULTS.mkdir(exist_ok=True)
-        prof_path = C.RESULTS / f"profile_join_{case}_{size}.prof"
-        profiler.dump_stats(str(prof_path))
-        print(f"(profile saved: {prof_path})")
-        stats = pstats.Stats(str(prof_path))
-        print(f"\n--- cProfile of {TOOL_NAMES[case]} at {LABELS[size]}: top by cumulative ---")
-        stats.sort_stats("cumulative").print_stats(35)
-        print("--- top by own time ---")
-        stats.sort_stats("tottime").print_stats(25)
-        print("--- who calls the costly built-ins ---")
-        stats.print_callers("executemany|_vec_string|force_2d|from_wkb|to_wkb|'astype'")
-        sys.stdout.flush()
+        C.print_profile(
+            profiler,
+            f"join_{case}_{size}",
+            f"{TOOL_NAMES[case]} at {LABELS[size]}",
+            callers="executemany|_vec_string|force_2d|from_wkb|to_wkb|'astype'",
+        )
 
     # Counting happens after the clock stops (and after the peak is read by the caller).
     if case == "ours":

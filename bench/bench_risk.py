@@ -138,7 +138,6 @@ def warm_up() -> None:
 
 def run_whole(size: str, seed: int, work: Path, profile: bool) -> dict:
     import cProfile
-    import pstats
 
     output = str(work / "risk.gpkg")
     baseline = C.reset_peak()
@@ -159,16 +158,7 @@ def run_whole(size: str, seed: int, work: Path, profile: bool) -> dict:
     seconds, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
     peak = C.hwm_mb()
     if profiler:
-        C.RESULTS.mkdir(exist_ok=True)
-        path = C.RESULTS / f"profile_risk_{size}.prof"
-        profiler.dump_stats(str(path))
-        print(f"(profile saved: {path})")
-        stats = pstats.Stats(str(path))
-        print(f"\n--- cProfile of computerisk at {LABELS[size]}: top by cumulative ---")
-        stats.sort_stats("cumulative").print_stats(40)
-        print("--- top by own time ---")
-        stats.sort_stats("tottime").print_stats(30)
-        sys.stdout.flush()
+        C.print_profile(profiler, f"risk_{size}", f"computerisk at {LABELS[size]}", top=40)
     with sqlite3.connect(output) as db:
         (table,) = db.execute("SELECT table_name FROM gpkg_contents LIMIT 1").fetchone()
         rows = db.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]

@@ -78,7 +78,7 @@ def read_source(
         raise QgsProcessingException("The input layer could not be read.")
     fields = source.fields()
     names = [f.name() for f in fields] if field_names is None else list(field_names)
-    kinds = {f.name(): _QVARIANT_KINDS.get(f.type(), "other") for f in fields if f.name() in names}
+    kinds = {f.name(): field_kind(f) for f in fields if f.name() in names}
     fast = _fast_path_filter(source, layer)
     if fast is not None:
         arrays = _read_with_ogr(
@@ -89,6 +89,11 @@ def read_source(
     arrays.crs = source.sourceCrs()
     arrays.table_name = table_name(layer) if layer is not None else source.sourceName()
     return arrays
+
+
+def field_kind(field) -> str:
+    """A QgsField's kind as the core and the writer name it (text, int, real, ...)."""
+    return _QVARIANT_KINDS.get(field.type(), "other")
 
 
 def table_name(layer: QgsVectorLayer) -> str:

@@ -314,7 +314,6 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
         # The windows' days and hours travel with the layer (the brief reads them back).
         specs = {w.label: w.spec for w in windows}
         table.insert(table.columns.get_loc("window") + 1, "window_spec", table["window"].map(specs))
-        rows = np.asarray(table.index)
         block_row = pd.Index(blocks[0]["block_id"]).get_indexer(table["block_id"])
         geometries = blocks[1][block_row]
         out = write_output(
@@ -327,7 +326,6 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
             spatial_index="auto",
             feedback=steps,
         )
-        del rows
         outputs = {self.OUTPUT: out}
         steps.setCurrentStep(3)
         profiles_destination = self.parameterAsOutputLayer(parameters, self.PROFILES, context)

@@ -22,7 +22,14 @@ from ..hotblocking.fieldnames import AmbiguousFieldError, detect_time_field
 from ..hotblocking.join import join_incidents, location_hint
 from ..hotblocking.nearest import Cancelled
 from ..hotblocking.timeparse import parse_times
-from .bridge import as_text, plain_values, read_source, transform_geometries, transform_xy
+from .bridge import (
+    as_text,
+    field_kind,
+    plain_values,
+    read_source,
+    transform_geometries,
+    transform_xy,
+)
 from .common import (
     HotBlockingAlgorithm,
     check_cancel,
@@ -198,7 +205,7 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
         max_distance = self.parameterAsDouble(parameters, self.MAX_DISTANCE, context)
         time_format = self.parameterAsString(parameters, self.TIME_FORMAT, context).strip() or None
         fields = incidents_source.fields()
-        kinds = {f.name(): _field_kind(f) for f in fields}
+        kinds = {f.name(): field_kind(f) for f in fields}
         time_field = self._time_field(parameters, context, kinds)
         end_field = self._field(parameters, self.END_TIME_FIELD, context)
         weight_field = self._field(parameters, self.WEIGHT_FIELD, context)
@@ -356,12 +363,6 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
         if not field:
             return None
         return parse_times(plain_values(incidents.attributes[field]), fmt=time_format)
-
-
-def _field_kind(field) -> str:
-    from .bridge import _QVARIANT_KINDS
-
-    return _QVARIANT_KINDS.get(field.type(), "other")
 
 
 def _passthrough_columns(incidents, names) -> list:

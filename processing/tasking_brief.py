@@ -209,7 +209,8 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
                 minValue=0,
                 maxValue=50,
             ),
-            "Visits planned per block, at random times inside the window's occurrences of one week.",
+            "Visits planned per block, at random times inside the window's occurrences of one "
+            "week.",
         )
         self.add(
             QgsProcessingParameterNumber(

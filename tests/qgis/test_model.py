@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from hb_layers import write_gpkg
+from hb_sample import run_sample_pipeline
 from osgeo import ogr
 from qgis.core import (
     QgsApplication,
@@ -264,51 +265,7 @@ def model_run(plugin, tmp_path_factory):
 @pytest.fixture(scope="session")
 def step_by_step(plugin, tmp_path_factory):
     """The same pipeline with the algorithms run one by one, as scripts/demo.py does."""
-    out = tmp_path_factory.mktemp("steps")
-    blocks = run(
-        "hotblocking:buildblocks",
-        {
-            "INPUT": SAMPLE_INPUTS["ROADS"],
-            "MAX_LENGTH": 100,
-            "OUTPUT": str(out / "blocks.gpkg"),
-        },
-    )["OUTPUT"]
-    joined = []
-    for (_, key, label, _), (time, end, harm) in zip(
-        SOURCES,
-        [
-            ("call_time", None, None),
-            ("assault_datetime", None, None),
-            ("committed_from", "committed_to", "harm_days"),
-        ],
-    ):
-        joined.append(
-            run(
-                "hotblocking:joinincidents",
-                {
-                    "INCIDENTS": SAMPLE_INPUTS[key],
-                    "SOURCE": label,
-                    "BLOCKS": blocks,
-                    "MAX_DISTANCE": 50,
-                    "TIME_FIELD": time,
-                    "END_TIME_FIELD": end,
-                    "WEIGHT_FIELD": harm,
-                    "OUTPUT": str(out / f"j_{key}.gpkg"),
-                    "UNMATCHED": str(out / f"u_{key}.gpkg"),
-                },
-            )["OUTPUT"]
-        )
-    return run(
-        "hotblocking:computerisk",
-        {
-            "BLOCKS": blocks,
-            "INCIDENTS": joined,
-            "WINDOWS": WINDOWS,
-            "HOT_RULE": 0,
-            "HOT_VALUE": 10,
-            "OUTPUT": str(out / "hot_blocks.gpkg"),
-        },
-    )["OUTPUT"]
+    return run_sample_pipeline(tmp_path_factory.mktemp("steps"))["hot"]
 
 
 def test_the_model_runs_by_id_and_writes_every_output(model_run):

@@ -7,57 +7,24 @@ suppression exactly.
 
 from __future__ import annotations
 
-import importlib
 import re
 import subprocess
-from pathlib import Path
 
 import pytest
 from hb_layers import write_gpkg
+from hb_sample import WINDOWS, run_alg, run_sample_pipeline
 from osgeo import ogr
 from qgis.core import (
-    QgsApplication,
-    QgsProcessingContext,
     QgsProcessingException,
-    QgsProcessingFeedback,
     QgsProject,
     QgsVectorLayer,
 )
 
-SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "hotblocking_sample.gpkg"
-WINDOWS = "Fri/Sat nights=Fri-Sat 22:00-04:00; Weekday lunch=weekdays 11:00-15:00"
-SOURCES = [  # layer, source label, time field, end field, harm field (as scripts/demo.py)
-    ("ambulance", "ambulance", "call_time", None, None),
-    ("ae_istv", "A&E", "assault_datetime", None, None),
-    ("police", "police", "committed_from", "committed_to", "harm_days"),
-]
-
-
-def _run(algorithm, parameters):
-    import processing
-
-    return processing.run(
-        algorithm, parameters, context=QgsProcessingContext(), feedback=QgsProcessingFeedback()
-    )
-
 
 @pytest.fixture(scope="session")
-def brief_algorithm(plugin):
-    """The registered hotblocking:taskingbrief, or an instance until the provider has it."""
-    registered = QgsApplication.processingRegistry().algorithmById("hotblocking:taskingbrief")
-    if registered is not None:
-        return "hotblocking:taskingbrief"
-    package = type(plugin).__module__.rsplit(".", 1)[0]
-    module = importlib.import_module(f"{package}.processing.tasking_brief")
-    algorithm = module.TaskingBriefAlgorithm()
-    algorithm.initAlgorithm()
-    return algorithm
-
-
-@pytest.fixture(scope="session")
-def brief(brief_algorithm):
+def brief(plugin):
     def _brief(**parameters):
-        return _run(brief_algorithm, parameters)
+        return run_alg("hotblocking:taskingbrief", parameters)
 
     return _brief
 
@@ -65,45 +32,7 @@ def brief(brief_algorithm):
 @pytest.fixture(scope="session")
 def demo_hot_blocks(plugin, tmp_path_factory):
     """Blocks, joined incidents and computerisk output of the sample data (as `make demo`)."""
-    out = tmp_path_factory.mktemp("brief_demo")
-    blocks = _run(
-        "hotblocking:buildblocks",
-        {
-            "INPUT": f"{SAMPLE}|layername=road_link",
-            "MAX_LENGTH": 100,
-            "OUTPUT": str(out / "blocks.gpkg"),
-        },
-    )["OUTPUT"]
-    joined = []
-    for layer, label, time_field, end_field, harm_field in SOURCES:
-        joined.append(
-            _run(
-                "hotblocking:joinincidents",
-                {
-                    "INCIDENTS": f"{SAMPLE}|layername={layer}",
-                    "SOURCE": label,
-                    "BLOCKS": blocks,
-                    "MAX_DISTANCE": 50,
-                    "TIME_FIELD": time_field,
-                    "END_TIME_FIELD": end_field,
-                    "WEIGHT_FIELD": harm_field,
-                    "OUTPUT": str(out / f"joined_{layer}.gpkg"),
-                    "UNMATCHED": str(out / f"unmatched_{layer}.gpkg"),
-                },
-            )["OUTPUT"]
-        )
-    hot = _run(
-        "hotblocking:computerisk",
-        {
-            "BLOCKS": blocks,
-            "INCIDENTS": joined,
-            "WINDOWS": WINDOWS,
-            "HOT_RULE": 0,
-            "HOT_VALUE": 10,
-            "OUTPUT": str(out / "hot_blocks.gpkg"),
-        },
-    )["OUTPUT"]
-    return {"blocks": blocks, "hot": hot}
+    return run_sample_pipeline(tmp_path_factory.mktemp("brief_demo"))
 
 
 def pdf_pages(path) -> int:
