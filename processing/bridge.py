@@ -11,6 +11,7 @@ QgsProcessingFeatureSource, which is slower but always right.
 from __future__ import annotations
 
 import os
+import struct
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,7 +20,9 @@ from osgeo import gdal
 from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsCoordinateTransform,
+    QgsCsException,
     QgsFeatureRequest,
+    QgsGeometry,
     QgsProcessingException,
     QgsProcessingFeatureSource,
     QgsVectorLayer,
@@ -290,36 +293,56 @@ def transform_geometries(
 
 
 def transform_xy(xy: np.ndarray, source_crs, dest_crs, transform_context) -> np.ndarray:
-    """Reproject (n, 2) coordinates (NaN rows stay NaN) as :func:`transform_geometries`."""
+    """Reproject (n, 2) coordinates (NaN rows stay NaN) as :func:`transform_geometries`.
+
+    A point the transform cannot handle comes back as inf (the join then gives it a reason).
+    """
     transform = _xy_transform(source_crs, dest_crs, transform_context)
     return xy if transform is None else transform(xy)
 
 
-def _xy_transform(source_crs, dest_crs, transform_context):
-    """(n, 2) -> (n, 2) reprojection, or None when no transform is needed.
+# Points per QGIS transform call: bounds the temporary geometry (16 bytes a point).
+_TRANSFORM_CHUNK = 1_000_000
+_LINESTRING_HEADER = struct.Struct("<BII")  # little-endian, type 2 (LineString), n points
 
-    The coordinate operation chosen in the project's/context's transform settings is
-    honoured (it is a PROJ pipeline); otherwise PROJ's best available operation is used,
-    as QGIS does.
+
+def _xy_transform(source_crs, dest_crs, transform_context):
+    """(n, 2) -> (n, 2) reprojection by QGIS itself, or None when no transform is needed.
+
+    QGIS's own QgsCoordinateTransform does the work, so the operation chosen in the
+    project's/context's transform settings is honoured and QGIS's own PROJ is used: a pip
+    wheel bundling a second PROJ (pyproj) aborts QGIS when loaded into it. Coordinates are
+    handed over in bulk as the vertices of one LineString (WKB in, WKB out): QGIS transforms
+    a line's coordinate arrays in one PROJ call, with no Python object per point.
     """
     if not source_crs.isValid() or not dest_crs.isValid() or source_crs == dest_crs:
         return None
-    from pyproj import Transformer
-
     qgs_transform = QgsCoordinateTransform(source_crs, dest_crs, transform_context)
-    operation = qgs_transform.coordinateOperation()
-    if operation:
-        transformer = Transformer.from_pipeline(operation)
-    else:
-        transformer = Transformer.from_crs(source_crs.toWkt(), dest_crs.toWkt(), always_xy=True)
 
-    def _apply(coords):
-        # pyproj treats 1-element arrays as scalars (a numpy deprecation): pad to 2.
-        padded = np.vstack([coords, coords[:1]]) if len(coords) == 1 else coords
-        x, y = transformer.transform(padded[:, 0], padded[:, 1])
-        return np.column_stack([x, y])[: len(coords)]
+    def _apply(coords: np.ndarray) -> np.ndarray:
+        coords = np.asarray(coords, dtype=np.float64)
+        out = np.full(coords.shape, np.nan)
+        finite = np.flatnonzero(np.isfinite(coords).all(axis=1))
+        for begin in range(0, finite.size, _TRANSFORM_CHUNK):
+            rows = finite[begin : begin + _TRANSFORM_CHUNK]
+            out[rows] = _transform_vertices(coords[rows], qgs_transform)
+        return out
 
     return _apply
+
+
+def _transform_vertices(xy: np.ndarray, qgs_transform) -> np.ndarray:
+    """(n, 2) finite coordinates through ``qgs_transform``; failures come back as inf."""
+    if len(xy) == 1:  # a LineString needs two vertices
+        return _transform_vertices(np.vstack([xy, xy]), qgs_transform)[:1]
+    line = QgsGeometry()
+    line.fromWkb(_LINESTRING_HEADER.pack(1, 2, len(xy)) + np.ascontiguousarray(xy).tobytes())
+    try:
+        line.transform(qgs_transform)
+    except QgsCsException:  # the whole batch failed: mark every point as not transformable
+        return np.full(xy.shape, np.inf)
+    wkb = np.frombuffer(bytes(line.asWkb()), dtype=np.uint8)
+    return wkb[_LINESTRING_HEADER.size :].view("<f8").reshape(-1, 2).copy()
 
 
 def as_text(values) -> np.ndarray:

@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 from hb_layers import write_gpkg
-from osgeo import ogr
+from osgeo import ogr, osr
 from qgis.core import (
     QgsProcessingContext,
     QgsProcessingException,
@@ -177,8 +177,6 @@ def test_time_problems_are_rejected_with_reasons(run, tmp_path, blocks):
 
 
 def test_latlong_incidents_are_transformed(run, tmp_path):
-    from pyproj import Transformer
-
     blocks = write_gpkg(
         tmp_path / "bng.gpkg",
         "blocks",
@@ -186,8 +184,7 @@ def test_latlong_incidents_are_transformed(run, tmp_path):
         [("LINESTRING (530000 180000, 530100 180000)", {"block_id": "Strand:1"})],
         [("block_id", "str")],
     )
-    to_ll = Transformer.from_crs(27700, 4326, always_xy=True)
-    lon, lat = to_ll.transform(530050, 180007)
+    lon, lat = _bng_to_lonlat(530050, 180007)
     incidents = incidents_layer(
         tmp_path,
         [(f"POINT ({lon} {lat})", {"ref": "a", "t": "2025-06-06T23:30:00"})],
@@ -197,6 +194,16 @@ def test_latlong_incidents_are_transformed(run, tmp_path):
     _, joined, _ = join(run, tmp_path, incidents, blocks)
     assert joined["a"]["block_id"] == "Strand:1"
     assert joined["a"]["snap_dist"] == pytest.approx(7, abs=0.01)
+
+
+def _bng_to_lonlat(x, y):
+    """GDAL's osr (QGIS's own PROJ, another API than the plugin's) as the reference."""
+    bng, wgs84 = osr.SpatialReference(), osr.SpatialReference()
+    bng.ImportFromEPSG(27700)
+    wgs84.ImportFromEPSG(4326)
+    wgs84.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    lon, lat, _ = osr.CoordinateTransformation(bng, wgs84).TransformPoint(x, y)
+    return lon, lat
 
 
 def test_geographic_blocks_refused(run, tmp_path):
