@@ -6,11 +6,12 @@ analysis of high volume crime patterns", J. Quantitative Criminology 18(1)); an 
 where it falls.
 
 Times arrive as local wall-clock (Europe/London by default), naive, as recorded. Durations are
-real elapsed time: local times are converted to UTC with :mod:`zoneinfo` rules through pandas'
-``tz_localize``: an ambiguous autumn time takes its first occurrence (BST) and a nonexistent
-spring-forward time shifts forward to the end of the gap. A 20:00-02:00 range on the
-spring-forward night therefore lasts 5 real hours. Window occurrences are defined in local
-wall-clock and converted the same way.
+real elapsed time, by the rules of :mod:`hotblocking.clock`: an ambiguous autumn time takes its
+first occurrence and a time inside the spring-forward gap counts from the end of the gap, so a
+20:00-02:00 range on the spring-forward night lasts 5 real hours. A window is a set of
+wall-clock readings: its occurrences cover every real instant whose reading lies inside (both
+passes of the autumn repeated hour), and the hour-of-week profile files each instant under its
+reading's hour, so windows and profiles always agree.
 
 An end that is NaT, equal to the start, or before the start is treated as an instant at the
 start (a reversed range is a recording error; callers may count them with
@@ -25,6 +26,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from . import clock
+from .clock import DEFAULT_TIMEZONE
 from .windows import Window
 
 __all__ = [
@@ -44,9 +47,9 @@ __all__ = [
     "window_share",
 ]
 
-LONDON = ZoneInfo("Europe/London")
-MS_PER_HOUR = 3_600_000
-MS_PER_DAY = 24 * MS_PER_HOUR
+LONDON = ZoneInfo(DEFAULT_TIMEZONE)
+MS_PER_HOUR = clock.MS_PER_HOUR
+MS_PER_DAY = clock.MS_PER_DAY
 _NAT = np.datetime64("NaT", "ms")
 
 
@@ -62,40 +65,10 @@ def _as_ms(times) -> np.ndarray:
     return arr.astype("datetime64[ms]")
 
 
-def _localize_exact(ms: np.ndarray, tz) -> np.ndarray:
-    """Local wall-clock ms -> UTC ms through pandas + zoneinfo (first occurrence, shift forward)."""
-    if ms.size == 0:
-        return ms.astype(np.int64)
-    idx = pd.DatetimeIndex(ms.astype("datetime64[ms]"))
-    loc = idx.tz_localize(tz, ambiguous=np.ones(ms.size, dtype=bool), nonexistent="shift_forward")
-    return (
-        loc.tz_convert("UTC").tz_localize(None).to_numpy().astype("datetime64[ms]").view(np.int64)
-    )
-
-
 def local_to_utc(times, tz=LONDON) -> np.ndarray:
-    """Naive local wall-clock times -> naive UTC datetime64[ms] (NaT stays NaT).
-
-    zoneinfo rules are applied once per distinct local hour (fast for millions of rows); hours
-    that contain a transition (the spring gap, the autumn fold) are converted value by value
-    with ``ambiguous`` = first occurrence and ``nonexistent="shift_forward"``.
-    """
-    t = _as_ms(times)
-    out = np.full(t.shape, _NAT)
-    ok = ~np.isnat(t)
-    if not ok.any():
-        return out
-    tv = t[ok].view(np.int64)
-    hours = np.floor_divide(tv, MS_PER_HOUR)
-    uh, inv = np.unique(hours, return_inverse=True)
-    conv = _localize_exact(np.concatenate([uh, uh + 1]) * MS_PER_HOUR, tz)
-    a, b = conv[: uh.size], conv[uh.size :]
-    res = a[inv] + (tv - hours * MS_PER_HOUR)
-    irregular = (b - a != MS_PER_HOUR)[inv]
-    if irregular.any():
-        res[irregular] = _localize_exact(tv[irregular], tz)
-    out[ok] = res.view("datetime64[ms]")
-    return out
+    """Naive local wall-clock times -> naive UTC datetime64[ms] (NaT stays NaT), by the rules
+    of :mod:`hotblocking.clock` (first occurrence; a gap time counts from the gap's end)."""
+    return clock.local_to_utc(_as_ms(times), tz)
 
 
 def hour_of_week(times) -> np.ndarray:
@@ -174,13 +147,11 @@ def reversed_spans(starts, ends) -> np.ndarray:
 def occurrence_intervals(
     window: Window, first_day, last_day, tz=LONDON
 ) -> tuple[np.ndarray, np.ndarray]:
-    """UTC ``(starts, ends)`` (datetime64[ms], sorted, disjoint) of the window's occurrences
-    starting on local dates ``first_day..last_day``; empty occurrences (inside a spring gap)
-    are dropped."""
+    """UTC ``(starts, ends)`` (datetime64[ms], sorted, disjoint) of the real instants whose
+    wall-clock reading falls in one of the window's occurrences starting on local dates
+    ``first_day..last_day`` (two pieces for the autumn repeated hour, none inside a gap)."""
     a_loc, b_loc = window.occurrences(first_day, last_day)
-    a, b = local_to_utc(a_loc, tz), local_to_utc(b_loc, tz)
-    keep = b > a
-    return a[keep], b[keep]
+    return clock.local_spans_to_utc(a_loc, b_loc, tz)
 
 
 def interval_share(starts_utc, ends_utc, occ_starts_utc, occ_ends_utc) -> np.ndarray:
@@ -254,23 +225,16 @@ def window_share(
     return interval_share(su, eu, a, b)
 
 
-def _utc_hour_to_local_how(hours: np.ndarray, tz) -> np.ndarray:
-    """Local hour-of-week (0..167) of UTC hour numbers (hours since the epoch)."""
-    idx = pd.DatetimeIndex((hours * MS_PER_HOUR).astype("datetime64[ms]"))
-    loc = idx.tz_localize("UTC").tz_convert(tz)
-    return (loc.dayofweek.to_numpy() * 24 + loc.hour.to_numpy()).astype(np.int64)
-
-
 def hour_profile_utc(
     block_index, starts_utc, ends_utc, n_blocks: int, weights=None, tz=LONDON
 ) -> sp.csr_matrix:
     """Aoristic hour-of-week profile per block from UTC times: sparse (n_blocks x 168).
 
-    An instant puts its weight (default 1) in its local hour; a range spreads it by the share
-    of its real duration in each local hour (UK offsets are whole hours, so local hours are
-    UTC hours relabelled; the autumn fold's two 01:00 hours both land in cell 01). Rows with
-    NaT start or ``block_index < 0`` are ignored. Cost grows with the longest span (one
-    vectorised pass per hour offset): filter long spans first.
+    An instant puts its weight (default 1) in the hour of its local reading; a range spreads
+    it by the share of its real duration spent in each local hour (the autumn fold's two 01:00
+    hours both land in cell 01; any offset, whole hour or not). Rows with NaT start or
+    ``block_index < 0`` are ignored. Cost grows with the longest span (one vectorised pass per
+    hour offset): filter long spans first.
     """
     bi = np.asarray(block_index, dtype=np.int64)
     s = np.asarray(starts_utc).astype("datetime64[ms]")
@@ -280,34 +244,33 @@ def hour_profile_utc(
     use = np.flatnonzero(has & (bi >= 0))
     if use.size == 0:
         return sp.csr_matrix((n_blocks, 168), dtype=np.float64)
-    sv, ev, rng_, bi, w = sv[use], ev[use], is_range[use], bi[use], w[use]
-    h0 = np.floor_divide(sv, MS_PER_HOUR)
-    nh = np.where(rng_, np.floor_divide(ev - 1, MS_PER_HOUR) - h0 + 1, 1)
-    dur = np.where(rng_, ev - sv, 1).astype(np.float64)
-    rows, hrs, vals = [], [], []
-    active = np.arange(sv.size)
+    row, lo_utc, hi_utc, offset = clock.split_by_offset(sv[use], ev[use], tz)
+    piece_block, piece_weight = bi[use][row], w[use][row]
+    ranged = is_range[use][row]
+    duration = np.where(ranged, (ev[use] - sv[use])[row], 1).astype(np.float64)
+    lo, hi = lo_utc + offset, hi_utc + offset  # local readings: a piece has one offset
+    first_hour = np.floor_divide(lo, MS_PER_HOUR)
+    last_hour = np.floor_divide(np.maximum(hi - 1, lo), MS_PER_HOUR)
+    n_hours = np.where(ranged, last_hour - first_hour + 1, 1)
+    rows, hours, values = [], [], []
+    active = np.arange(lo.size)
     k = 0
     while active.size:
-        h = h0[active] + k
-        lo = np.maximum(sv[active], h * MS_PER_HOUR)
-        hi = np.minimum(ev[active], (h + 1) * MS_PER_HOUR)
-        frac = np.where(rng_[active], (hi - lo) / dur[active], 1.0)
-        rows.append(bi[active])
-        hrs.append(h)
-        vals.append(frac * w[active])
+        hour = first_hour[active] + k
+        overlap = np.minimum(hi[active], (hour + 1) * MS_PER_HOUR) - np.maximum(
+            lo[active], hour * MS_PER_HOUR
+        )
+        share = np.where(ranged[active], overlap / duration[active], 1.0)
+        rows.append(piece_block[active])
+        hours.append(hour)
+        values.append(share * piece_weight[active])
         k += 1
-        active = active[nh[active] > k]
-    rows_a = np.concatenate(rows)
-    hrs_a = np.concatenate(hrs)
-    vals_a = np.concatenate(vals)
-    hmin, hmax = hrs_a.min(), hrs_a.max()
-    if hmax - hmin < 2_000_000:
-        lut = _utc_hour_to_local_how(np.arange(hmin, hmax + 1), tz)
-        how = lut[hrs_a - hmin]
-    else:
-        uh, inv = np.unique(hrs_a, return_inverse=True)
-        how = _utc_hour_to_local_how(uh, tz)[inv]
-    m = sp.coo_matrix((vals_a, (rows_a, how)), shape=(n_blocks, 168)).tocsr()
+        active = active[n_hours[active] > k]
+    # 1970-01-01 00:00 was a Thursday, hour-of-week 72.
+    how = (np.concatenate(hours) + 72) % 168
+    m = sp.coo_matrix(
+        (np.concatenate(values), (np.concatenate(rows), how)), shape=(n_blocks, 168)
+    ).tocsr()
     m.sum_duplicates()
     return m
 

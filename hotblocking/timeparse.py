@@ -35,9 +35,11 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from .clock import DEFAULT_TIMEZONE, utc_to_local
+
 __all__ = ["LONDON", "ParsedTimes", "parse_times", "validate_times"]
 
-LONDON = ZoneInfo("Europe/London")
+LONDON = ZoneInfo(DEFAULT_TIMEZONE)
 
 _NAT = np.iinfo(np.int64).min  # the int64 behind NaT
 _MS_MIN = 60_000
@@ -49,7 +51,6 @@ _MAX_RUNS = 9  # Y M D h m s frac offset-h offset-m
 _MAX_DIGITS = 9
 _MAX_SHAPES = 256  # beyond this many shapes in a chunk, fields are gathered row by row
 _NULL_TOKENS = frozenset({"", "null", "none", "nan", "nat"})
-_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 _TIME_DIRECTIVES = (
     "%H",
     "%I",
@@ -112,51 +113,6 @@ class _Parsed:
         self.date_only[idx] = other.date_only
         self.utc[idx] = other.utc
         self.hint[idx] = other.hint
-
-
-# --------------------------------------------------------------------------------------------
-# Europe/London
-# --------------------------------------------------------------------------------------------
-
-
-def _offset_ms(utc_ms: int) -> int:
-    """London's UTC offset at a UTC instant, from zoneinfo."""
-    local = (_EPOCH + _dt.timedelta(milliseconds=utc_ms)).astimezone(LONDON)
-    offset = local.utcoffset()
-    return int(offset.total_seconds() * 1000) if offset is not None else 0
-
-
-def _utc_to_london(utc_ms: np.ndarray) -> np.ndarray:
-    """UTC instants (int64 ms) to naive Europe/London wall-clock (int64 ms); NaT stays NaT.
-
-    Offsets come from :mod:`zoneinfo`, looked up once per calendar day in the data's range and
-    once per hour on the days with a change (London changes on whole UTC hours), then applied
-    with numpy. Instants outside 1800-2199 go through pandas' zoneinfo conversion; those within
-    a day of datetime's limits (years 1 and 9999) stay at GMT.
-    """
-    out = utc_ms.copy()
-    valid = utc_ms != _NAT
-    day = np.where(valid, utc_ms // _MS_DAY, 0)
-    lo = (_dt.date(1800, 1, 1) - _dt.date(1970, 1, 1)).days
-    hi = (_dt.date(2200, 1, 1) - _dt.date(1970, 1, 1)).days
-    inside = valid & (day >= lo) & (day < hi)
-    if inside.any():
-        v = utc_ms[inside]
-        hours = v // _MS_HOUR
-        d0, d1 = int(day[inside].min()), int(day[inside].max())
-        day_off = np.array([_offset_ms(d * _MS_DAY) for d in range(d0, d1 + 2)], dtype=np.int64)
-        table = np.repeat(day_off[:-1], 24)
-        for i in np.flatnonzero(day_off[1:] != day_off[:-1]):  # about two days a year
-            hour0 = (d0 + int(i)) * 24
-            table[i * 24 : (i + 1) * 24] = [_offset_ms((hour0 + h) * _MS_HOUR) for h in range(24)]
-        out[inside] = v + table[hours - d0 * 24]
-    first = (_dt.date(1, 1, 2) - _dt.date(1970, 1, 1)).days
-    last = (_dt.date(9999, 12, 30) - _dt.date(1970, 1, 1)).days
-    outside = valid & ~inside & (day >= first) & (day <= last)  # else left at GMT
-    if outside.any():
-        idx = pd.DatetimeIndex(utc_ms[outside].view("M8[ms]")).tz_localize("UTC")
-        out[outside] = idx.tz_convert(LONDON).tz_localize(None).as_unit("ms").asi8
-    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -570,11 +526,9 @@ def _datetimes(objs: np.ndarray) -> _Parsed:
         if oob.any():
             ms[oob] = sub[oob].astype("M8[ms]").view(np.int64)
         res.ms[naive] = ms
-    if aware.any():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            utc = pd.to_datetime(objs[aware], utc=True, errors="coerce").tz_localize(None)
-        res.ms[aware] = utc.to_numpy(dtype="M8[ns]").astype("M8[ms]").view(np.int64)
+    if aware.any():  # as UTC by datetime's own arithmetic: any year, any library version
+        as_utc = np.frompyfunc(lambda d: (d - d.utcoffset()).replace(tzinfo=None), 1, 1)
+        res.ms[aware] = as_utc(objs[aware]).astype("M8[ms]").view(np.int64)
         res.utc[:] = aware
     res.ok[:] = res.ms != _NAT
     return res
@@ -615,8 +569,10 @@ _BY_INFERRED: dict[str, int] = {"string": 1, "datetime": 2, "date": 3, "datetime
 # --------------------------------------------------------------------------------------------
 
 
-def parse_times(values: np.ndarray | pd.Series | list, fmt: str | None = None) -> ParsedTimes:
-    """Read a column of incident times as naive Europe/London wall-clock ``datetime64[ms]``.
+def parse_times(
+    values: np.ndarray | pd.Series | list, fmt: str | None = None, tz=DEFAULT_TIMEZONE
+) -> ParsedTimes:
+    """Read a column of incident times as naive wall-clock ``datetime64[ms]`` of zone ``tz``.
 
     ``values`` may be a ``datetime64`` array (any unit; NaT is null; a day or coarser unit is
     date-only), a tz-aware pandas Series/Index (converted to London), a ``U`` array, or an
@@ -628,7 +584,7 @@ def parse_times(values: np.ndarray | pd.Series | list, fmt: str | None = None) -
     """
     if isinstance(getattr(values, "dtype", None), pd.DatetimeTZDtype):
         utc = pd.DatetimeIndex(values).tz_convert("UTC").tz_localize(None)
-        values = _utc_to_london(utc.as_unit("ms").asi8).view("M8[ms]")
+        values = utc_to_local(utc.to_numpy().astype("M8[ms]"), tz)
     arr = np.asarray(values)
     if arr.ndim != 1:
         raise ValueError("values must be one-dimensional")
@@ -645,10 +601,10 @@ def parse_times(values: np.ndarray | pd.Series | list, fmt: str | None = None) -
         res.ok[:] = ~null
         if unit in ("D", "W", "M", "Y"):
             res.date_only[:] = ~null
-        return _finish(res, null, reason)
+        return _finish(res, null, reason, tz)
     if kind in "US":
         strs = arr.astype(str) if kind == "S" else arr
-        return _finish(*_read_strings(strs, fmt))
+        return _finish(*_read_strings(strs, fmt), tz)
 
     obj = arr.astype(object)
     null = np.asarray(pd.isna(obj), dtype=bool)
@@ -686,17 +642,17 @@ def parse_times(values: np.ndarray | pd.Series | list, fmt: str | None = None) -
             reason[where] = ("unreadable time " + _quote(pd.Series(group).astype(str))).to_numpy(
                 dtype=object
             )
-    return _finish(res, null, reason)
+    return _finish(res, null, reason, tz)
 
 
 def _read_strings(strs: np.ndarray, fmt: str | None) -> tuple[_Parsed, np.ndarray, np.ndarray]:
     return _parse_with_format(strs, fmt) if fmt else _parse_strings(strs)
 
 
-def _finish(res: _Parsed, null: np.ndarray, reason: np.ndarray) -> ParsedTimes:
+def _finish(res: _Parsed, null: np.ndarray, reason: np.ndarray, tz) -> ParsedTimes:
     ms = res.ms.copy()
     if res.utc.any():
-        ms[res.utc] = _utc_to_london(ms[res.utc])
+        ms[res.utc] = utc_to_local(ms[res.utc], tz).view(np.int64)
     ms[~res.ok] = _NAT
     return ParsedTimes(
         times=ms.view("M8[ms]"),
@@ -706,28 +662,31 @@ def _finish(res: _Parsed, null: np.ndarray, reason: np.ndarray) -> ParsedTimes:
     )
 
 
-def _naive_ms(value: object) -> np.datetime64:
-    """A moment as naive London wall-clock ``datetime64[ms]`` (aware values are converted)."""
+def _naive_ms(value: object, tz) -> np.datetime64:
+    """A moment as naive wall-clock ``datetime64[ms]`` (aware values are converted to ``tz``)."""
     if isinstance(value, _dt.datetime) and value.utcoffset() is not None:
-        value = value.astimezone(LONDON).replace(tzinfo=None)
-    elif isinstance(value, str):
-        parsed = parse_times(np.array([value], dtype=object))
+        utc = (value - value.utcoffset()).replace(tzinfo=None)
+        return utc_to_local(np.array([utc], dtype="M8[ms]"), tz)[0]
+    if isinstance(value, str):
+        parsed = parse_times(np.array([value], dtype=object), tz=tz)
         if not parsed.ok[0]:
             raise ValueError(f"cannot read {value!r} as a time")
         return parsed.times[0]
     return np.datetime64(value, "ms")
 
 
-def validate_times(times: np.ndarray, now: object, earliest: object = "1990-01-01") -> np.ndarray:
+def validate_times(
+    times: np.ndarray, now: object, earliest: object = "1990-01-01", tz=DEFAULT_TIMEZONE
+) -> np.ndarray:
     """Reasons to distrust read times: "time in the future" (after ``now``) or
     "time before <earliest>"; None where plausible or NaT.
 
     ``now`` and ``earliest`` may be ``datetime``/``date``/``datetime64`` or strings in a layout
-    :func:`parse_times` reads; aware datetimes are converted to London wall-clock.
+    :func:`parse_times` reads; aware datetimes are converted to ``tz`` wall-clock.
     """
     t = np.asarray(times).astype("M8[ms]")
-    now64 = _naive_ms(now)
-    first = _naive_ms(earliest)
+    now64 = _naive_ms(now, tz)
+    first = _naive_ms(earliest, tz)
     if isinstance(earliest, str):
         label = earliest.strip()
     elif first == first.astype("M8[D]"):
