@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .clock import DEFAULT_TIMEZONE
 from .nearest import nearest_within
 
 REASON_NO_GEOMETRY = "no geometry"
@@ -39,7 +40,7 @@ def incident_points(geometries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     present = ~is_null
     empty = np.zeros(n, dtype=bool)
     empty[present] = shapely.is_empty(geometries[present])
-    reason[empty] = REASON_EMPTY_GEOMETRY
+    reason[empty] = REASON_NO_GEOMETRY  # an empty point (NaN NaN in WKB) has no location
     usable = present & ~empty
     type_id = np.full(n, -1)
     type_id[usable] = shapely.get_type_id(geometries[usable])
@@ -96,8 +97,16 @@ def add_reason(reasons: np.ndarray, mask: np.ndarray, text) -> None:
 REASON_MISSING_TIME = "missing time"
 REASON_END_BEFORE_START = "end before start"
 REASON_NEGATIVE_WEIGHT = "negative weight"
-REASON_NOT_FINITE = "coordinates not finite (could not be transformed?)"
+REASON_NOT_FINITE = "could not be transformed to the blocks' CRS"
 ONE_DAY = np.timedelta64(1, "D")
+
+# How precisely each joined incident's time is known (the ``time_precision`` field).
+PRECISION_INSTANT = "instant"  # a moment (a time of day is known)
+PRECISION_RANGE = "range"  # from/to times of day: counted aoristically
+PRECISION_DAY = "day"  # a date (or dates) without a time of day
+PRECISION_MONTH = "month"  # a month only (data.police.uk)
+PRECISION_NONE = "none"  # no time field was used at all
+TIME_OF_DAY_PRECISIONS = (PRECISION_INSTANT, PRECISION_RANGE)
 
 
 @dataclass(frozen=True)
@@ -110,6 +119,7 @@ class IncidentJoin:
     time_start: np.ndarray  # datetime64[ms], NaT where no time
     time_end: np.ndarray  # datetime64[ms]; equal to time_start for an instant
     weight: np.ndarray  # float, NaN where not given
+    precision: np.ndarray  # object: one of the PRECISION_* words
     reason: np.ndarray  # object: '' = joined, else why not ('; '-separated)
     beyond: np.ndarray  # bool: located, but no block within the maximum distance
 
@@ -130,27 +140,29 @@ def join_incidents(
     earliest: str = "1990-01-01",
     progress=None,
     cancelled=None,
-    missing: np.ndarray | None = None,
+    tz=DEFAULT_TIMEZONE,
 ) -> IncidentJoin:
     """Join incidents to their nearest block and check their times and weights.
 
     ``geometries`` are shapely geometries, or an (n, 2) float array of point coordinates
     (no GEOS object per incident: the fast path for point layers). With coordinates, NaN
-    rows are "no geometry" where ``missing`` is True, else "empty geometry"; ``points`` in
+    rows (a missing or an empty point) are "no geometry"; ``points`` in
     the result is then that array.
 
     ``start``/``end`` are :class:`hotblocking.timeparse.ParsedTimes` (or None: no time
     field). Rules: a NULL start is "missing time"; an unreadable start or end, a start
     in the future or before ``earliest``, or an end before the start rejects the record;
-    a NULL end (or no end field) makes an instant; a date-only start with no end covers
-    that whole day (aoristic). Weights must not be negative; NULL stays NaN (missing, not 0).
+    a NULL end (or no end field) makes an instant. A date or a month without a time of day
+    covers that whole day or month, through the end's whole day or month when an end is
+    given; ``precision`` records which (``PRECISION_*``). Weights must not be negative; NULL
+    stays NaN (missing, not 0). ``now`` and ``earliest`` are wall clock of zone ``tz``.
     Nearest blocks come from :func:`hotblocking.nearest.nearest_within` (exact, ties to the
     lowest block index); ``progress``/``cancelled`` are passed to it.
     """
     from .timeparse import validate_times
 
     if _is_xy(geometries):
-        points, reason = _xy_points(geometries, missing)
+        points, reason = _xy_points(geometries)
         usable = reason == ""
         candidates = np.where(usable[:, None], points, np.nan)
     else:
@@ -173,20 +185,27 @@ def join_incidents(
         add_reason(reason, usable & (block_index < 0), REASON_BEYOND)
     beyond = usable & (block_index < 0) & (len(block_geoms) > 0)
 
-    time_start = np.full(n, np.datetime64("NaT"), dtype="datetime64[ms]")
-    time_end = time_start.copy()
+    time_start, time_end, precision = _times_of(start, end, n, reason)
     if start is not None:
-        time_start = start.times.astype("datetime64[ms]")
-        add_reason(reason, start.is_null, REASON_MISSING_TIME)
-        _add_reasons(reason, start.reason)
-        _add_reasons(reason, validate_times(time_start, now, earliest))
-        time_end = time_start.copy()
-        whole_day = start.date_only & ~start.is_null
-        if end is not None:
-            whole_day &= end.is_null
-        time_end[whole_day] = time_start[whole_day] + ONE_DAY
+        _add_reasons(reason, validate_times(time_start, now, earliest, tz))
+    weight = np.full(n, np.nan) if weights is None else np.asarray(weights, dtype=float)
+    add_reason(reason, weight < 0, REASON_NEGATIVE_WEIGHT)
+    return IncidentJoin(
+        points, block_index, distance, time_start, time_end, weight, precision, reason, beyond
+    )
+
+
+def _times_of(start, end, n: int, reason: np.ndarray):
+    """(time_start, time_end, precision) from parsed start/end times; reasons added in place."""
+    time_start = np.full(n, np.datetime64("NaT"), dtype="datetime64[ms]")
+    if start is None:
+        return time_start, time_start.copy(), np.full(n, PRECISION_NONE, dtype=object)
+    time_start = start.times.astype("datetime64[ms]")
+    add_reason(reason, start.is_null, REASON_MISSING_TIME)
+    _add_reasons(reason, start.reason)
+    time_end = _period_end(time_start, start.date_only, start.month_only)
     if end is not None:
-        ends = end.times.astype("datetime64[ms]")
+        ends = _period_end(end.times.astype("datetime64[ms]"), end.date_only, end.month_only)
         has_end = ~end.is_null & ~np.isnat(ends)
         end_reason = np.asarray(end.reason, dtype=object)
         bad_end = ~np.asarray(pd.isna(end_reason), dtype=bool)
@@ -194,12 +213,25 @@ def join_incidents(
             reason, bad_end, np.char.add("end: ", end_reason[bad_end].astype(str)).astype(object)
         )
         time_end[has_end] = ends[has_end]
+        raw_ends = end.times.astype("datetime64[ms]")
         add_reason(
-            reason, has_end & ~np.isnat(time_start) & (ends < time_start), REASON_END_BEFORE_START
+            reason,
+            has_end & ~np.isnat(time_start) & (raw_ends < time_start),
+            REASON_END_BEFORE_START,
         )
-    weight = np.full(n, np.nan) if weights is None else np.asarray(weights, dtype=float)
-    add_reason(reason, weight < 0, REASON_NEGATIVE_WEIGHT)
-    return IncidentJoin(points, block_index, distance, time_start, time_end, weight, reason, beyond)
+    precision = np.where(time_end > time_start, PRECISION_RANGE, PRECISION_INSTANT).astype(object)
+    precision[start.date_only] = PRECISION_DAY
+    precision[start.month_only] = PRECISION_MONTH
+    return time_start, time_end, precision
+
+
+def _period_end(times: np.ndarray, date_only: np.ndarray, month_only: np.ndarray) -> np.ndarray:
+    """A time's end: the next midnight for a date, the next month for a month, else itself."""
+    out = times.copy()
+    out[date_only] = times[date_only] + ONE_DAY
+    months = times[month_only].astype("datetime64[M]") + np.timedelta64(1, "M")
+    out[month_only] = months.astype("datetime64[ms]")
+    return out
 
 
 def _add_reasons(reasons: np.ndarray, texts: np.ndarray) -> None:
@@ -213,13 +245,11 @@ def _is_xy(values) -> bool:
     return isinstance(values, np.ndarray) and values.dtype.kind == "f" and values.ndim == 2
 
 
-def _xy_points(xy: np.ndarray, missing: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+def _xy_points(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Reasons for coordinate rows: NaN is no (or an empty) geometry, inf did not transform."""
     reason = np.full(len(xy), "", dtype=object)
     nan = np.isnan(xy).any(axis=1)
-    null = nan if missing is None else (nan & np.asarray(missing, dtype=bool))
-    reason[null] = REASON_NO_GEOMETRY
-    reason[nan & ~null] = REASON_EMPTY_GEOMETRY
+    reason[nan] = REASON_NO_GEOMETRY  # missing, or an empty point: no location either way
     reason[~nan & ~np.isfinite(xy).all(axis=1)] = REASON_NOT_FINITE
     return xy, reason
 

@@ -1,20 +1,23 @@
 """Read incident times from the forms UK ambulance, A&E and police extracts arrive in.
 
-Times become naive Europe/London wall-clock ``datetime64[ms]``: the clock a patrol works to. The
-ISTV minimum data set (NHS Data Dictionary) carries ASSAULT DATE AND TIME; ambulance records carry
-a call time; both are exported as text in many layouts. Accepted without a format:
+Times become naive wall-clock ``datetime64[ms]`` of the analysis time zone (Europe/London by
+default): the clock a patrol works to. The ISTV minimum data set (NHS Data Dictionary) carries
+ASSAULT DATE AND TIME; ambulance records carry a call time; both are exported as text in many
+layouts. Accepted without a format:
 
 * ISO 8601 (year first): ``2026-11-21``, ``2026-11-21 23:15``, ``2026-11-21T23:15:00``, fractional
   seconds (``.123`` or ``,123``), and ``Z`` / ``+01:00`` / ``+0100`` / ``+01`` offsets. A value with
-  an offset is an instant: it is converted to London wall-clock with :mod:`zoneinfo` (so
-  ``2026-07-01T12:00:00Z`` is 13:00 BST). ``/`` and ``.`` also work as year-first separators.
+  an offset is an instant: it is converted to the zone's wall clock (:mod:`hotblocking.clock`;
+  in Europe/London ``2026-07-01T12:00:00Z`` is 13:00 BST). ``/`` and ``.`` also work as year-first separators.
 * UK day first: ``21/11/2026``, ``21/11/2026 23:15``, ``21/11/2026 23:15:00``,
   ``21-11-2026 23:15:00``, ``21.11.2026 23:15``; one-digit day, month and hour too.
   Never month first: ``11/21/2026`` is unreadable and ``03/04/2026`` is 3 April.
 
 Values without an offset are taken as London wall-clock as written, including the repeated hour
 of the autumn change and the skipped hour of the spring change (no information is invented).
-Date-only values become midnight and are flagged in ``date_only``.
+Date-only values become midnight and are flagged in ``date_only``; year-first months
+(``2018-07``, ``2018/07``: data.police.uk's ``Month``) become the month's first midnight and are
+flagged in ``month_only``.
 
 The parser is vectorised (no per-value Python): strings become a fixed-width character matrix,
 rows are grouped by shape (digits masked, separators kept), each shape's layout is recognised
@@ -67,6 +70,8 @@ _TIME_DIRECTIVES = (
     "%s",
 )
 
+_DAY_DIRECTIVES = ("%d", "%j", "%e", "%a", "%A", "%w", "%u", "%U", "%W", "%x", "%D", "%F")
+
 
 @dataclass(frozen=True, eq=False)
 class ParsedTimes:
@@ -80,6 +85,8 @@ class ParsedTimes:
     """bool: blank string, None, NaN or NaT (not an error: the caller decides)."""
     date_only: np.ndarray
     """bool: a date without a time of day, read as midnight (the caller may take the whole day)."""
+    month_only: np.ndarray
+    """bool: a month without a day (``2018-07``, data.police.uk), read as its first midnight."""
 
     @property
     def ok(self) -> np.ndarray:
@@ -94,13 +101,15 @@ class _Parsed:
     ms: np.ndarray
     ok: np.ndarray
     date_only: np.ndarray
-    utc: np.ndarray  # ms holds a UTC instant still to be made London wall-clock
+    month_only: np.ndarray
+    utc: np.ndarray  # ms holds a UTC instant still to be made local wall-clock
     hint: np.ndarray  # 0 no layout, 1 impossible date/time, 2 month > 12 in a day-first date
 
     @classmethod
     def empty(cls, n: int) -> _Parsed:
         return cls(
             np.full(n, _NAT, np.int64),
+            np.zeros(n, bool),
             np.zeros(n, bool),
             np.zeros(n, bool),
             np.zeros(n, bool),
@@ -111,6 +120,7 @@ class _Parsed:
         self.ms[idx] = other.ms
         self.ok[idx] = other.ok
         self.date_only[idx] = other.date_only
+        self.month_only[idx] = other.month_only
         self.utc[idx] = other.utc
         self.hint[idx] = other.hint
 
@@ -141,6 +151,7 @@ class _Layout:
     ok: np.ndarray  # bool
     dmy: np.ndarray  # bool: day first
     date_only: np.ndarray  # bool
+    month_only: np.ndarray  # bool: YYYY-MM or YYYY/MM
     tz: np.ndarray  # bool: Z or an offset follows the time
     sign: np.ndarray  # int64: +1 or -1, the offset's sign
     col: np.ndarray  # int64 (n, _NFIELDS): first column of the field's digits, -1 if absent
@@ -197,6 +208,15 @@ def _recognise(c: np.ndarray) -> _Layout:
     ymd = date_sep & (L[:, 0] == 4) & short(1) & short(2)
     dmy = date_sep & (L[:, 2] == 4) & short(0) & short(1)
     date_only = (nruns == 3) & (GL[:, 2] == 0)
+    month_only = (  # year-first month: 2018-07 (data.police.uk's Month)
+        lead
+        & (nruns == 2)
+        & (GL[:, 0] == 1)
+        & np.isin(G[:, 0], _chars("-", "/"))
+        & (L[:, 0] == 4)
+        & short(1)
+        & (GL[:, 1] == 0)
+    )
 
     # time: h:mm[:ss[.fff]], then nothing, Z, +hh, +hhmm or +hh:mm
     timebase = (
@@ -237,7 +257,7 @@ def _recognise(c: np.ndarray) -> _Layout:
     )
     has_tz = tail_z | tail_hh | tail_hhmm | tail_hh_mm
     time_ok = timebase & (tail_none | has_tz)
-    ok = (ymd & (date_only | time_ok)) | (dmy & (date_only | (time_ok & ~has_tz)))
+    ok = (ymd & (date_only | time_ok)) | (dmy & (date_only | (time_ok & ~has_tz))) | month_only
     timed = ok & ~date_only
 
     col = np.full((n, _NFIELDS), -1, np.int64)
@@ -251,9 +271,9 @@ def _recognise(c: np.ndarray) -> _Layout:
         col[at, j] = S[at, ri] + shift
         width[at, j] = wide or L[at, ri]
 
-    field(_Y, ok, np.where(ymd, 0, 2))
+    field(_Y, ok, np.where(ymd | month_only, 0, 2))
     field(_MO, ok, 1)
-    field(_D, ok, np.where(ymd, 2, 0))
+    field(_D, ok & ~month_only, np.where(ymd, 2, 0))
     field(_H, timed, 3)
     field(_MI, timed, 4)
     field(_S, timed & has_sec, 5)
@@ -264,7 +284,8 @@ def _recognise(c: np.ndarray) -> _Layout:
     return _Layout(
         ok=ok,
         dmy=ok & dmy & ~ymd,
-        date_only=ok & date_only,
+        date_only=ok & date_only & ~month_only,
+        month_only=month_only,
         tz=timed & has_tz,
         sign=np.where(g_l == ord("-"), -1, 1),
         col=col,
@@ -322,7 +343,9 @@ def _compose(vals: np.ndarray, lay: _Layout, codes: np.ndarray) -> _Parsed:
     ok, dmy, tz, sign = lay.ok[codes], lay.dmy[codes], lay.tz[codes], lay.sign[codes]
     flen = lay.width[codes, _F]
     vals = vals.astype(np.int64)
-    year, month, day = vals[_Y], vals[_MO], vals[_D]
+    month_only = lay.month_only[codes]
+    year, month = vals[_Y], vals[_MO]
+    day = np.where(month_only, 1, vals[_D])
     hour, minute, second = vals[_H], vals[_MI], vals[_S]
     off_h, off_m = vals[_OH], vals[_OM]
     scale = 10 ** np.abs(3 - flen)
@@ -355,6 +378,7 @@ def _compose(vals: np.ndarray, lay: _Layout, codes: np.ndarray) -> _Parsed:
     res.ms[valid] = ms[valid]
     res.ok[:] = valid
     res.date_only[:] = valid & lay.date_only[codes]
+    res.month_only[:] = valid & month_only
     res.utc[:] = valid & tz
     res.hint[ok & ~valid] = 1
     res.hint[dmy & ~valid & (month > 12) & (day >= 1) & (day <= 12)] = 2
@@ -497,7 +521,10 @@ def _parse_with_format(strs: np.ndarray, fmt: str) -> tuple[_Parsed, np.ndarray,
     res.ms[got] = parsed.to_numpy(dtype="M8[ns]")[got].astype("M8[ms]").view(np.int64)
     res.ok[:] = got
     res.utc[:] = got & aware
-    res.date_only[:] = got & (not _has_time_directive(fmt))
+    no_time = not _has_time_directive(fmt)
+    no_day = not any(d in fmt for d in _DAY_DIRECTIVES)
+    res.date_only[:] = got & no_time & (not no_day)
+    res.month_only[:] = got & no_time & no_day
     bad = ~got & ~null
     if bad.any():
         msg = "unreadable time " + _quote(text[bad]) + f" (expected format {fmt})"
@@ -599,7 +626,9 @@ def parse_times(
         res.ms[:] = arr.astype("M8[ms]").view(np.int64)
         null = res.ms == _NAT
         res.ok[:] = ~null
-        if unit in ("D", "W", "M", "Y"):
+        if unit in ("M", "Y"):
+            res.month_only[:] = ~null
+        elif unit in ("D", "W"):
             res.date_only[:] = ~null
         return _finish(res, null, reason, tz)
     if kind in "US":
@@ -659,6 +688,7 @@ def _finish(res: _Parsed, null: np.ndarray, reason: np.ndarray, tz) -> ParsedTim
         reason=reason,
         is_null=null,
         date_only=res.date_only & res.ok,
+        month_only=res.month_only & res.ok,
     )
 
 

@@ -49,6 +49,7 @@ ADDED_FIELDS = (
     "time_start",
     "time_end",
     "weight",
+    "time_precision",
 )
 UNMATCHED_FIELDS = ("incident_id", "source", "reason")
 _TIME_KINDS = {"datetime": "datetime", "date": "date", "text": "text"}
@@ -263,7 +264,6 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
                 now=datetime.datetime.now(),
                 progress=progress,
                 cancelled=cancelled,
-                missing=incidents.missing,
             )
         except Cancelled:
             check_cancel(feedback)
@@ -287,6 +287,7 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
             Column("time_start", "datetime", result.time_start[matched]),
             Column("time_end", "datetime", result.time_end[matched]),
             Column("weight", "real", result.weight[matched]),
+            Column("time_precision", "text", result.precision[matched]),
         ]
         out = write_output(
             self.parameterAsOutputLayer(parameters, self.OUTPUT, context),

@@ -130,7 +130,8 @@ def test_historic_offset_uses_the_rules_of_the_time():
         ("0000-01-01", "unreadable time '0000-01-01' (no such date or time)"),
         ("21/11/2026 23:15+01:00", "unreadable time '21/11/2026 23:15+01:00'"),
         ("21/11-2026", "unreadable time '21/11-2026'"),
-        ("2026-11", "unreadable time '2026-11'"),
+        ("2026-13", "unreadable time '2026-13' (no such date or time)"),
+        ("11/2026", "unreadable time '11/2026'"),
         ("2026-11-21 23", "unreadable time '2026-11-21 23'"),
         ("2026-11-21 23:5", "unreadable time '2026-11-21 23:5'"),
         ("21/11/26", "unreadable time '21/11/26'"),
@@ -374,3 +375,21 @@ def test_extreme_years_do_not_fail():
     reasons = validate_times(p.times, dt.datetime(2026, 1, 1))
     future, early = "time in the future", "time before 1990-01-01"
     assert reasons.tolist() == [future, early, early, future]
+
+
+def test_months_are_read_natively_as_month_precision():
+    """data.police.uk's Month column: a whole month, flagged, no format needed."""
+    parsed = parse_times(
+        np.array(["2018-07", "2018/12", " 2019-01 ", "2018-07-14", None], dtype=object)
+    )
+    assert parsed.times[:3].astype(str).tolist() == [
+        "2018-07-01T00:00:00.000",
+        "2018-12-01T00:00:00.000",
+        "2019-01-01T00:00:00.000",
+    ]
+    assert parsed.month_only.tolist() == [True, True, True, False, False]
+    assert parsed.date_only.tolist() == [False, False, False, True, False]
+    with_format = parse_times(np.array(["07-2018"], dtype=object), fmt="%m-%Y")
+    assert with_format.month_only.tolist() == [True] and not with_format.date_only[0]
+    typed = parse_times(np.array(["2018-07"], dtype="M8[M]"))
+    assert typed.month_only.tolist() == [True]
