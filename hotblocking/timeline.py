@@ -39,6 +39,7 @@ __all__ = [
     "in_period",
     "interval_share",
     "local_to_utc",
+    "counted_shares",
     "long_spans",
     "occurrence_intervals",
     "period_bounds",
@@ -223,6 +224,52 @@ def window_share(
         last = min(last, np.datetime64(pd.Timestamp(period_end).date(), "D"))
     a, b = occurrence_intervals(window, first, last, tz)
     return interval_share(su, eu, a, b)
+
+
+def counted_shares(
+    starts,
+    ends,
+    window: Window,
+    *,
+    time_of_day=None,
+    period_start=None,
+    period_end=None,
+    max_span_hours: float | None = 72.0,
+    tz=LONDON,
+) -> np.ndarray:
+    """How much of each record counts in ``window``: the one rule computerisk and the backtest
+    share (0 where it does not count; never NaN).
+
+    * A time-of-day window counts the aoristic share of the record inside the window's
+      occurrences that start on a date of the study period (a night belongs to the evening it
+      starts); without a period, every occurrence touching the data. Records without a time
+      of day (``time_of_day`` False: a date or a month only), without a start, or spanning
+      more than ``max_span_hours`` real hours count 0.
+    * The whole-period window (``all``) counts every record: the share of its range inside
+      ``[period_start 00:00, day after period_end 00:00)``, or 1 without a period (a record
+      without a start then counts 1; with a period it cannot be placed and counts 0).
+    """
+    s, e = _as_ms(starts), _as_ms(ends)
+    if window.whole_period:
+        return _period_share(s, e, period_start, period_end, tz)
+    share = np.nan_to_num(window_share(s, e, window, period_start, period_end, tz), nan=0.0)
+    counted = ~np.isnat(s)
+    if time_of_day is not None:
+        counted &= np.asarray(time_of_day, dtype=bool)
+    if max_span_hours is not None and np.isfinite(max_span_hours):
+        counted &= ~long_spans(s, e, max_span_hours, tz)
+    return np.where(counted, share, 0.0)
+
+
+def _period_share(s, e, period_start, period_end, tz) -> np.ndarray:
+    if period_start is None and period_end is None:
+        return np.ones(s.shape)
+    lo, hi = period_bounds(period_start, period_end)
+    first = lo if not np.isnat(lo) else np.datetime64("0001-01-02", "ms")
+    last = hi if not np.isnat(hi) else np.datetime64("9999-12-30", "ms")
+    a, b = clock.local_spans_to_utc(np.array([first]), np.array([last]), tz)
+    share = interval_share(local_to_utc(s, tz), local_to_utc(e, tz), a, b)
+    return np.nan_to_num(share, nan=0.0)
 
 
 def hour_profile_utc(

@@ -9,12 +9,14 @@ to real instants is :mod:`hotblocking.timeline`'s job.
 Grammar (whitespace around ``-``, ``,``, ``=`` and ``;`` is ignored)::
 
     SPEC   = WINDOW (';' WINDOW)*
-    WINDOW = [LABEL '='] DAYS ' ' HH:MM '-' HH:MM
+    WINDOW = [LABEL '='] (DAYS ' ' HH:MM '-' HH:MM | 'all')
     DAYS   = ITEM (',' ITEM)*
     ITEM   = DAY | DAY '-' DAY | 'daily' | 'weekdays' | 'weekends'
     DAY    = Mon | Tue | Wed | Thu | Fri | Sat | Sun | Monday | ... | Sunday   (any case)
 
 Ranges may wrap (``Sat-Mon`` = Sat, Sun, Mon). ``24:00`` is allowed as an end time only.
+``all`` is the whole study period at any time of day: every joined incident counts in it,
+whatever the precision of its time (a month-only police.uk crime included).
 """
 
 from __future__ import annotations
@@ -32,13 +34,16 @@ __all__ = [
     "DEFAULT_WINDOWS",
     "MINUTES_PER_DAY",
     "MINUTES_PER_WEEK",
+    "WHOLE_PERIOD",
     "Window",
     "WindowSpecError",
     "hour_of_week_label",
     "parse_windows",
+    "whole_period_window",
 ]
 
 DEFAULT_WINDOWS = "Fri-Sat 22:00-04:00"
+WHOLE_PERIOD = "all"
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _FULL_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MINUTES_PER_DAY = 1440
@@ -73,10 +78,13 @@ class Window:
     days: tuple[int, ...]
     start_min: int
     end_min: int
+    whole_period: bool = False  # 'all': any time, any precision (days and times unused)
 
     @property
     def spec(self) -> str:
         """The window as text that :func:`parse_windows` reads back to an equal window."""
+        if self.whole_period:
+            return f"{self.label.replace(';', ',').replace('=', '-')}={WHOLE_PERIOD}"
         days = ",".join(DAY_NAMES[d] for d in self.days)
         start = f"{self.start_min // 60:02d}:{self.start_min % 60:02d}"
         end = f"{self.end_min // 60:02d}:{self.end_min % 60:02d}"
@@ -227,6 +235,11 @@ def _parse_time(text: str, where: str, *, is_end: bool) -> int:
     return hh * 60 + mm
 
 
+def whole_period_window(label: str = "all") -> Window:
+    """The ``all`` window: the whole study period, any time of day."""
+    return Window(label, tuple(range(7)), 0, MINUTES_PER_DAY, whole_period=True)
+
+
 def _parse_one(text: str) -> Window:
     where = text
     label = None
@@ -237,6 +250,8 @@ def _parse_one(text: str) -> Window:
             raise WindowSpecError(f'"{where}": empty label before "="')
         if "=" in text:
             raise WindowSpecError(f'"{where}": more than one "="; expected LABEL=DAYS HH:MM-HH:MM')
+    if text.strip().casefold() == WHOLE_PERIOD:
+        return whole_period_window(label if label is not None else WHOLE_PERIOD)
     body = re.sub(r"\s*([-,])\s*", r"\1", text.strip())
     parts = body.split()
     if len(parts) != 2:
