@@ -29,6 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .constants import DAY_NAMES, DEFAULT_WINDOWS
+
 __all__ = [
     "DAY_NAMES",
     "DEFAULT_WINDOWS",
@@ -42,9 +44,7 @@ __all__ = [
     "whole_period_window",
 ]
 
-DEFAULT_WINDOWS = "Fri-Sat 22:00-04:00"
 WHOLE_PERIOD = "all"
-DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _FULL_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MINUTES_PER_DAY = 1440
 MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY

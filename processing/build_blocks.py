@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 from qgis.core import (
     QgsFeatureRequest,
     QgsProcessing,
@@ -16,11 +15,8 @@ from qgis.core import (
     QgsProcessingParameterVectorDestination,
 )
 
-from ..hotblocking.blocks import block_ids, split_links
 from ..hotblocking.fieldnames import detect_field
-from .bridge import as_text, read_source
 from .common import HotBlockingAlgorithm, check_cancel, require_projected, tr, write_output
-from .gpkg_writer import Column
 from .styling import style_output
 
 
@@ -54,8 +50,9 @@ class BuildBlocksAlgorithm(HotBlockingAlgorithm):
             "(Tompson, Partridge & Shepherd 2009); every original vertex is kept. A maximum "
             "of 0 keeps links whole. Lengths come from the geometry (in the layer's CRS units, "
             "metres for British National Grid), never from a length attribute.\n\n"
-            "Ids: block_id = '<link id>:<part>', part 1 nearest the link's first vertex, so the "
-            "same input always gives the same ids. Link id, name and class fields are found "
+            "Ids: block_id is the link id, a colon and the part number (e.g. 'A12:3' for the third "
+            "part of link A12), part 1 nearest the link's first vertex, so the same input always "
+            "gives the same ids. Link id, name and class fields are found "
             "automatically for OS Open Roads, MasterMap Highways and OSM when left empty; "
             "otherwise the feature id is used as link id.\n\n"
             "Links with no geometry, an empty geometry or zero length are skipped and counted "
@@ -77,16 +74,26 @@ class BuildBlocksAlgorithm(HotBlockingAlgorithm):
             "0 keeps links whole.",
         )
         for param_id, label, role in (
-            (self.ID_FIELD, "Link id field", "the link's identifier (block ids build on it)"),
-            (self.NAME_FIELD, "Street name field", "the street name printed on maps and briefs"),
-            (self.CLASS_FIELD, "Road class field", "the road classification"),
+            (
+                self.ID_FIELD,
+                tr("Link id field"),
+                tr("the link's identifier (block ids build on it)"),
+            ),
+            (
+                self.NAME_FIELD,
+                tr("Street name field"),
+                tr("the street name printed on maps and briefs"),
+            ),
+            (self.CLASS_FIELD, tr("Road class field"), tr("the road classification")),
         ):
             self.add(
                 QgsProcessingParameterField(
-                    param_id, tr(label), parentLayerParameterName=self.INPUT, optional=True
+                    param_id, label, parentLayerParameterName=self.INPUT, optional=True
                 ),
-                f"Field holding {role}. Empty: detected from OS Open Roads, MasterMap "
-                "Highways or OSM field names.",
+                tr(
+                    "Field holding {role}. Empty: detected from OS Open Roads, MasterMap "
+                    "Highways or OSM field names."
+                ).format(role=role),
                 advanced=True,
             )
         self.add(
@@ -114,6 +121,13 @@ class BuildBlocksAlgorithm(HotBlockingAlgorithm):
             self.addOutput(QgsProcessingOutputNumber(output_id, tr(label)))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API name)
+        # The core and the readers load numpy, pandas and shapely: only once a run starts.
+        import numpy as np
+
+        from ..hotblocking.blocks import block_ids, split_links
+        from .bridge import read_source
+        from .gpkg_writer import Column
+
         steps = QgsProcessingMultiStepFeedback(3, feedback)
         source = self.parameterAsSource(parameters, self.INPUT, context)
         if source is None:
@@ -157,9 +171,15 @@ class BuildBlocksAlgorithm(HotBlockingAlgorithm):
         link_ids = self._link_ids(links, chosen["id"])
         ids = block_ids(link_ids[source_rows], split.part, source_rows)
         for reason, count in zip(*np.unique(split.rejected_reason, return_counts=True)):
-            feedback.reportError(tr(f"{count} link(s) skipped: {reason}"), False)
+            feedback.reportError(
+                tr("{count} link(s) skipped: {reason}").format(count=count, reason=reason), False
+            )
         if n_excluded:
-            feedback.pushInfo(tr(f"{n_excluded} link(s) excluded by: {exclude}"))
+            feedback.pushInfo(
+                tr("{count} link(s) excluded by: {expression}").format(
+                    count=n_excluded, expression=exclude
+                )
+            )
         steps.setCurrentStep(2)
         check_cancel(feedback)
 
@@ -185,8 +205,14 @@ class BuildBlocksAlgorithm(HotBlockingAlgorithm):
         check_cancel(feedback)
         feedback.pushInfo(
             tr(
-                f"{len(ids)} blocks from {n_links - n_excluded - len(split.rejected_index)} links "
-                f"({n_links} read, {n_excluded} excluded, {len(split.rejected_index)} skipped)."
+                "{blocks} blocks from {used} links ({read} read, {excluded} excluded, "
+                "{skipped} skipped)."
+            ).format(
+                blocks=len(ids),
+                used=n_links - n_excluded - len(split.rejected_index),
+                read=n_links,
+                excluded=n_excluded,
+                skipped=len(split.rejected_index),
             )
         )
         style_output(context, uri, "blocks", feedback)
@@ -199,7 +225,9 @@ class BuildBlocksAlgorithm(HotBlockingAlgorithm):
         }
 
     @staticmethod
-    def _matching_fids(source, expression: str) -> np.ndarray:
+    def _matching_fids(source, expression: str):
+        import numpy as np
+
         # Filtering runs in C++; Python only sees the (few) excluded feature ids.
         request = QgsFeatureRequest().setFilterExpression(expression)
         request.setFlags(QgsFeatureRequest.NoGeometry)
@@ -208,13 +236,19 @@ class BuildBlocksAlgorithm(HotBlockingAlgorithm):
         return np.asarray(fids, dtype=np.int64)
 
     @staticmethod
-    def _link_ids(links, id_field) -> np.ndarray:
+    def _link_ids(links, id_field):
+        from .bridge import as_text
+
         if id_field:
             return as_text(links.attributes[id_field])
         return links.fids.astype(str).astype(object)
 
     @staticmethod
-    def _text(links, field, rows) -> np.ndarray:
+    def _text(links, field, rows):
+        import numpy as np
+
+        from .bridge import as_text
+
         if not field:
             return np.full(len(rows), None, dtype=object)
         return as_text(links.attributes[field])[rows]

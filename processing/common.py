@@ -11,12 +11,12 @@ from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsProcessingAlgorithm,
     QgsProcessingException,
+    QgsProcessingOutputLayerDefinition,
     QgsProcessingParameterDefinition,
+    QgsProperty,
 )
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
-
-from . import gpkg_writer
 
 ICON_PATH = ":/plugins/hotblocking/icon.svg"
 _OGR_DEST = re.compile(r"^ogr:dbname='(?P<path>[^']+)'\s+table=\"(?P<table>[^\"]+)\"")
@@ -50,6 +50,25 @@ class HotBlockingAlgorithm(QgsProcessingAlgorithm):
         return parameter
 
 
+def optional_output(algorithm, parameters: dict, name: str, context) -> str | None:
+    """The destination of an optional layer output, or None when it was left out.
+
+    The value is looked at BEFORE ``parameterAsOutputLayer``: QGIS 3.22's batch dialog passes
+    a skipped output as an empty ``QgsProcessingOutputLayerDefinition`` bound to the project,
+    and ``parameterAsOutputLayer`` would then register "" to load on completion, which the
+    dialog reports as "The following layers were not correctly generated" on every row.
+    """
+    value = parameters.get(name)
+    if isinstance(value, QgsProcessingOutputLayerDefinition):
+        sink = value.sink
+        if sink.propertyType() != QgsProperty.StaticProperty:
+            return algorithm.parameterAsOutputLayer(parameters, name, context) or None
+        value = sink.staticValue()
+    if value is None or not str(value).strip() or str(value) == "NULL":
+        return None
+    return algorithm.parameterAsOutputLayer(parameters, name, context) or None
+
+
 def feedback_callbacks(feedback, start: float = 0.0, end: float = 100.0):
     """``progress(fraction)`` and ``cancelled()`` callables for the core."""
 
@@ -63,15 +82,17 @@ def require_projected(crs: QgsCoordinateReferenceSystem, what: str) -> None:
     """Distances and lengths must be in linear units: refuse a geographic CRS clearly."""
     if not crs.isValid():
         raise QgsProcessingException(
-            tr(f"{what} has no valid CRS: set its CRS (e.g. EPSG:27700 British National Grid).")
+            tr(
+                "{what} has no valid CRS: set its CRS (e.g. EPSG:27700 British National Grid)."
+            ).format(what=what)
         )
     if crs.isGeographic():
         raise QgsProcessingException(
             tr(
-                f"{what} is in a geographic CRS ({crs.authid() or crs.description()}, degrees): "
-                "distances and lengths would be meaningless. Reproject it to a projected CRS "
-                "in metres first (e.g. EPSG:27700 British National Grid, with 'Reproject layer')."
-            )
+                "{what} is in a geographic CRS ({crs}, degrees): distances and lengths would be "
+                "meaningless. Reproject it to a projected CRS in metres first (e.g. EPSG:27700 "
+                "British National Grid, with 'Reproject layer')."
+            ).format(what=what, crs=crs.authid() or crs.description())
         )
 
 
@@ -92,6 +113,8 @@ def write_output(
     any other OGR format, which is converted from a temporary GeoPackage) or the
     ``ogr:dbname='x.gpkg' table="t"`` form of "Save to GeoPackage".
     """
+    from . import gpkg_writer  # numpy, pandas, shapely: only once an algorithm runs
+
     progress = cancelled = None
     if feedback is not None:
         progress, cancelled = feedback_callbacks(feedback)
@@ -106,7 +129,9 @@ def write_output(
         os.makedirs(folder, exist_ok=True)  # as QGIS's own file outputs do
     except OSError as error:
         raise QgsProcessingException(
-            tr(f"Cannot create the output folder {folder}: {error}")
+            tr("Cannot create the output folder {folder}: {error}").format(
+                folder=folder, error=error
+            )
         ) from error
     if path.lower().endswith(".gpkg"):
         gpkg_writer.write_layer(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
+
 from qgis.core import (
     QgsProcessing,
     QgsProcessingException,
@@ -21,21 +21,25 @@ from qgis.core import (
     QgsProcessingParameterVectorDestination,
 )
 
-from ..hotblocking.options import OptionError, parse_source_weights
-from ..hotblocking.risk import Cancelled, HotRule, compute_risk
-from ..hotblocking.windows import DEFAULT_WINDOWS, WindowSpecError, parse_windows
-from .bridge import as_text, plain_values, read_source
+from ..hotblocking.constants import DEFAULT_WINDOWS
+from ..hotblocking.options import HOT_RULE_DEFAULTS, OptionError, hot_rule_value
 from .common import (
     HotBlockingAlgorithm,
     check_cancel,
     feedback_callbacks,
+    optional_output,
     require_projected,
     tr,
     write_output,
 )
-from .gpkg_writer import Column
 from .styling import style_output
 
+if TYPE_CHECKING:  # heavy: imported when an algorithm runs, not when QGIS starts
+    import pandas as pd
+
+    from .gpkg_writer import Column
+
+# (kind, label): the order is the HOT_RULE enum's (0, 1, 2), used by saved models and scripts.
 HOT_RULES = [
     ("top_n", "Top N blocks per window"),
     ("top_length_share", "Top share of network length per window"),
@@ -121,7 +125,8 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
             "share of network length predicts (Poisson upper tail), with Benjamini-Hochberg q "
             "values. Hot blocks per window: top N, top share of network length, or q below a "
             "threshold.\n\n"
-            "OUTPUT has one row per block per window (zeros included): incidents, n_<source>, "
+            "OUTPUT has one row per block per window (zeros included): incidents, one count "
+            "column per source (n_ and the source label, e.g. n_police), "
             "harm, risk, risk_per_km, rank (1 = highest; ties share the lower rank), "
             "percentile, expected, p_value, q_value, hot, peak, profile (168 hour-of-week "
             "values from Monday 00:00), first_seen, last_seen, trend (rate in the last third "
@@ -195,20 +200,29 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
         )
         self.add(
             QgsProcessingParameterEnum(
-                self.HOT_RULE, tr("Hot block rule"), [label for _, label in HOT_RULES], False, 0
+                self.HOT_RULE, tr("Hot block rule"), [tr(label) for _, label in HOT_RULES], False, 0
             ),
             "How hot blocks are chosen in each window.",
         )
         self.add(
             QgsProcessingParameterNumber(
                 self.HOT_VALUE,
-                tr("Hot block rule value"),
+                tr("Hot block rule value (empty: the rule's default)"),
                 QgsProcessingParameterNumber.Double,
-                10.0,
+                None,
+                optional=True,
                 minValue=0.0,
             ),
-            "N for top N (e.g. 10); a share 0-1 of network length (e.g. 0.05); or the q "
-            "threshold for significance (e.g. 0.05).",
+            tr(
+                "Top N: a whole number of blocks, 1 or more (empty: {top_n:g}). Top share: a "
+                "share of network length from 0 to 1 (empty: {share:g}). Significance: a q "
+                "threshold above 0 and below 1 (empty: {q:g}). A value that does not fit the "
+                "chosen rule is refused before the run."
+            ).format(
+                top_n=HOT_RULE_DEFAULTS["top_n"],
+                share=HOT_RULE_DEFAULTS["top_length_share"],
+                q=HOT_RULE_DEFAULTS["significance"],
+            ),
         )
         self.add(
             QgsProcessingParameterNumber(
@@ -255,7 +269,37 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
             self.addOutput(QgsProcessingOutputNumber(output_id, tr(label)))
         self.addOutput(QgsProcessingOutputNumber("HOT_BLOCKS", tr("Hot blocks (all windows)")))
 
+    def checkParameterValues(self, parameters, context):  # noqa: N802 (QGIS API name)
+        ok, message = super().checkParameterValues(parameters, context)
+        if not ok:
+            return ok, message
+        try:
+            self._hot_rule(parameters, context)
+        except QgsProcessingException as error:
+            return False, str(error)
+        return True, ""
+
+    def _hot_rule(self, parameters, context) -> tuple[str, float]:
+        """The hot rule's kind and value; an empty value is that rule's own default."""
+        kind = HOT_RULES[self.parameterAsEnum(parameters, self.HOT_RULE, context)][0]
+        raw = parameters.get(self.HOT_VALUE)
+        empty = raw is None or not str(raw).strip() or str(raw) == "NULL"
+        given = None if empty else self.parameterAsDouble(parameters, self.HOT_VALUE, context)
+        try:
+            return kind, hot_rule_value(kind, given)
+        except OptionError as error:
+            raise QgsProcessingException(
+                tr("Hot block rule value: {problem}.").format(problem=error)
+            ) from error
+
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API name)
+        # The core loads numpy, pandas, scipy and shapely: only once a run starts.
+        import pandas as pd
+
+        from ..hotblocking.options import parse_source_weights
+        from ..hotblocking.risk import Cancelled, HotRule, compute_risk
+        from ..hotblocking.windows import WindowSpecError, parse_windows
+
         steps = QgsProcessingMultiStepFeedback(4, feedback)
         try:
             windows = parse_windows(self.parameterAsString(parameters, self.WINDOWS, context))
@@ -264,13 +308,13 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
             )
         except (WindowSpecError, OptionError) as error:
             raise QgsProcessingException(str(error)) from error
-        rule_kind = HOT_RULES[self.parameterAsEnum(parameters, self.HOT_RULE, context)][0]
-        try:
-            hot_rule = HotRule(
-                rule_kind, self.parameterAsDouble(parameters, self.HOT_VALUE, context)
+        rule_kind, rule_value = self._hot_rule(parameters, context)  # as checked beforehand
+        hot_rule = HotRule(rule_kind, rule_value)
+        feedback.pushInfo(
+            tr("Hot block rule: {rule}, value {value:g}.").format(
+                rule=tr(dict(HOT_RULES)[rule_kind]), value=rule_value
             )
-        except ValueError as error:
-            raise QgsProcessingException(str(error)) from error
+        )
         blocks_source = self.parameterAsSource(parameters, self.BLOCKS, context)
         if blocks_source is None:
             raise QgsProcessingException(self.invalidSourceError(parameters, self.BLOCKS))
@@ -280,9 +324,8 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
         )
         incidents = self._read_incidents(parameters, context, feedback)
         feedback.pushInfo(
-            tr(
-                f"{len(incidents)} joined incidents on {len(blocks[0])} blocks, "
-                f"{len(windows)} window(s)."
+            tr("{incidents} joined incidents on {blocks} blocks, {windows} window(s).").format(
+                incidents=len(incidents), blocks=len(blocks[0]), windows=len(windows)
             )
         )
         steps.setCurrentStep(1)
@@ -328,7 +371,8 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
         )
         outputs = {self.OUTPUT: out}
         steps.setCurrentStep(3)
-        profiles_destination = self.parameterAsOutputLayer(parameters, self.PROFILES, context)
+        # Left out (createByDefault=False): no value at all, so nothing is offered for loading.
+        profiles_destination = optional_output(self, parameters, self.PROFILES, context)
         if profiles_destination:
             outputs[self.PROFILES] = write_output(
                 profiles_destination,
@@ -348,6 +392,8 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
         return outputs
 
     def _date(self, parameters, name, context):
+        import numpy as np
+
         value = self.parameterAsDateTime(parameters, name, context)
         if value is None or not value.isValid():
             return None
@@ -355,6 +401,11 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
 
     @staticmethod
     def _read_blocks(source, layer):
+        import pandas as pd
+        import shapely
+
+        from .bridge import as_text, read_source
+
         names = source.fields().names()
         lower = {n.lower(): n for n in names}
         if "block_id" not in lower:
@@ -369,17 +420,21 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
         frame = pd.DataFrame({"block_id": as_text(arrays.attributes[lower["block_id"]])})
         for name in ("link_id", "name"):
             frame[name] = as_text(arrays.attributes[lower[name]]) if name in lower else None
-        import shapely
-
         frame["length_m"] = shapely.length(arrays.geometries)
         if frame["block_id"].duplicated().any():
             dupes = frame["block_id"][frame["block_id"].duplicated()].unique()[:5]
             raise QgsProcessingException(
-                tr(f"block_id is not unique in the blocks layer: {list(dupes)}")
+                tr("block_id is not unique in the blocks layer: {values}").format(
+                    values=list(dupes)
+                )
             )
         return frame, shapely.force_2d(arrays.geometries)
 
     def _read_incidents(self, parameters, context, feedback) -> pd.DataFrame:
+        import pandas as pd
+
+        from .bridge import as_text, plain_values, read_source
+
         frames, ids = [], []
         for layer in self.parameterAsLayerList(parameters, self.INCIDENTS, context):
             names = layer.fields().names()
@@ -387,9 +442,8 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
             if missing:
                 raise QgsProcessingException(
                     tr(
-                        f"'{layer.name()}' lacks {', '.join(missing)}: give the output of 'Join "
-                        "incidents to blocks'."
-                    )
+                        "'{layer}' lacks {fields}: give the output of 'Join incidents to blocks'."
+                    ).format(layer=layer.name(), fields=", ".join(missing))
                 )
             source = QgsProcessingFeatureSource(layer, context)
             has_id = "incident_id" in names
@@ -408,7 +462,11 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
                     }
                 )
             )
-            feedback.pushInfo(tr(f"{layer.name()}: {len(arrays)} joined incidents"))
+            feedback.pushInfo(
+                tr("{layer}: {count} joined incidents").format(
+                    layer=layer.name(), count=len(arrays)
+                )
+            )
         if not frames:
             return pd.DataFrame({c: pd.Series(dtype=object) for c in INCIDENT_FIELDS})
         _refuse_duplicates([i for i in ids if i is not None])
@@ -419,16 +477,21 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
         for _, key, label in SUMMARY_OUTPUTS:
             value = summary.get(key)
             text = f"{100 * value:.1f}%" if key.startswith("share") and value == value else value
-            feedback.pushInfo(f"{label}: {text}")
+            feedback.pushInfo(tr("{label}: {value}").format(label=tr(label), value=text))
         for window, count in summary.get("hot_blocks", {}).items():
-            feedback.pushInfo(tr(f"Hot blocks in '{window}': {count}"))
-        for key, label in (
-            ("incidents_unknown_block", "have a block_id not in BLOCKS"),
-            ("spans_flagged", "are ranges longer than the limit (not in windows)"),
-            ("incidents_outside_period", "are outside the study period"),
+            feedback.pushInfo(
+                tr("Hot blocks in '{window}': {count}").format(window=window, count=count)
+            )
+        for key, template in (
+            ("incidents_unknown_block", tr("{count} incident(s) have a block_id not in BLOCKS.")),
+            (
+                "spans_flagged",
+                tr("{count} incident(s) are ranges longer than the limit (not in windows)."),
+            ),
+            ("incidents_outside_period", tr("{count} incident(s) are outside the study period.")),
         ):
             if summary.get(key):
-                feedback.pushWarning(tr(f"{summary[key]} incident(s) {label}."))
+                feedback.pushWarning(template.format(count=summary[key]))
 
 
 def _at_least_one(parameter):
@@ -440,6 +503,9 @@ def _refuse_duplicates(id_columns: list) -> None:
     """The same incident twice (e.g. one joined layer given twice) would be counted twice."""
     if not id_columns:
         return
+    import numpy as np
+    import pandas as pd
+
     ids = pd.Series(np.concatenate([np.asarray(c, dtype=object) for c in id_columns])).dropna()
     repeated = [
         v.decode("utf-8", "replace") if isinstance(v, bytes) else v
@@ -448,15 +514,18 @@ def _refuse_duplicates(id_columns: list) -> None:
     if len(repeated):
         raise QgsProcessingException(
             tr(
-                "incident_id values appear more than once across the joined "
-                f"incident layers (e.g. {', '.join(map(str, repeated[:3]))}): the same incidents "
-                "would be counted twice. Give each source's joined layer once, with distinct "
-                "SOURCE labels."
-            )
+                "incident_id values appear more than once across the joined incident layers "
+                "(e.g. {examples}): the same incidents would be counted twice. Give each "
+                "source's joined layer once, with distinct SOURCE labels."
+            ).format(examples=", ".join(map(str, repeated[:3])))
         )
 
 
-def _times(values) -> np.ndarray:
+def _times(values):
+    import pandas as pd
+
+    from .bridge import plain_values
+
     plain = plain_values(values)
     if plain.dtype.kind == "M":
         return plain.astype("datetime64[ms]")
@@ -465,6 +534,10 @@ def _times(values) -> np.ndarray:
 
 def frame_columns(frame: pd.DataFrame) -> list[Column]:
     """DataFrame columns as writer columns, by dtype."""
+    import pandas as pd
+
+    from .gpkg_writer import Column
+
     columns = []
     for name in frame.columns:
         values = frame[name].to_numpy()

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime
 
-import numpy as np
-import shapely
 from qgis.core import (
     QgsProcessing,
     QgsProcessingException,
@@ -19,17 +17,6 @@ from qgis.core import (
 )
 
 from ..hotblocking.fieldnames import AmbiguousFieldError, detect_time_field
-from ..hotblocking.join import join_incidents, location_hint
-from ..hotblocking.nearest import Cancelled
-from ..hotblocking.timeparse import parse_times
-from .bridge import (
-    as_text,
-    field_kind,
-    plain_values,
-    read_source,
-    transform_geometries,
-    transform_xy,
-)
 from .common import (
     HotBlockingAlgorithm,
     check_cancel,
@@ -38,7 +25,6 @@ from .common import (
     tr,
     write_output,
 )
-from .gpkg_writer import Column, geometry_type_of
 from .styling import style_output
 
 ADDED_FIELDS = (
@@ -192,6 +178,12 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
             self.addOutput(QgsProcessingOutputNumber(output_id, tr(label)))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API name)
+        # The core and the readers load numpy, pandas and shapely: only once a run starts.
+        from ..hotblocking.join import join_incidents
+        from ..hotblocking.nearest import Cancelled
+        from .bridge import as_text, field_kind, read_source, transform_geometries, transform_xy
+        from .gpkg_writer import Column, geometry_type_of
+
         steps = QgsProcessingMultiStepFeedback(5, feedback)
         incidents_source = self.parameterAsSource(parameters, self.INCIDENTS, context)
         if incidents_source is None:
@@ -221,7 +213,9 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
             blocks_source, blocks_layer, [block_id_field] if block_id_field else [], None
         )
         feedback.pushInfo(
-            tr(f"Read {len(incidents)} incidents ({source_label}) and {len(blocks)} blocks.")
+            tr("Read {incidents} incidents ({source}) and {blocks} blocks.").format(
+                incidents=len(incidents), source=source_label, blocks=len(blocks)
+            )
         )
         if not block_id_field:
             feedback.pushWarning(
@@ -250,7 +244,7 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
         check_cancel(feedback)
         end = self._times(incidents, end_field, time_format)
         check_cancel(feedback)
-        weights = plain_values(incidents.attributes[weight_field]) if weight_field else None
+        weights = self._values(incidents, weight_field)
         steps.setCurrentStep(2)
         progress, cancelled = feedback_callbacks(steps)
         try:
@@ -321,7 +315,9 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
         n_matched, n_rejected = int(matched.sum()), int(rejected.sum())
         _log_reasons(feedback, result.reason[rejected])
         feedback.pushInfo(
-            tr(f"{n_matched} joined + {n_rejected} unmatched = {len(incidents)} read.")
+            tr("{joined} joined + {unmatched} unmatched = {read} read.").format(
+                joined=n_matched, unmatched=n_rejected, read=len(incidents)
+            )
         )
         style_output(context, out, "joined_incidents", feedback)
         style_output(context, unmatched, "unmatched_incidents", feedback)
@@ -335,6 +331,10 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
 
     @staticmethod
     def _warn_if_misplaced(feedback, result, blocks):
+        import shapely
+
+        from ..hotblocking.join import location_hint
+
         beyond = result.beyond
         located = beyond | result.matched
         if not located.any():
@@ -343,7 +343,10 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
         hint = location_hint(result.points[located], tuple(bounds), beyond[located].mean())
         if hint:
             feedback.reportError(
-                tr(f"{int(beyond.sum())} incidents are beyond the maximum distance: {hint}."), False
+                tr("{count} incidents are beyond the maximum distance: {hint}.").format(
+                    count=int(beyond.sum()), hint=hint
+                ),
+                False,
             )
 
     def _field(self, parameters, name, context):
@@ -357,10 +360,21 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
         try:
             return detect_time_field([(n, _TIME_KINDS.get(k, "other")) for n, k in kinds.items()])
         except AmbiguousFieldError as error:
-            raise QgsProcessingException(tr(f"Choose the time field: {error}")) from error
+            raise QgsProcessingException(
+                tr("Choose the time field: {error}").format(error=error)
+            ) from error
+
+    @staticmethod
+    def _values(incidents, field):
+        from .bridge import plain_values
+
+        return plain_values(incidents.attributes[field]) if field else None
 
     @staticmethod
     def _times(incidents, field, time_format):
+        from ..hotblocking.timeparse import parse_times
+        from .bridge import plain_values
+
         if not field:
             return None
         return parse_times(plain_values(incidents.attributes[field]), fmt=time_format)
@@ -368,6 +382,9 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
 
 def _passthrough_columns(incidents, names) -> list:
     """The incidents' own attributes, renamed with '_in' where they clash with ours."""
+    from .bridge import as_text
+    from .gpkg_writer import Column
+
     taken = {n.lower() for n in ADDED_FIELDS + UNMATCHED_FIELDS} | {"fid", "geom"}
     columns = []
     for name in names:
@@ -386,6 +403,8 @@ def _passthrough_columns(incidents, names) -> list:
 def _log_reasons(feedback, reasons) -> None:
     if len(reasons) == 0:
         return
+    import numpy as np
+
     kinds, counts = np.unique(reasons.astype(str), return_counts=True)
     for kind, count in sorted(zip(kinds, counts), key=lambda kc: -kc[1])[:20]:
-        feedback.pushWarning(tr(f"{count} unmatched: {kind}"))
+        feedback.pushWarning(tr("{count} unmatched: {reason}").format(count=count, reason=kind))

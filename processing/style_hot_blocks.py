@@ -136,11 +136,11 @@ class StyleHotBlocksAlgorithm(HotBlockingAlgorithm):
                 shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
                 raise QgsProcessingException(
                     tr(
-                        f"'{layer.name()}' does not have the fields of a Hot Blocking output "
-                        f"({shown}): choose the style."
-                    )
+                        "'{layer}' does not have the fields of a Hot Blocking output ({fields}): "
+                        "choose the style."
+                    ).format(layer=layer.name(), fields=shown)
                 )
-            feedback.pushInfo(tr(f"Detected style: {STYLES[style]}"))
+            feedback.pushInfo(tr("Detected style: {style}").format(style=STYLES[style]))
         try:
             apply_style(layer, style)
         except StyleError as error:
@@ -167,7 +167,9 @@ class StyleHotBlocksAlgorithm(HotBlockingAlgorithm):
                 except StyleError as error:
                     raise QgsProcessingException(str(error)) from error
             if saved:
-                feedback.pushInfo(tr(f"Saved as the default style of {self._source}"))
+                feedback.pushInfo(
+                    tr("Saved as the default style of {layer}").format(layer=self._source)
+                )
             else:
                 feedback.pushInfo(tr("Not a GeoPackage layer: the style was not saved into it."))
         return {self.OUTPUT: self._layer_id}

@@ -74,7 +74,11 @@ class StyleError(Exception):
 
 def style_path(style: str) -> str:
     if style not in STYLES:
-        raise StyleError(tr(f"Unknown style '{style}': one of {', '.join(STYLES)}."))
+        raise StyleError(
+            tr("Unknown style '{style}': one of {styles}.").format(
+                style=style, styles=", ".join(STYLES)
+            )
+        )
     return str(STYLES_DIR / f"{style}.qml")
 
 
@@ -109,7 +113,11 @@ def apply_style(layer: QgsVectorLayer, style: str) -> None:
     """Load the style onto the layer (and, for hot blocks, show its first window)."""
     message, ok = layer.loadNamedStyle(style_path(style))
     if not ok:
-        raise StyleError(tr(f"Could not apply the {STYLES[style]} style: {message}"))
+        raise StyleError(
+            tr("Could not apply the {style} style: {message}").format(
+                style=STYLES[style], message=message
+            )
+        )
     if style == "hot_blocks":
         QgsExpressionContextUtils.setLayerVariable(layer, WINDOW_VARIABLE, first_window(layer))
 
@@ -127,7 +135,7 @@ def save_default_style(uri: str, style: str) -> bool:
     options = QgsVectorLayer.LayerOptions(False, False)  # no default style, no XML extent
     layer = QgsVectorLayer(uri, STYLES[style], "ogr", options)
     if not layer.isValid():
-        raise StyleError(tr(f"Could not open {uri} to save its style."))
+        raise StyleError(tr("Could not open {uri} to save its style.").format(uri=uri))
     apply_style(layer, style)
     # QGIS 3.22 asks "A style named ... already exists ... overwrite?" in a modal QMessageBox
     # when the name is taken (QgsOgrProviderMetadata::saveStyle): on a worker thread that
@@ -141,7 +149,11 @@ def save_default_style(uri: str, style: str) -> bool:
     )
     del layer  # release the file
     if error:
-        raise StyleError(tr(f"Could not save the {STYLES[style]} style into {uri}: {error}"))
+        raise StyleError(
+            tr("Could not save the {style} style into {uri}: {error}").format(
+                style=STYLES[style], uri=uri, error=error
+            )
+        )
     return True
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import os
 import time
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
 from qgis.core import (
     QgsLayoutExporter,
     QgsProcessing,
@@ -22,21 +21,12 @@ from qgis.core import (
     QgsRenderContext,
 )
 
-from ..hotblocking.patrol import PatrolPlanError
-from ..hotblocking.windows import WindowSpecError, parse_windows
 from ..plugin_metadata import plugin_version
-from .bridge import as_text, plain_values, read_source
-from .brief_content import (
-    REQUIRED_FIELDS,
-    BriefOptions,
-    build_content,
-    profile_outside_window,
-    source_columns,
-    top_rows,
-)
-from .brief_layout import build_layout
-from .brief_maps import BriefMapLayers
 from .common import HotBlockingAlgorithm, tr
+
+if TYPE_CHECKING:  # heavy: imported when an algorithm runs, not when QGIS starts
+    import numpy as np
+    import pandas as pd
 
 try:  # QGIS >= 3.26
     from qgis.core import Qgis
@@ -108,8 +98,9 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
             "occurrence. Half the chance is spread evenly over the window (unpredictable), "
             "half follows the block's hour-of-week profile (dosage where incidents are). The "
             "same SEED gives the same plans; each block has its own plan.\n\n"
-            "Small numbers: with MIN_COUNT_SHOWN = N > 1, every printed count below N (per "
-            "source, block totals, area totals) prints as '<N'; when one count in a row is "
+            "Small numbers: with MIN_COUNT_SHOWN = N above 1, every printed count below N (per "
+            "source, block totals, area totals) prints as a less-than sign and N (with N = 8: "
+            "a count of 3 prints as 'less than 8'); when one count in a row is "
             "hidden, the smallest other is withheld ('*') so it cannot be worked out from the "
             "total; for a block whose total is hidden, harm, shares, peak hours and the chart "
             "are withheld too. Only aggregates per street section are printed, never a "
@@ -129,8 +120,9 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
                 [QgsProcessing.TypeVectorLine],
             ),
             "The output of 'Compute hot-block risk by time window': one line per block per "
-            "window with block_id, name, window, incidents, n_<source>, harm, rank, expected, "
-            "p_value, q_value, peak, profile, first_seen, last_seen, trend.",
+            "window with block_id, name, window, incidents, a count per source (n_ and the "
+            "source label, e.g. n_police), harm, rank, expected, p_value, q_value, peak, "
+            "profile, first_seen, last_seen, trend.",
         )
         self.add(
             QgsProcessingParameterString(self.WINDOW, tr("Time window (label)"), "", optional=True),
@@ -197,8 +189,9 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
                 0,
                 minValue=0,
             ),
-            "Counts below this print as '<N' (e.g. 8 for NHS-style suppression of 1-7 in "
-            "briefs shared outside the police). 0 = off, for internal briefs.",
+            "Counts below this print as a less-than sign and this number (e.g. 8: counts of "
+            "1-7 print as 'less than 8', NHS-style suppression for briefs shared outside the "
+            "police). 0 = off, for internal briefs.",
         )
         self.add(
             QgsProcessingParameterNumber(
@@ -244,6 +237,12 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
         self.addOutput(QgsProcessingOutputNumber(self.PAGE_COUNT, tr("Pages")))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API name)
+        # Content, maps and the core load numpy, pandas and shapely: only once a run starts.
+        from ..hotblocking.patrol import PatrolPlanError
+        from .brief_content import BriefOptions, build_content, top_rows
+        from .brief_layout import build_layout
+        from .brief_maps import BriefMapLayers
+
         started = time.perf_counter()
         source = self.parameterAsSource(parameters, self.HOTBLOCKS, context)
         if source is None:
@@ -269,22 +268,29 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
         try:
             content = build_content(frame, window, options)
         except PatrolPlanError as error:
-            raise QgsProcessingException(tr(f"Patrol plan: {error}")) from error
+            raise QgsProcessingException(tr("Patrol plan: {error}").format(error=error)) from error
         if not content.blocks:
             raise QgsProcessingException(
-                tr(f"No block has any incident in window '{label}': nothing to brief.")
+                tr("No block has any incident in window '{window}': nothing to brief.").format(
+                    window=label
+                )
             )
         if len(content.blocks) < options.top_n:
             feedback.pushWarning(
                 tr(
-                    f"Only {len(content.blocks)} blocks have incidents in '{label}': the brief has "
-                    f"{len(content.blocks)} block pages, not {options.top_n}."
-                )
+                    "Only {count} blocks have incidents in '{window}': the brief has {count} "
+                    "block pages, not {top_n}."
+                ).format(count=len(content.blocks), window=label, top_n=options.top_n)
             )
         feedback.pushInfo(
             tr(
-                f"Window '{label}' ({content.window_words}); {len(content.blocks)} "
-                f"blocks briefed of {len(frame)}; data {content.period}."
+                "Window '{window}' ({words}); {briefed} blocks briefed of {rows}; data {period}."
+            ).format(
+                window=label,
+                words=content.window_words,
+                briefed=len(content.blocks),
+                rows=len(frame),
+                period=content.period,
             )
         )
         top = top_rows(frame, options.top_n)
@@ -326,28 +332,41 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
         result = exporter.exportToPdf(path, settings)
         if result != QgsLayoutExporter.Success:
             raise QgsProcessingException(
-                tr(f"Could not write the PDF {path}: {exporter.errorMessage()}")
+                tr("Could not write the PDF {path}: {error}").format(
+                    path=path, error=exporter.errorMessage()
+                )
             )
         pages = layout.pageCollection().pageCount()
         done = time.perf_counter()
         feedback.pushInfo(
             tr(
-                f"{pages} pages written to {path}: read and layout {built - started:.2f} s, "
-                f"PDF export {done - built:.2f} s ({(done - started) / pages:.2f} s a page)."
+                "{pages} pages written to {path}: read and layout {layout:.2f} s, PDF export "
+                "{export:.2f} s ({per_page:.2f} s a page)."
+            ).format(
+                pages=pages,
+                path=path,
+                layout=built - started,
+                export=done - built,
+                per_page=(done - started) / pages,
             )
         )
         return {self.OUTPUT: path, self.PAGE_COUNT: pages}
 
     @staticmethod
     def _read(source, layer) -> tuple[pd.DataFrame, np.ndarray]:
+        import pandas as pd
+
+        from .bridge import as_text, plain_values, read_source
+        from .brief_content import REQUIRED_FIELDS, source_columns
+
         names = source.fields().names()
         missing = [n for n in REQUIRED_FIELDS if n not in names]
         if missing:
             raise QgsProcessingException(
                 tr(
-                    f"The hot blocks layer lacks {', '.join(missing)}: give the output of 'Compute "
-                    "hot-block risk by time window'."
-                )
+                    "The hot blocks layer lacks {fields}: give the output of 'Compute hot-block "
+                    "risk by time window'."
+                ).format(fields=", ".join(missing))
             )
         stored_spec = ["window_spec"] if "window_spec" in names else []
         wanted = REQUIRED_FIELDS + stored_spec + source_columns(names)
@@ -384,6 +403,9 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
         return clone
 
     def _window(self, parameters, context, frame):
+        from ..hotblocking.windows import WindowSpecError, parse_windows
+        from .brief_content import profile_outside_window
+
         labels = list(dict.fromkeys(v for v in frame["window"] if v is not None))
         if not labels:
             raise QgsProcessingException(tr("The hot blocks layer has no rows (no window label)."))
@@ -395,10 +417,9 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
             if not found:
                 raise QgsProcessingException(
                     tr(
-                        f"Window '{wanted}' is not in the hot blocks layer; its windows are: "
-                        + ", ".join(f"'{v}'" for v in labels)
-                        + "."
-                    )
+                        "Window '{window}' is not in the hot blocks layer; its windows are: "
+                        "{windows}."
+                    ).format(window=wanted, windows=", ".join(f"'{v}'" for v in labels))
                 )
             label = found[0]
         spec = self.parameterAsString(parameters, self.WINDOWS, context).strip()
@@ -410,15 +431,16 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
             try:
                 defined = parse_windows(spec)
             except WindowSpecError as error:
-                raise QgsProcessingException(tr(f"Time windows: {error}")) from error
+                raise QgsProcessingException(
+                    tr("Time windows: {error}").format(error=error)
+                ) from error
             window = next((w for w in defined if w.label.casefold() == label.casefold()), None)
             if window is None:
                 raise QgsProcessingException(
                     tr(
-                        f"Window '{label}' is not among the time windows given ("
-                        + ", ".join(f"'{w.label}'" for w in defined)
-                        + "): give the same 'Time windows' text used for the risk computation."
-                    )
+                        "Window '{window}' is not among the time windows given ({windows}): give "
+                        "the same 'Time windows' text used for the risk computation."
+                    ).format(window=label, windows=", ".join(f"'{w.label}'" for w in defined))
                 )
         else:
             try:
@@ -426,11 +448,11 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
             except (WindowSpecError, ValueError):
                 raise QgsProcessingException(
                     tr(
-                        f"The days and hours of window '{label}' are not stored in the layer: give "
+                        "The days and hours of window '{window}' are not stored in the layer: give "
                         "'Time windows used for the risk computation' (WINDOWS), e.g. "
-                        f"'{label}=Fri-Sat 22:00-04:00', the same text given to 'Compute hot-block "
+                        "'{window}=Fri-Sat 22:00-04:00', the same text given to 'Compute hot-block "
                         "risk'."
-                    )
+                    ).format(window=label)
                 ) from None
         # A sample of the busiest rows is enough to catch a window given with the wrong hours
         # (parsing every profile of a 500k-block network would take seconds).
@@ -439,9 +461,8 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
         if outside:
             raise QgsProcessingException(
                 tr(
-                    f"The layer's '{label}' profiles hold incidents at {', '.join(outside[:3])}, "
-                    f"outside the hours given for it ({spec or label}): give the time windows "
-                    "used for the risk computation."
-                )
+                    "The layer's '{window}' profiles hold incidents at {hours}, outside the hours "
+                    "given for it ({spec}): give the time windows used for the risk computation."
+                ).format(window=label, hours=", ".join(outside[:3]), spec=spec or label)
             )
         return label, window
