@@ -27,10 +27,10 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
-from ..hotblocking.patrol import describe_window, significance_words, suppress_count, trend_words
-from ..hotblocking.windows import WindowSpecError, parse_windows
-from ..processing.brief_content import source_columns, source_label
 from .hour_chart import HourChart
+
+# The core's wording (hotblocking.patrol, .windows) and the brief's source labels load numpy
+# and pandas: they are imported when a block is shown, not when QGIS builds the dock.
 
 HOT_BLOCKS_FIELDS = ("block_id", "window", "rank", "profile")
 NO_LAYER = "Make a hot-blocks layer (a <i>Compute hot-block risk</i> output) the active layer."
@@ -74,6 +74,9 @@ def _value(feature, name):
 
 def _window_text(label, spec) -> str:
     """``Fri/Sat nights: Fri and Sat, 22:00 to 04:00 next day`` (the brief's wording)."""
+    from ..hotblocking.patrol import describe_window
+    from ..hotblocking.windows import WindowSpecError, parse_windows
+
     label = label or "–"
     if not spec:
         return label
@@ -273,6 +276,8 @@ class HotBlockExplorerDock(QDockWidget):
     # --- showing one feature -----------------------------------------------------------
 
     def _rebuild_sources(self, names) -> None:
+        from ..processing.brief_content import source_columns, source_label
+
         while self.sources_form.rowCount():
             self.sources_form.removeRow(0)
         self.source_labels = {}
@@ -295,6 +300,9 @@ class HotBlockExplorerDock(QDockWidget):
 
     def show_feature(self, feature) -> None:
         """Fill the dock from one hot-blocks feature."""
+        from ..hotblocking.patrol import significance_words, suppress_count, trend_words
+        from ..processing.brief_content import source_columns
+
         names = feature.fields().names()
         if list(self.source_labels) != source_columns(names):
             self._rebuild_sources(names)
@@ -346,6 +354,8 @@ class HotBlockExplorerDock(QDockWidget):
 
     def texts(self) -> dict[str, str]:
         """What the dock shows now: title, block, each row, and each source by label."""
+        from ..processing.brief_content import source_label
+
         shown = {"title": self.title_label.text(), "block": self.block_label.text()}
         shown.update({key: label.text() for key, label in self.value_labels.items()})
         shown.update({source_label(c): label.text() for c, label in self.source_labels.items()})

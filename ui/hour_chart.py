@@ -9,13 +9,16 @@ and a cell's tooltip gives its hour and value.
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
+
 from qgis.PyQt.QtCore import QEvent, QPointF, QRectF, QSize, Qt
 from qgis.PyQt.QtGui import QColor, QFontMetrics, QPainter, QPen
 from qgis.PyQt.QtWidgets import QSizePolicy, QToolTip, QWidget
 
-from ..hotblocking.patrol import DAY_NAMES, hour_grid
-from ..hotblocking.windows import hour_of_week_label
+from ..hotblocking.constants import DAY_NAMES
+
+if TYPE_CHECKING:
+    import numpy as np
 
 EMPTY = QColor("#ffffff")
 FULL = QColor("#b30000")  # the plugin icon's red
@@ -25,11 +28,14 @@ TEXT = QColor("#404040")
 
 class HourChart(QWidget):
     """Hour-of-week chart. ``set_profile(text)`` or ``set_grid(array)``; ``values()`` is the
-    7 x 24 array drawn (zeros when there is nothing to draw)."""
+    7 x 24 array drawn (zeros when there is nothing to draw).
+
+    numpy and the core are imported when there is something to draw, not when the dock is
+    built at QGIS start-up."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self._values = np.zeros((7, 24))
+        self._values = None  # nothing to draw (values() gives zeros)
         self._message = ""
         self.setMouseTracking(True)
         self.setMinimumSize(260, 110)
@@ -40,28 +46,39 @@ class HourChart(QWidget):
     def set_profile(self, profile_text) -> None:
         """Show a computerisk ``profile`` value (text, NULL or empty). An unreadable
         profile is not drawn; :meth:`message` then says why."""
+        from ..hotblocking.patrol import hour_grid
+
         try:
             self.set_grid(hour_grid(profile_text))
         except ValueError as error:
             self.set_grid(None, message=str(error))
 
     def set_grid(self, grid, message: str = "") -> None:
-        self._values = np.zeros((7, 24)) if grid is None else np.asarray(grid, float).reshape(7, 24)
+        if grid is None:
+            self._values = None
+        else:
+            import numpy as np
+
+            self._values = np.asarray(grid, float).reshape(7, 24)
         self._message = message
         self.update()
 
     def values(self) -> np.ndarray:
-        return self._values.copy()
+        import numpy as np
+
+        return np.zeros((7, 24)) if self._values is None else self._values.copy()
 
     def message(self) -> str:
         return self._message
 
     def is_empty(self) -> bool:
-        return not (self._values > 0).any()
+        return self._values is None or not (self._values > 0).any()
 
     def cell_color(self, day: int, hour: int) -> QColor:
         """White for no incidents, else blended towards dark red by the share of the
         busiest hour (the busiest cell is the full colour)."""
+        if self._values is None:
+            return QColor(EMPTY)
         top = self._values.max()
         value = self._values[day, hour]
         if top <= 0 or not value > 0:
@@ -139,8 +156,10 @@ class HourChart(QWidget):
             if cell is None:
                 QToolTip.hideText()
             else:
+                from ..hotblocking.windows import hour_of_week_label
+
                 day, hour = cell
-                value = round(float(self._values[day, hour]), 2)
+                value = 0.0 if self._values is None else round(float(self._values[day, hour]), 2)
                 text = f"{hour_of_week_label(day * 24 + hour)}: {value:g}"
                 QToolTip.showText(event.globalPos(), text, self)
             return True
