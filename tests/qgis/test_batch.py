@@ -357,9 +357,10 @@ def test_the_model_in_batch(plugin, tmp_path):
 # --- the real batch dialog ----------------------------------------------------------------------
 
 
-def dialog_batch(algorithm_id, rows):
+def dialog_batch(algorithm_id, rows, load_layers=False):
     """Fill QGIS's own batch dialog with ``rows`` (text values), press Run; returns each row's
-    parameters as the dialog passed them, and the dialog's log."""
+    parameters as the dialog passed them, and the dialog's log. ``load_layers``: the dialog's
+    "Load layers on completion" box (checked by default in QGIS)."""
     from qgis.PyQt.QtWidgets import QTextEdit
 
     from processing.gui.BatchAlgorithmDialog import BatchAlgorithmDialog
@@ -368,7 +369,7 @@ def dialog_batch(algorithm_id, rows):
     algorithm = QgsApplication.processingRegistry().createAlgorithmById(algorithm_id)
     dialog = BatchAlgorithmDialog(algorithm.create())
     panel = dialog.mainWidget()
-    panel.checkLoadLayersOnCompletion.setChecked(False)
+    panel.checkLoadLayersOnCompletion.setChecked(load_layers)
     context = dataobjects.createContext()
     for row, values in enumerate(rows):
         if row >= panel.batchRowCount():
@@ -428,3 +429,65 @@ def test_the_batch_dialog_runs_computerisk_on_a_list_of_layers(
         assert layer.featureCount() == 547
         used.append(sum(f["incidents"] for f in layer.getFeatures()))
     assert 0 < used[0] < used[1]
+
+
+# --- a skipped optional output is no failure --------------------------------------------------
+
+
+def test_a_skipped_optional_output_is_not_reported_as_a_failed_layer(
+    plugin, sample_steps, tmp_path, project_layers
+):
+    # The batch table passes an empty PROFILES cell (createByDefault=False) as an empty
+    # QgsProcessingOutputLayerDefinition bound to the project: it must not become a layer
+    # "not correctly generated"; a row that asks for PROFILES still gets it, loaded.
+    base = {
+        "BLOCKS": sample_steps["blocks"],
+        "INCIDENTS": sample_steps["joined"],
+        "WINDOWS": "Fri-Sat 22:00-04:00",
+        "HOT_RULE": "0",
+        "HOT_VALUE": "10",
+    }
+    rows = [
+        {**base, "OUTPUT": str(tmp_path / "skipped.gpkg"), "PROFILES": ""},
+        {
+            **base,
+            "OUTPUT": str(tmp_path / "asked.gpkg"),
+            "PROFILES": str(tmp_path / "profiles.gpkg"),
+        },
+    ]
+    (skipped, ok1, errors1), (asked, ok2, errors2) = batch(
+        "hotblocking:computerisk", rows, project=project_layers
+    )
+    assert (ok1, errors1, ok2, errors2) == (True, [], True, [])
+    assert "PROFILES" not in skipped and asked["PROFILES"].startswith(str(tmp_path / "profiles"))
+    loaded = sorted(
+        Path(layer.source().split("|")[0]).name
+        for layer in project_layers.mapLayers().values()
+        if layer.source().startswith(str(tmp_path))
+    )
+    assert loaded == ["asked.gpkg", "profiles.gpkg", "skipped.gpkg"]
+
+
+def test_the_batch_dialog_loading_layers_reports_no_false_failure(
+    plugin, qgis_iface, sample_steps, tmp_path, project_layers
+):
+    rows = [
+        {
+            "BLOCKS": sample_steps["blocks"],
+            "INCIDENTS": sample_steps["joined"][:k],
+            "WINDOWS": "Fri-Sat 22:00-04:00",
+            "HOT_RULE": "0",
+            "HOT_VALUE": "10",
+            "OUTPUT": str(tmp_path / f"risk_{k}.gpkg"),
+        }
+        for k in (1, 3)
+    ]
+    _, log = dialog_batch("hotblocking:computerisk", rows, load_layers=True)
+    assert log.count("correctly executed") == 2 and "failed" not in log
+    assert "not correctly generated" not in log
+    loaded = [
+        layer
+        for layer in project_layers.mapLayers().values()
+        if layer.source().startswith(str(tmp_path))
+    ]
+    assert len(loaded) == 2

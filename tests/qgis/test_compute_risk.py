@@ -158,3 +158,130 @@ def test_blocks_without_block_id_are_refused(run, tmp_path, scenario):
     )
     with pytest.raises(QgsProcessingException, match="block_id"):
         compute(run, tmp_path, roads, [scenario[1]])
+
+
+# --- the hot block rule and its one value field -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rule", "value", "problem"),
+    [
+        (0, None, None),  # empty: top N's own default (10)
+        (0, 3, None),
+        (0, "3", None),  # as a batch cell or qgis_process gives it
+        (0, 0.05, "top N needs a whole number of blocks, 1 or more (got 0.05)"),
+        (0, 2.5, "whole number of blocks, 1 or more (got 2.5)"),
+        (0, 0, "whole number of blocks, 1 or more (got 0)"),
+        (1, None, None),
+        (1, 0.2, None),
+        (1, 1, None),
+        (1, 10, "between 0 and 1, e.g. 0.05 for 5% (got 10)"),
+        (2, None, None),
+        (2, 0.05, None),
+        (2, 10, "above 0 and below 1, e.g. 0.05 (got 10)"),
+        (2, 0, "above 0 and below 1, e.g. 0.05 (got 0)"),
+        (2, 1, "above 0 and below 1, e.g. 0.05 (got 1)"),
+    ],
+)
+def test_the_rule_value_is_checked_for_the_chosen_rule(plugin, scenario, rule, value, problem):
+    from qgis.core import QgsApplication, QgsProcessingContext
+
+    algorithm = QgsApplication.processingRegistry().createAlgorithmById("hotblocking:computerisk")
+    parameters = {
+        "BLOCKS": scenario[0],
+        "INCIDENTS": [scenario[1]],
+        "WINDOWS": WINDOWS,
+        "HOT_RULE": rule,
+        "OUTPUT": "risk.gpkg",
+    }
+    if value is not None:
+        parameters["HOT_VALUE"] = value
+    ok, message = algorithm.checkParameterValues(parameters, QgsProcessingContext())
+    if problem is None:
+        assert (ok, message) == (True, "")
+    else:
+        assert not ok
+        assert message.startswith("Hot block rule value: ") and problem in message
+
+
+def test_a_value_that_does_not_fit_the_rule_stops_the_run_before_any_output(
+    run, tmp_path, scenario
+):
+    with pytest.raises(QgsProcessingException, match="above 0 and below 1"):
+        compute(run, tmp_path, scenario[0], [scenario[1]], HOT_RULE=2, HOT_VALUE=10)
+    assert not (tmp_path / "risk.gpkg").exists()
+
+
+def test_the_value_field_is_optional_with_no_default_shown(plugin):
+    from qgis.core import QgsApplication, QgsProcessingParameterDefinition
+
+    algorithm = QgsApplication.processingRegistry().algorithmById("hotblocking:computerisk")
+    value = algorithm.parameterDefinition("HOT_VALUE")
+    assert value.flags() & QgsProcessingParameterDefinition.FlagOptional
+    assert value.defaultValue() is None  # the dialog shows "Not set", not 10 for every rule
+    assert algorithm.parameterDefinition("HOT_RULE").options() == [  # ids and order kept
+        "Top N blocks per window",
+        "Top share of network length per window",
+        "Significant (Benjamini-Hochberg q below the value)",
+    ]
+
+
+def hot_blocks(rows) -> dict:
+    return {
+        window: sorted(b for (w, b), f in rows.items() if w == window and f["hot"])
+        for window in ("Night", "Lunch")
+    }
+
+
+@pytest.mark.parametrize(
+    ("rule", "default", "expected"),
+    [
+        # top 10 of 5 blocks: every block with risk in the window (B1, B2 at night; B4 at lunch)
+        (0, 10, {"Night": ["B1", "B2"], "Lunch": ["B4"]}),
+        # 5% of the 500 m network is 25 m: no 100 m block fits
+        (1, 0.05, {"Night": [], "Lunch": []}),
+    ],
+)
+def test_an_empty_value_is_the_rules_own_default(run, tmp_path, scenario, rule, default, expected):
+    from qgis.core import QgsProcessingFeedback
+
+    class Log(QgsProcessingFeedback):
+        def __init__(self):
+            super().__init__()
+            self.lines = []
+
+        def pushInfo(self, info):  # noqa: N802 (QGIS API name)
+            self.lines.append(info)
+
+    log = Log()
+    params = {
+        "BLOCKS": scenario[0],
+        "INCIDENTS": [scenario[1]],
+        "WINDOWS": WINDOWS,
+        "HOT_RULE": rule,
+        "OUTPUT": str(tmp_path / "default.gpkg"),
+    }
+    empty = hot_blocks(risk_rows(run("computerisk", params, feedback=log)["OUTPUT"]))
+    explicit = hot_blocks(
+        risk_rows(
+            run(
+                "computerisk",
+                {**params, "HOT_VALUE": default, "OUTPUT": str(tmp_path / "explicit.gpkg")},
+            )["OUTPUT"]
+        )
+    )
+    assert empty == explicit == expected
+    assert any(line.endswith(f"value {default:g}.") for line in log.lines)
+
+
+def test_an_empty_significance_value_is_q_005(run, tmp_path, scenario):
+    # 20 Friday-night incidents on B2 and one on each other block: against the 4.8 its fifth
+    # of the network length predicts, B2 is far beyond q 0.05; one incident is not.
+    rows = [incident("B2", "ambulance", "2025-06-06T23:00:00.000")] * 20
+    rows += [incident(b, "ambulance", "2025-06-06T23:30:00.000") for b in ("B1", "B3", "B4", "B5")]
+    joined = write_gpkg(tmp_path / "many.gpkg", "joined", ogr.wkbPoint, rows, JOINED_FIELDS)
+    params = {"BLOCKS": scenario[0], "INCIDENTS": [joined], "WINDOWS": WINDOWS, "HOT_RULE": 2}
+    empty = risk_rows(run("computerisk", {**params, "OUTPUT": str(tmp_path / "a.gpkg")})["OUTPUT"])
+    assert hot_blocks(empty) == {"Night": ["B2"], "Lunch": []}
+    for key, feature in empty.items():  # hot exactly where q <= 0.05
+        assert bool(feature["hot"]) == (feature["q_value"] <= 0.05), key
