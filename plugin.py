@@ -1,8 +1,15 @@
 """The plugin object: registers the Processing provider (and, on the desktop, the UI)."""
 
 from qgis.core import QgsApplication
+from qgis.PyQt.QtCore import QCoreApplication
 
 from .processing.provider import HotBlockingProvider
+
+MENU = "&Hot Blocking"
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("HotBlocking", text)
 
 
 class HotBlockingPlugin:
@@ -10,6 +17,7 @@ class HotBlockingPlugin:
         self.iface = iface
         self.provider = None
         self.explorer = None  # the Hot block explorer dock (desktop only)
+        self.copy_model_action = None  # Plugins > Hot Blocking > Copy the model (desktop only)
 
     def initProcessing(self):  # noqa: N802 (QGIS API name)
         if self.provider is None:
@@ -21,6 +29,7 @@ class HotBlockingPlugin:
         if self.iface is not None and self.explorer is None:
             from qgis.PyQt.QtCore import Qt
             from qgis.PyQt.QtGui import QIcon
+            from qgis.PyQt.QtWidgets import QAction
 
             from .ui.explorer_dock import HotBlockExplorerDock
 
@@ -29,15 +38,66 @@ class HotBlockingPlugin:
             self.explorer.hide()
             action = self.explorer.toggleViewAction()  # checked while the dock is open
             action.setIcon(QIcon(":/plugins/hotblocking/icon.svg"))
-            action.setText("Hot block explorer")
+            action.setText(tr("Hot block explorer"))
             self.iface.addToolBarIcon(action)
-            self.iface.addPluginToMenu("&Hot Blocking", action)
+            self.iface.addPluginToMenu(MENU, action)
+            self.copy_model_action = QAction(
+                QgsApplication.getThemeIcon("/processingModel.svg"),
+                tr("Copy the model into my models (editable)…"),
+                self.iface.mainWindow(),
+            )
+            self.copy_model_action.triggered.connect(self.copy_model)
+            self.iface.addPluginToMenu(MENU, self.copy_model_action)
+
+    def copy_model(self):
+        """Copy the shipped model into the user's models, where the modeller can edit it."""
+        from qgis.core import Qgis
+        from qgis.PyQt.QtWidgets import QMessageBox
+
+        from .processing.shipped_models import copy_to_user_models, existing_copies
+
+        existing = existing_copies()
+        if existing:
+            answer = QMessageBox.question(
+                self.iface.mainWindow(),
+                tr("Copy the model into my models"),
+                tr(
+                    "{path} already exists (perhaps edited). Replace it with the model shipped "
+                    "with Hot Blocking?"
+                ).format(path=existing[0]),
+                QMessageBox.Yes | QMessageBox.No,
+                QMessageBox.No,
+            )
+            if answer != QMessageBox.Yes:
+                return
+        try:
+            copies = copy_to_user_models()
+        except OSError as error:
+            self.iface.messageBar().pushMessage(
+                "Hot Blocking",
+                tr("Could not copy the model: {error}").format(error=error),
+                Qgis.Critical,
+            )
+            return
+        self.iface.messageBar().pushMessage(
+            "Hot Blocking",
+            tr(
+                "Model copied to {path}: it is in the Processing Toolbox under Models > Hot "
+                "Blocking; right-click it > Edit Model… to change it in the modeller."
+            ).format(path=copies[0] if copies else "?"),
+            Qgis.Success,
+            0,
+        )
 
     def unload(self):
+        if self.copy_model_action is not None:
+            self.iface.removePluginMenu(MENU, self.copy_model_action)
+            self.copy_model_action.deleteLater()
+            self.copy_model_action = None
         if self.explorer is not None:
             action = self.explorer.toggleViewAction()
             self.iface.removeToolBarIcon(action)
-            self.iface.removePluginMenu("&Hot Blocking", action)
+            self.iface.removePluginMenu(MENU, action)
             self.explorer.detach()
             self.iface.removeDockWidget(self.explorer)
             self.explorer.deleteLater()

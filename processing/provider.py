@@ -1,7 +1,5 @@
 """The Hot Blocking Processing provider (id ``hotblocking``)."""
 
-from pathlib import Path
-
 from qgis.core import (
     Qgis,
     QgsApplication,
@@ -14,14 +12,12 @@ from qgis.PyQt.QtGui import QIcon
 from .. import resources  # noqa: F401  (registers :/plugins/hotblocking/ icons)
 from ..plugin_metadata import plugin_version
 from .build_blocks import BuildBlocksAlgorithm
-from .common import ICON_PATH
+from .common import ICON_PATH, tr
 from .compute_risk import ComputeRiskAlgorithm
 from .join_incidents import JoinIncidentsAlgorithm
+from .shipped_models import shipped_models  # made by scripts/make_model.py
 from .style_hot_blocks import StyleHotBlocksAlgorithm
 from .tasking_brief import TaskingBriefAlgorithm
-
-# Graphical models shipped with the plugin (made by scripts/make_model.py).
-MODELS = Path(__file__).resolve().parent.parent / "models"
 
 
 class ShippedModel(QgsProcessingModelAlgorithm):
@@ -69,13 +65,15 @@ class HotBlockingProvider(QgsProcessingProvider):
             StyleHotBlocksAlgorithm(),
         ):
             self.addAlgorithm(algorithm)
-        for path in sorted(MODELS.glob("*.model3")):  # id "hotblocking:<model name>"
+        for path in shipped_models():  # id "hotblocking:<model name>"
             model = ShippedModel()
             if model.fromFile(str(path)):
                 model.setSourceFilePath(str(path))
                 self.addAlgorithm(model)
             else:
-                QgsMessageLog.logMessage(f"Could not load {path}", "Hot Blocking", Qgis.Warning)
+                QgsMessageLog.logMessage(
+                    tr("Could not load {path}").format(path=path), "Hot Blocking", Qgis.Warning
+                )
 
     # Outputs are written in bulk straight to GeoPackage (see gpkg_writer): temporary
     # outputs must be files, not memory layers, for every run path to behave the same.

@@ -1,6 +1,6 @@
 """Build the shipped graphical model models/hot_blocking_roads_incidents_to_brief.model3.
 
-The model chains the provider's algorithms as `make demo` does: road links -> blocks ->
+The model chains the provider's algorithms as scripts/demo.py does: road links -> blocks ->
 incidents of three sources joined to blocks -> risk per block per time window -> tasking
 brief PDF. It is made with the public model API (QgsProcessingModelAlgorithm and friends),
 so it opens, edits and runs in the graphical modeller like a hand-drawn one; this script is
@@ -9,7 +9,12 @@ its source of truth. Run it after changing an algorithm's parameters:
     source scripts/env.sh && .venv/bin/python scripts/make_model.py
 
 The provider (processing/provider.py) loads every models/*.model3 into the toolbox under
-"Hot Blocking"; its id is ``hotblocking:`` + the model's name.
+"Hot Blocking"; its id is ``hotblocking:`` + the model's name. On the desktop, Plugins > Hot
+Blocking > "Copy the model into my models" puts an editable copy in the user's models folder.
+
+Output names are words ("Hot blocks", "Joined A&E incidents"): QGIS 3.22 names a model
+output's layer after the output's name, and the model's output parameters are
+``<step>:<name>`` (``computerisk:Hot blocks``), as for a model drawn in the modeller.
 """
 
 from __future__ import annotations
@@ -47,15 +52,16 @@ INPUT_SIZE, CHILD_SIZE, OUTPUT_SIZE = (260, 30), (260, 44), (240, 30)
 
 HELP = {
     "ALG_DESC": (
-        "The whole Hot Blocking pipeline in one run, as 'make demo' does: road links are cut "
-        "into blocks; ambulance call-outs, A&E (ISTV) assaults and police crimes are each joined "
-        "to their nearest block; risk is computed per block per time window over the three "
-        "sources; and a patrol tasking brief (PDF) is made for the first window.\n\n"
+        "The whole Hot Blocking pipeline in one run: road links are cut into blocks; ambulance "
+        "call-outs, A&E (ISTV) assaults and police crimes are each joined to their nearest "
+        "block; risk is computed per block per time window over the three sources; and a patrol "
+        "tasking brief (PDF) is made for the first window.\n\n"
         "Each step is one of the Hot Blocking algorithms, with their defaults for everything not "
         "asked for here (hot blocks = top 10 per window, all sources weigh 1, no harm weighting, "
-        "no smoothing). To change them, open models/hot_blocking_roads_incidents_to_brief.model3 "
-        "from the plugin's folder in the graphical modeller and save your copy under another "
-        "name, or run the algorithms one by one.\n\n"
+        "no smoothing). To change them, choose Plugins > Hot Blocking > Copy the model into my "
+        "models: an editable copy appears in the Processing Toolbox under Models > Hot Blocking, "
+        "and right-click > Edit Model opens it in the graphical modeller. Or run the algorithms "
+        "one by one.\n\n"
         "All three incident layers are needed: a join step cannot be skipped in a QGIS 3.22 "
         "model. Distances are in the road layer's units, which must be projected (metres, e.g. "
         "EPSG:27700). Times are read as local Europe/London wall-clock."
@@ -227,8 +233,8 @@ def build_model():
             if not definition.isDestination() and definition.name() not in sources:
                 alg.addParameterSources(definition.name(), static(definition.defaultValue()))
         model_outputs = {}
-        for name, child_output, label, (x, y) in outputs:
-            output = c.QgsProcessingModelOutput(name, label)
+        for name, child_output, (x, y) in outputs:
+            output = c.QgsProcessingModelOutput(name, name)  # as the modeller makes them
             output.setChildId(child_id)
             output.setChildOutputName(child_output)
             output.setMandatory(True)
@@ -245,7 +251,7 @@ def build_model():
         "Build blocks from road links",
         (CHILD_X, 90),
         {"INPUT": param("ROADS"), "MAX_LENGTH": param("MAX_LENGTH")},
-        [("BLOCKS", "OUTPUT", "Blocks", (OUTPUT_X, 40))],
+        [("Blocks", "OUTPUT", (OUTPUT_X, 40))],
     )
 
     for child_id, label, layer, time, end, harm, words, y in SOURCES:
@@ -262,8 +268,8 @@ def build_model():
             sources["WEIGHT_FIELD"] = param(harm)
         # Output names are unique in the model: the modeller labels an output by its name.
         outputs = [
-            (f"JOINED_{layer}", "OUTPUT", f"Joined {words} incidents", (OUTPUT_X, y - 30)),
-            (f"UNMATCHED_{layer}", "UNMATCHED", f"Unmatched {words} incidents", (OUTPUT_X, y + 30)),
+            (f"Joined {words} incidents", "OUTPUT", (OUTPUT_X, y - 30)),
+            (f"Unmatched {words} incidents", "UNMATCHED", (OUTPUT_X, y + 30)),
         ]
         child(
             child_id,
@@ -286,7 +292,7 @@ def build_model():
             "HOT_RULE": static(0),
             "HOT_VALUE": static(10.0),
         },
-        [("HOT_BLOCKS", "OUTPUT", "Hot blocks (risk by time window)", (FINAL_X, 480))],
+        [("Hot blocks", "OUTPUT", (FINAL_X, 480))],
     )
 
     child(
@@ -302,7 +308,7 @@ def build_model():
             "AREA": param("AREA"),
             "TOP_N": param("TOP_N"),
         },
-        [("BRIEF", "OUTPUT", "Tasking brief (PDF)", (FINAL_X, 930))],
+        [("Tasking brief", "OUTPUT", (FINAL_X, 930))],
     )
 
     problems = [

@@ -16,8 +16,9 @@ SOURCES = [  # layer, source label, time field, end field, harm field
 
 def run_alg(algorithm, parameters: dict) -> dict:
     """processing.run in a fresh context (the plugin must be loaded)."""
-    import processing
     from qgis.core import QgsProcessingContext, QgsProcessingFeedback
+
+    import processing
 
     return processing.run(
         algorithm, parameters, context=QgsProcessingContext(), feedback=QgsProcessingFeedback()

@@ -339,19 +339,20 @@ def test_the_model_in_batch(plugin, tmp_path):
             "TOP_N": "2",
         }
         for name in outputs:
-            extension = "pdf" if name == "taskingbrief:BRIEF" else "gpkg"
-            row[name] = str(tmp_path / f"{n}_{name.replace(':', '_')}.{extension}")
+            extension = "pdf" if name == "taskingbrief:Tasking brief" else "gpkg"
+            file_name = name.replace(":", "_").replace(" ", "_").replace("&", "")
+            row[name] = str(tmp_path / f"{n}_{file_name}.{extension}")
         rows.append(row)
     outcomes = batch(MODEL_ID, rows)
     for n, (results, ok, errors) in enumerate(outcomes):
         assert ok, errors
-        assert count(results["computerisk:HOT_BLOCKS"]) == 547 * (n + 1)
+        assert count(results["computerisk:Hot blocks"]) == 547 * (n + 1)
         assert (
-            count(results["join_police:JOINED_POLICE"])
-            + count(results["join_police:UNMATCHED_POLICE"])
+            count(results["join_police:Joined police incidents"])
+            + count(results["join_police:Unmatched police incidents"])
             == 2500
         )
-        assert pdf_pages(tmp_path / f"{n}_taskingbrief_BRIEF.pdf") == 3
+        assert pdf_pages(tmp_path / f"{n}_taskingbrief_Tasking_brief.pdf") == 3
 
 
 # --- the real batch dialog ----------------------------------------------------------------------

@@ -61,21 +61,32 @@ INPUTS = [
     "TOP_N",
 ]
 OPTIONAL_INPUTS = {"POLICE_END_TIME", "POLICE_HARM", "AREA"}
-# model output -> file name; per source: (child id, layer, SOURCE label, rows read)
+# per source: (child id, input layer, SOURCE label = words in its output names, rows read)
 SOURCES = [
     ("join_ambulance", "AMBULANCE", "ambulance", 3000),
     ("join_ae", "AE", "A&E", 2000),
     ("join_police", "POLICE", "police", 2500),
 ]
+# Model outputs are named in words, as the modeller names them: QGIS 3.22 loads a model
+# output's layer under the output's name. Output parameter "<step>:<name>" -> file name.
+BLOCKS_OUT = "buildblocks:Blocks"
+HOT_OUT = "computerisk:Hot blocks"
+BRIEF_OUT = "taskingbrief:Tasking brief"
+
+
+def joined_out(child, label, kind="Joined"):
+    return f"{child}:{kind} {label} incidents"
+
+
 OUTPUTS = {
-    "buildblocks:BLOCKS": "blocks.gpkg",
+    BLOCKS_OUT: "blocks.gpkg",
     **{
-        f"{child}:{kind}_{key}": f"{kind.lower()}_{key.lower()}.gpkg"
-        for child, key, *_ in SOURCES
-        for kind in ("JOINED", "UNMATCHED")
+        joined_out(child, label, kind): f"{kind.lower()}_{key.lower()}.gpkg"
+        for child, key, label, _ in SOURCES
+        for kind in ("Joined", "Unmatched")
     },
-    "computerisk:HOT_BLOCKS": "hot_blocks.gpkg",
-    "taskingbrief:BRIEF": "brief.pdf",
+    HOT_OUT: "hot_blocks.gpkg",
+    BRIEF_OUT: "brief.pdf",
 }
 SAMPLE_INPUTS = {
     "ROADS": f"{SAMPLE}|layername=road_link",
@@ -252,6 +263,129 @@ def test_the_modeller_and_toolbox_lists_show_every_algorithm(plugin):
         assert wanted <= shown, (filters, wanted - shown)
 
 
+def test_outputs_are_named_in_words_and_the_help_speaks_to_a_qgis_user(plugin):
+    model = QgsApplication.processingRegistry().algorithmById(MODEL_ID)
+    names = {}
+    for child_id, child in model.childAlgorithms().items():
+        for name, output in child.modelOutputs().items():
+            names.setdefault(child_id, []).append(name)
+            assert output.description() == name  # as the modeller makes them
+    assert names == {
+        "buildblocks": ["Blocks"],
+        "join_ambulance": ["Joined ambulance incidents", "Unmatched ambulance incidents"],
+        "join_ae": ["Joined A&E incidents", "Unmatched A&E incidents"],
+        "join_police": ["Joined police incidents", "Unmatched police incidents"],
+        "computerisk": ["Hot blocks"],
+        "taskingbrief": ["Tasking brief"],
+    }
+    help_text = " ".join(str(v) for v in model.helpContent().values()) + model.shortHelpString()
+    for developer_words in ("make ", ".venv", "scripts/", "models/", ".model3", "checkout"):
+        assert developer_words not in help_text, developer_words
+    assert "Copy the model into my models" in help_text
+
+
+def test_model_outputs_load_under_their_names(plugin, tmp_path, project_layers):
+    # As the algorithm dialog runs a model with "Open output file after running": temporary
+    # outputs bound to the project, loaded by QGIS's own post-processing.
+    from qgis.core import QgsProcessingOutputLayerDefinition
+
+    from processing.gui.Postprocessing import handleAlgorithmResults
+    from processing.tools import dataobjects
+
+    model = QgsApplication.processingRegistry().createAlgorithmById(MODEL_ID)
+    parameters = {**SAMPLE_INPUTS, "TOP_N": 2, BRIEF_OUT: str(tmp_path / "brief.pdf")}
+    for name in OUTPUTS:
+        if name != BRIEF_OUT:
+            parameters[name] = QgsProcessingOutputLayerDefinition(
+                QgsProcessing.TEMPORARY_OUTPUT, project_layers
+            )
+    feedback = QgsProcessingFeedback()
+    context = dataobjects.createContext(feedback)
+    results, ok = model.run(parameters, context, feedback)
+    assert ok
+    assert handleAlgorithmResults(model, context, feedback, False, parameters)
+    loaded = sorted(layer.name() for layer in project_layers.mapLayers().values())
+    assert loaded == sorted(name.split(":", 1)[1] for name in OUTPUTS if name != BRIEF_OUT)
+
+
+@pytest.fixture()
+def project_layers():
+    """Layers a test loads into the project are removed afterwards."""
+    from qgis.core import QgsProject
+
+    before = set(QgsProject.instance().mapLayers())
+    yield QgsProject.instance()
+    added = set(QgsProject.instance().mapLayers()) - before
+    QgsProject.instance().removeMapLayers(list(added))
+
+
+@pytest.fixture()
+def user_models(tmp_path):
+    """Processing's models folder pointed at a scratch folder (restored afterwards)."""
+    from processing.core.ProcessingConfig import ProcessingConfig
+    from processing.modeler.ModelerUtils import ModelerUtils
+
+    saved = ProcessingConfig.getSetting(ModelerUtils.MODELS_FOLDER)
+    folder = tmp_path / "my models"
+    folder.mkdir()
+    ProcessingConfig.setSettingValue(ModelerUtils.MODELS_FOLDER, str(folder))
+    yield folder
+    ProcessingConfig.setSettingValue(ModelerUtils.MODELS_FOLDER, saved)
+    QgsApplication.processingRegistry().providerById("model").refreshAlgorithms()
+
+
+def shipped_models(plugin):
+    """The plugin's processing/shipped_models module, under the name the tests load it by."""
+    package = type(plugin).__module__.rsplit(".", 1)[0]
+    return importlib.import_module(f"{package}.processing.shipped_models")
+
+
+def test_the_copy_lands_where_qgis_reads_models_and_is_editable(
+    plugin, user_models, qgis_iface, monkeypatch
+):
+    from qgis.PyQt.QtCore import QSize
+
+    from processing.modeler.ModelerDialog import ModelerDialog
+
+    monkeypatch.setattr(qgis_iface, "iconSize", lambda *a: QSize(24, 24), raising=False)
+    from processing.modeler.ModelerUtils import ModelerUtils
+
+    shipped = shipped_models(plugin)
+    assert shipped.user_models_folder() == user_models == Path(ModelerUtils.modelsFolders()[0])
+    assert shipped.existing_copies() == []
+    (copy,) = shipped.copy_to_user_models()
+    assert copy == user_models / MODEL_FILE.name and copy.read_bytes() == MODEL_FILE.read_bytes()
+    assert shipped.existing_copies() == [copy]
+    # QGIS's own Models provider lists it, under Models > Hot Blocking, whole and runnable
+    mine = QgsApplication.processingRegistry().algorithmById(
+        "model:Hot Blocking: roads + incidents to brief"
+    )
+    assert mine is not None and mine.provider().id() == "model"
+    assert mine.group() == "Hot Blocking" and Path(mine.sourceFilePath()) == copy
+    assert sorted(o.name() for o in mine.outputDefinitions()) == sorted(OUTPUTS)
+    assert mine.canExecute() == (True, "")
+    # ... which is what QGIS's "Edit Model…" needs (3.22 offers it for "model" and "project")
+    from processing.modeler.EditModelAction import EditModelAction
+
+    action = EditModelAction()
+    action.itemData = mine
+    assert action.isEnabled()
+    dialog = ModelerDialog.create(mine)  # the graphical modeller, opened on the copy
+    assert dialog.model().childAlgorithms().keys() == mine.childAlgorithms().keys()
+    dialog.setDirty(False)
+    dialog.close()
+
+
+def test_the_default_models_folder_is_the_profiles(plugin, monkeypatch):
+    from qgis.core import QgsSettings
+
+    shipped = shipped_models(plugin)
+    monkeypatch.setattr(QgsSettings, "value", lambda self, key, default=None, **_: default)
+    assert shipped.user_models_folder() == (
+        Path(QgsApplication.qgisSettingsDirPath()) / "processing" / "models"
+    )
+
+
 # --- the shipped model on the sample data ------------------------------------------------------
 
 
@@ -276,15 +410,15 @@ def test_the_model_runs_by_id_and_writes_every_output(model_run):
 
 def test_the_model_makes_547_blocks(model_run):
     results, outputs = model_run
-    assert layer(results["buildblocks:BLOCKS"]).featureCount() == 547
+    assert layer(results[BLOCKS_OUT]).featureCount() == 547
     assert results["CHILD_RESULTS"]["buildblocks"]["BLOCK_COUNT"] == 547
 
 
 @pytest.mark.parametrize(("child", "key", "label", "read"), SOURCES)
 def test_every_incident_is_joined_or_unmatched(model_run, child, key, label, read):
     results, _ = model_run
-    joined = layer(results[f"{child}:JOINED_{key}"])
-    unmatched = layer(results[f"{child}:UNMATCHED_{key}"])
+    joined = layer(results[joined_out(child, label)])
+    unmatched = layer(results[joined_out(child, label, "Unmatched")])
     assert joined.featureCount() + unmatched.featureCount() == read
     counts = results["CHILD_RESULTS"][child]
     assert (counts["READ_COUNT"], counts["MATCHED_COUNT"], counts["UNMATCHED_COUNT"]) == (
@@ -298,14 +432,14 @@ def test_every_incident_is_joined_or_unmatched(model_run, child, key, label, rea
 
 def test_police_ranges_and_harm_reach_the_join(model_run):
     results, _ = model_run
-    joined = list(layer(results["join_police:JOINED_POLICE"]).getFeatures())
+    joined = list(layer(results[joined_out("join_police", "police")]).getFeatures())
     assert any(f["time_end"] != f["time_start"] for f in joined)  # committed_to was used
     assert any(isinstance(f["weight"], float) for f in joined)  # harm_days was used
 
 
 def test_risk_has_a_row_per_block_per_window_and_equals_the_steps(model_run, step_by_step):
     results, _ = model_run
-    risk = results["computerisk:HOT_BLOCKS"]
+    risk = results[HOT_OUT]
     assert layer(risk).featureCount() == 547 * 2
     assert {f["window"] for f in layer(risk).getFeatures()} == {"Fri/Sat nights", "Weekday lunch"}
     assert rows(risk, RISK_FIELDS) == rows(step_by_step, RISK_FIELDS)
@@ -313,10 +447,10 @@ def test_risk_has_a_row_per_block_per_window_and_equals_the_steps(model_run, ste
 
 def test_the_brief_has_a_cover_and_a_page_per_top_block(model_run):
     results, outputs = model_run
-    assert pdf_pages(outputs["taskingbrief:BRIEF"]) == 11
+    assert pdf_pages(outputs[BRIEF_OUT]) == 11
     assert results["CHILD_RESULTS"]["taskingbrief"]["PAGE_COUNT"] == 11
     cover = subprocess.run(
-        ["pdftotext", "-f", "1", "-l", "1", outputs["taskingbrief:BRIEF"], "-"],
+        ["pdftotext", "-f", "1", "-l", "1", outputs[BRIEF_OUT], "-"],
         capture_output=True,
         text=True,
         check=True,
@@ -331,13 +465,13 @@ def test_optional_inputs_can_be_left_out(plugin, tmp_path):
     parameters["TOP_N"] = 2
     outputs = {name: str(tmp_path / file) for name, file in OUTPUTS.items()}
     results = run(MODEL_ID, {**parameters, **outputs})
-    risk = layer(results["computerisk:HOT_BLOCKS"])
+    risk = layer(results[HOT_OUT])
     assert risk.featureCount() == 547  # the default window only
     assert {f["window"] for f in risk.getFeatures()} == {"Fri-Sat 22:00-04:00"}
-    police = list(layer(results["join_police:JOINED_POLICE"]).getFeatures())
+    police = list(layer(results[joined_out("join_police", "police")]).getFeatures())
     assert all(f["time_end"] == f["time_start"] for f in police)  # instants
     assert all(not isinstance(f["weight"], float) for f in police)  # no weight: NULL, not 0
-    assert pdf_pages(outputs["taskingbrief:BRIEF"]) == 3
+    assert pdf_pages(outputs[BRIEF_OUT]) == 3
 
 
 def test_a_missing_incident_layer_is_refused_before_anything_runs(plugin, tmp_path):

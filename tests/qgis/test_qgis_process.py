@@ -58,13 +58,15 @@ MODEL = f"""run "{MODEL_ID}" -- \
     POLICE="{SAMPLE}|layername=police" POLICE_TIME=committed_from \
     POLICE_END_TIME=committed_to POLICE_HARM=harm_days \
     WINDOWS="{WINDOWS}" AREA="Sample city centre" \
-    buildblocks:BLOCKS=out/model/blocks.gpkg \
-    join_ambulance:JOINED_AMBULANCE=out/model/joined_ambulance.gpkg \
-    join_ambulance:UNMATCHED_AMBULANCE=out/model/unmatched_ambulance.gpkg \
-    join_ae:JOINED_AE=out/model/joined_ae.gpkg join_ae:UNMATCHED_AE=out/model/unmatched_ae.gpkg \
-    join_police:JOINED_POLICE=out/model/joined_police.gpkg \
-    join_police:UNMATCHED_POLICE=out/model/unmatched_police.gpkg \
-    computerisk:HOT_BLOCKS=out/model/hot_blocks.gpkg taskingbrief:BRIEF=out/model/brief.pdf"""
+    "buildblocks:Blocks=out/model/blocks.gpkg" \
+    "join_ambulance:Joined ambulance incidents=out/model/joined_ambulance.gpkg" \
+    "join_ambulance:Unmatched ambulance incidents=out/model/unmatched_ambulance.gpkg" \
+    "join_ae:Joined A&E incidents=out/model/joined_ae.gpkg" \
+    "join_ae:Unmatched A&E incidents=out/model/unmatched_ae.gpkg" \
+    "join_police:Joined police incidents=out/model/joined_police.gpkg" \
+    "join_police:Unmatched police incidents=out/model/unmatched_police.gpkg" \
+    "computerisk:Hot blocks=out/model/hot_blocks.gpkg" \
+    "taskingbrief:Tasking brief=out/model/brief.pdf\""""
 
 
 def hb_process(*args, cwd, json_output=False):
@@ -187,10 +189,10 @@ def test_help_of_the_model_lists_its_outputs(checkout_dir):
         "AMBULANCE_TIME",
         "POLICE_HARM",
         "TOP_N",
-        "buildblocks:BLOCKS",
-        "join_police:UNMATCHED_POLICE",
-        "computerisk:HOT_BLOCKS",
-        "taskingbrief:BRIEF",
+        "buildblocks:Blocks",
+        "join_police:Unmatched police incidents",
+        "computerisk:Hot blocks",
+        "taskingbrief:Tasking brief",
     ):
         assert f"\n{name}: " in text, name
 
@@ -243,19 +245,21 @@ def test_taskingbrief(pipeline):
 def test_the_model_from_qgis_process_matches_the_steps(pipeline):
     results = pipeline["model"]["results"]
     folder = pipeline["folder"]
-    assert results["taskingbrief:BRIEF"] == "out/model/brief.pdf"
-    assert results["computerisk:HOT_BLOCKS"] == "out/model/hot_blocks.gpkg|layername=hot_blocks"
+    assert results["taskingbrief:Tasking brief"] == "out/model/brief.pdf"
+    assert results["computerisk:Hot blocks"] == "out/model/hot_blocks.gpkg|layername=hot_blocks"
     from qgis.core import QgsVectorLayer
 
     def count(uri):
         return QgsVectorLayer(str(folder / uri), "l", "ogr").featureCount()
 
-    assert count(results["buildblocks:BLOCKS"]) == 547
-    assert count(results["computerisk:HOT_BLOCKS"]) == 547 * 2
-    for key, read in (("AMBULANCE", 3000), ("AE", 2000), ("POLICE", 2500)):
-        child = f"join_{key.lower()}"
-        assert (
-            count(results[f"{child}:JOINED_{key}"]) + count(results[f"{child}:UNMATCHED_{key}"])
-            == read
-        )
-    assert count(results["join_police:JOINED_POLICE"]) == 2490
+    assert count(results["buildblocks:Blocks"]) == 547
+    assert count(results["computerisk:Hot blocks"]) == 547 * 2
+    for child, label, read in (
+        ("join_ambulance", "ambulance", 3000),
+        ("join_ae", "A&E", 2000),
+        ("join_police", "police", 2500),
+    ):
+        joined = count(results[f"{child}:Joined {label} incidents"])
+        unmatched = count(results[f"{child}:Unmatched {label} incidents"])
+        assert joined + unmatched == read
+    assert count(results["join_police:Joined police incidents"]) == 2490

@@ -245,8 +245,16 @@ def test_init_gui_adds_and_unload_removes_the_action(plugin, qgis_iface, monkeyp
         assert registry.algorithmById("hotblocking:computerisk") is not None
         dock = instance.explorer
         action = dock.toggleViewAction()
-        assert [c[0] for c in calls.calls] == ["addDockWidget", "addToolBarIcon", "addPluginToMenu"]
+        copy_model = instance.copy_model_action
+        assert [c[0] for c in calls.calls] == [
+            "addDockWidget",
+            "addToolBarIcon",
+            "addPluginToMenu",
+            "addPluginToMenu",
+        ]
         assert calls.calls[1][1] is action and calls.calls[2][1:] == ("&Hot Blocking", action)
+        assert calls.calls[3][1:] == ("&Hot Blocking", copy_model)
+        assert copy_model.text().startswith("Copy the model into my models")
         assert calls.calls[0][2] is dock
         assert action.text() == "Hot block explorer" and not action.icon().isNull()
         assert action.isCheckable() and not action.isChecked() and dock.isHidden()
@@ -258,11 +266,13 @@ def test_init_gui_adds_and_unload_removes_the_action(plugin, qgis_iface, monkeyp
         calls.calls.clear()
         instance.unload()
         assert [c[0] for c in calls.calls] == [
+            "removePluginMenu",
             "removeToolBarIcon",
             "removePluginMenu",
             "removeDockWidget",
         ]
-        assert calls.calls[0][1] is action and calls.calls[2][1] is dock
+        assert calls.calls[0][2] is copy_model
+        assert calls.calls[1][1] is action and calls.calls[3][1] is dock
         assert instance.explorer is None and registry.providerById("hotblocking") is None
     finally:
         plugin.initProcessing()
@@ -274,3 +284,38 @@ def test_init_gui_without_iface_adds_no_ui(plugin):
     instance.provider = plugin.provider  # already registered: only the UI part is tried
     instance.initGui()
     assert instance.explorer is None
+
+
+def test_the_copy_model_menu_action_copies_and_says_where(
+    plugin, qgis_iface, tmp_path, monkeypatch
+):
+    from qgis.PyQt.QtWidgets import QMessageBox
+
+    from processing.core.ProcessingConfig import ProcessingConfig
+    from processing.modeler.ModelerUtils import ModelerUtils
+
+    saved = ProcessingConfig.getSetting(ModelerUtils.MODELS_FOLDER)
+    ProcessingConfig.setSettingValue(ModelerUtils.MODELS_FOLDER, str(tmp_path))
+    messages, questions = [], []
+    monkeypatch.setattr(qgis_iface.messageBar(), "pushMessage", lambda *a: messages.append(a))
+    monkeypatch.setattr(
+        QMessageBox, "question", lambda *a: questions.append(a[2]) or QMessageBox.No
+    )
+    instance = load_plugin_package().classFactory(qgis_iface)
+    instance.provider = plugin.provider  # already registered: only the UI part is tried
+    try:
+        instance.copy_model()  # nothing there yet: copied without a question
+        (copy,) = tmp_path.glob("*.model3")
+        assert questions == [] and "Models > Hot Blocking" in messages[0][1]
+        assert str(copy) in messages[0][1]
+        listed = QgsApplication.processingRegistry().algorithmById(
+            "model:Hot Blocking: roads + incidents to brief"
+        )
+        assert listed is not None and listed.sourceFilePath() == str(copy)
+        copy.write_text("my edits", encoding="utf-8")
+        instance.copy_model()  # an earlier copy, perhaps edited: asked, and kept on "No"
+        assert len(questions) == 1 and str(copy) in questions[0]
+        assert copy.read_text(encoding="utf-8") == "my edits" and len(messages) == 1
+    finally:
+        ProcessingConfig.setSettingValue(ModelerUtils.MODELS_FOLDER, saved)
+        QgsApplication.processingRegistry().providerById("model").refreshAlgorithms()
