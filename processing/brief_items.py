@@ -27,13 +27,15 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QPointF, Qt
 from qgis.PyQt.QtGui import QColor, QFont, QPolygonF
 
-FONT = "DejaVu Sans"
 MM = QgsUnitTypes.LayoutMillimeters
 ALIGN = {"left": Qt.AlignLeft, "center": Qt.AlignHCenter, "right": Qt.AlignRight}
 
 
 def font(size: float, bold: bool = False, italic: bool = False) -> QFont:
-    f = QFont(FONT)
+    # No family named: the default font of the machine making the brief. A named family it
+    # lacks ("DejaVu Sans" on Windows) is matched to whatever Qt finds, and an empty name
+    # to the first font Qt knows (a TeX math font here).
+    f = QFont()
     f.setPointSizeF(size)
     f.setBold(bold)
     f.setItalic(italic)

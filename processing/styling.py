@@ -35,10 +35,28 @@ chart or a second algorithm would silently see one window), and it is not part o
 the file's default style could not carry it. To map another window: Layer Properties >
 Variables > ``hotblocking_window`` (e.g. ``Lunch``); removing the variable draws every window
 (overlaid). Restyling (``hotblocking:stylehotblocks``) resets it to the first window.
+
+Label fonts (decision)
+----------------------
+The styles name no font family: their text formats have no ``fontFamily`` attribute, and QGIS
+then uses the default font of whichever machine opens them, without a warning (3.22's
+QgsTextFormat::readXml defaults the family to the application font). Measured on QGIS 3.22:
+
+- a NAMED family a machine lacks ("Arial" on Debian) warns "Font ... not available" and is
+  replaced by that machine's default, and the substitute is what QGIS saves back: headless
+  runs wrote "DejaVu LGC Sans" (Qt's offscreen default, installed almost nowhere) into
+  GeoPackage default styles and projects, and every other machine then warned;
+- an EMPTY family (``fontFamily=""``) raises no warning, but Qt matches "" to the first family
+  in its database: labels came out in the TeX math font cmex10.
+
+No family is on every platform (QGIS bundles none), so ``without_font_families`` takes the
+attribute out of what Hot Blocking saves: the GeoPackage default styles here, the .qml files
+(styles/make_styles.py) and the demo project (scripts/demo.py).
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 from contextlib import closing
@@ -66,6 +84,15 @@ STYLES = {
     "joined_incidents": "Joined incidents",
     "unmatched_incidents": "Unmatched incidents",
 }
+
+
+_FONT_FAMILY = re.compile(r'\sfontFamily="[^"]*"')  # QML text formats
+_SLD_FONT_FAMILY = re.compile(r'\s*<se:SvgParameter name="font-family">[^<]*</se:SvgParameter>')
+
+
+def without_font_families(xml: str) -> str:
+    """Style XML (QML, or SLD) without font family names: the opening machine's default font."""
+    return _SLD_FONT_FAMILY.sub("", _FONT_FAMILY.sub("", xml))
 
 
 class StyleError(Exception):
@@ -154,6 +181,7 @@ def save_default_style(uri: str, style: str) -> bool:
                 style=STYLES[style], uri=uri, error=error
             )
         )
+    _drop_font_families(path, parts.get("layerName") or _first_table(path), STYLES[style])
     return True
 
 
@@ -166,6 +194,20 @@ def _first_table(path: str) -> str:
         return dataset.GetLayer(0).GetName()
     finally:
         dataset = None
+
+
+def _drop_font_families(path: str, table: str, name: str) -> None:
+    """QGIS saved the font it substituted on this machine: take the family names out."""
+    with closing(sqlite3.connect(path)) as db:
+        where = "f_table_name = ? AND styleName = ?"
+        for row_id, qml, sld in db.execute(
+            f"SELECT id, styleQML, styleSLD FROM layer_styles WHERE {where}", (table, name)
+        ).fetchall():
+            db.execute(
+                "UPDATE layer_styles SET styleQML = ?, styleSLD = ? WHERE id = ?",
+                (without_font_families(qml or ""), without_font_families(sld or ""), row_id),
+            )
+        db.commit()
 
 
 def _delete_style_row(path: str, table: str, name: str) -> None:

@@ -7,10 +7,12 @@ unmatched_<source>.gpkg per source, and prints what it did.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
+import zipfile
 from pathlib import Path
 
-from standalone import ROOT, run, start_qgis
+from standalone import PACKAGE, ROOT, run, start_qgis
 
 SAMPLE = ROOT / "sample_data" / "hotblocking_sample.gpkg"
 WINDOWS = "Fri/Sat nights=Fri-Sat 22:00-04:00; Weekday lunch=weekdays 11:00-15:00"
@@ -47,7 +49,22 @@ def save_project(out: Path, joined: list, unmatched: list, hot_blocks: str, bloc
                 project.layerTreeRoot().findLayer(layer.id()).setItemVisibilityChecked(False)
     path = out / "hotblocking_demo.qgz"
     project.write(str(path))
+    _drop_font_families(path)
     return path
+
+
+def _drop_font_families(path: Path) -> None:
+    """QGIS wrote this machine's default font into the project's labels: take the family
+    names out, so the project opens on any machine without "Font ... not available" (see
+    "Label fonts" in processing/styling.py)."""
+    styling = importlib.import_module(f"{PACKAGE}.processing.styling")
+    with zipfile.ZipFile(path) as qgz:
+        members = [(info, qgz.read(info)) for info in qgz.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as qgz:
+        for info, data in members:
+            if info.filename.endswith(".qgs"):
+                data = styling.without_font_families(data.decode("utf-8")).encode("utf-8")
+            qgz.writestr(info, data)
 
 
 def main(argv=None) -> int:

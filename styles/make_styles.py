@@ -11,17 +11,21 @@ properties: those belong to the layer, not to the look).
 
 Colours for hot blocks are ColorBrewer's OrRd ramp (Brewer & Harrower 2003); the class is
 also carried by the line width, so a black-and-white print still ranks the blocks.
-Label font: Arial (on Windows and macOS; elsewhere QGIS substitutes the default sans).
+Label font: none named. The saved .qml files have no ``fontFamily`` attribute, so QGIS draws
+labels in the default font of the machine that opens them, without a warning; see "Label
+fonts" in processing/styling.py for what a named or an empty family does instead.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-FONT_FAMILY = "Arial"
+# Same as processing/styling.py's without_font_families (this script runs outside the plugin).
+FONT_FAMILY_ATTRIBUTE = re.compile(r'\sfontFamily="[^"]*"')
 WINDOW_VARIABLE = "hotblocking_window"  # must match processing/styling.py
 # A rule filter, not a subset string: see processing/styling.py for the why.
 IN_WINDOW = f'(@{WINDOW_VARIABLE} IS NULL OR "window" = @{WINDOW_VARIABLE})'
@@ -55,11 +59,15 @@ SOURCE_CLASSES = [
     ("", "Other sources", "circle", "#737373"),
 ]
 # Common spellings of the three usual sources, folded onto the category values above.
-SOURCE_EXPRESSION = """CASE
- WHEN lower("source") LIKE '%ambulance%' OR lower("source") IN ('las', 'was', 'nwas', 'ems') THEN 'ambulance'
- WHEN lower("source") IN ('a&e', 'ae', 'a+e', 'a & e', 'a and e', 'ed', 'istv') OR lower("source") LIKE '%istv%' OR lower("source") LIKE '%emergency dep%' THEN 'A&E'
- WHEN lower("source") LIKE '%police%' OR lower("source") LIKE '%crime%' THEN 'police'
- ELSE '' END"""
+SOURCE_EXPRESSION = (
+    "CASE\n"
+    " WHEN lower(\"source\") LIKE '%ambulance%'"
+    " OR lower(\"source\") IN ('las', 'was', 'nwas', 'ems') THEN 'ambulance'\n"
+    " WHEN lower(\"source\") IN ('a&e', 'ae', 'a+e', 'a & e', 'a and e', 'ed', 'istv')"
+    " OR lower(\"source\") LIKE '%istv%' OR lower(\"source\") LIKE '%emergency dep%' THEN 'A&E'\n"
+    " WHEN lower(\"source\") LIKE '%police%' OR lower(\"source\") LIKE '%crime%' THEN 'police'\n"
+    " ELSE '' END"
+)
 
 
 def _categories():
@@ -74,7 +82,7 @@ def text_format(size_pt: float, colour: str, buffer_mm: float, bold: bool):
     from qgis.core import QgsTextBufferSettings, QgsTextFormat, QgsUnitTypes
     from qgis.PyQt.QtGui import QColor, QFont
 
-    font = QFont(FONT_FAMILY)
+    font = QFont()  # the family is taken out of the saved file (see the module doc)
     font.setBold(bold)
     fmt = QgsTextFormat()
     fmt.setFont(font)
@@ -263,6 +271,8 @@ def save_all(folder: Path = HERE) -> list[Path]:
         message, ok = build(name).saveNamedStyle(str(path), _categories())
         if not ok:
             raise RuntimeError(f"{name}: {message}")
+        text = path.read_text(encoding="utf-8")
+        path.write_text(FONT_FAMILY_ATTRIBUTE.sub("", text), encoding="utf-8")
         written.append(path)
     return written
 

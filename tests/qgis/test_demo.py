@@ -2,10 +2,12 @@
 
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import zipfile
 
+from hb_fonts import ALLOWED_FAMILIES, font_families
 from hb_plugin import ROOT
 
 
@@ -34,6 +36,14 @@ def test_demo_writes_styled_layers_brief_and_project(tmp_path):
     with zipfile.ZipFile(out / "hotblocking_demo.qgz") as qgz:
         project = qgz.read(next(n for n in qgz.namelist() if n.endswith(".qgs"))).decode()
     assert "hot_blocks.gpkg" in project and "RuleRenderer" in project
+    # No machine's substitute font (headless: "DejaVu LGC Sans") in the project or the
+    # GeoPackages' default styles: they open elsewhere without "Font ... not available".
+    assert "<text-style" in project and font_families(project) <= ALLOWED_FAMILIES
+    for gpkg in out.glob("*.gpkg"):
+        with sqlite3.connect(gpkg) as db:
+            if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'layer_styles'").fetchone():
+                for qml, sld in db.execute("SELECT styleQML, styleSLD FROM layer_styles"):
+                    assert font_families(qml + sld) <= ALLOWED_FAMILIES, gpkg.name
     info = subprocess.run(
         ["pdfinfo", str(out / "brief_fri_sat_nights.pdf")], capture_output=True, text=True
     )

@@ -395,3 +395,64 @@ def test_qml_files_are_what_make_styles_builds(plugin):
         ), f"regenerate styles/{name}.qml"
         assert from_file.labelsEnabled() == built.labelsEnabled()
         assert from_file.mapTipTemplate() == built.mapTipTemplate()
+
+
+# --- label fonts: none named, so no machine's substitute travels with the styles ----------------
+
+
+def test_the_qml_files_name_no_font(plugin):
+    from hb_fonts import ALLOWED_FAMILIES, font_families
+
+    for path in sorted((ROOT / "styles").glob("*.qml")):
+        text = path.read_text(encoding="utf-8")
+        assert font_families(text) <= ALLOWED_FAMILIES, path.name
+    assert "<text-style" in (ROOT / "styles" / "hot_blocks.qml").read_text(encoding="utf-8")
+
+
+def test_saved_default_styles_and_projects_name_no_font(street, tmp_path):
+    from hb_fonts import ALLOWED_FAMILIES, font_families
+
+    blocks, _, risk = pipeline(street, load=False)
+    with sqlite3.connect(street["dir"] / "hot.gpkg") as db:
+        ((qml, sld),) = db.execute("SELECT styleQML, styleSLD FROM layer_styles").fetchall()
+    assert "<text-style" in qml and font_families(qml + sld) <= ALLOWED_FAMILIES
+    # QGIS itself writes the font it drew with into a project: the demo takes it out
+    # (scripts/demo.py, checked in test_demo.py); a layer opened from the file is fine.
+    layer = QgsVectorLayer(risk["OUTPUT"], "hot", "ogr")
+    fmt = layer.labeling().rootRule().children()[0].settings().format()
+    assert fmt.fontFound()
+
+
+@pytest.mark.parametrize("style", ["blocks", "hot_blocks"])
+def test_a_style_without_a_family_draws_in_the_default_font_without_a_warning(plugin, style):
+    # What QGIS 3.22 does with the three choices, measured: no family -> the application's
+    # font, no warning; a named family missing here -> a warning and a substitute; an empty
+    # family -> no warning, but Qt's first font (not the default).
+    from qgis.core import QgsReadWriteContext, QgsTextFormat
+    from qgis.PyQt.QtGui import QFont, QFontInfo
+    from qgis.PyQt.QtXml import QDomDocument
+
+    def read(attribute):
+        document = QDomDocument()
+        document.setContent(f'<text-style fontSize="10"{attribute}/>')
+        fmt, context = QgsTextFormat(), QgsReadWriteContext()
+        fmt.readXml(document.documentElement(), context)
+        messages = [m.message() for m in context.takeMessages()]
+        return fmt, messages
+
+    default = QFontInfo(QFont()).family()
+    fmt, messages = read("")
+    assert messages == [] and fmt.fontFound()
+    assert QFontInfo(fmt.font()).family() == default
+    _, messages = read(' fontFamily="No Such Font Family"')
+    assert messages == ["Font “No Such Font Family” not available on system"]
+
+    layer = QgsVectorLayer("LineString?field=name:string&field=window:string", "x", "memory")
+    message, ok = layer.loadNamedStyle(str(ROOT / "styles" / f"{style}.qml"))
+    assert ok, message
+    labeling = layer.labeling()
+    settings = (
+        labeling.settings() if style == "blocks" else labeling.rootRule().children()[0].settings()
+    )
+    assert settings.format().fontFound()
+    assert QFontInfo(settings.format().font()).family() == default

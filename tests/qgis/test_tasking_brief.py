@@ -130,6 +130,20 @@ def test_block_pages_explain_why_and_when(demo_brief):
     assert len(visits) == 3
 
 
+def test_the_brief_is_set_in_the_machines_default_font(demo_brief):
+    # No family named in the layout: the fonts embedded are the default font's faces (here
+    # DejaVu Sans regular, bold, oblique), never a substitute such as a TeX or serif font.
+    from qgis.PyQt.QtGui import QFont, QFontInfo
+
+    _, path = demo_brief
+    listing = subprocess.run(
+        ["pdffonts", str(path)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[2:]
+    embedded = {line.split()[0].split("+")[-1] for line in listing if line.strip()}
+    family = QFontInfo(QFont()).family().replace(" ", "")
+    assert embedded and all(name.startswith(family) for name in embedded), embedded
+
+
 def test_no_layer_reaches_the_project_instance(brief, demo_hot_blocks, tmp_path):
     before = set(QgsProject.instance().mapLayers())
     brief(
