@@ -11,8 +11,8 @@ a GUI application and ``initGui()`` is called with a small stand-in for ``iface`
 window the Hot block explorer dock docks into), as the desktop does at start-up.
 ``--list-parameters``: every algorithm's parameters are read, as the toolbox and the
 dialogs do. ``--run-sample``: one algorithm is run afterwards (the imports it needs happen
-then). Output: seconds and peak RSS before and after loading, and which of numpy, pandas,
-scipy and shapely were imported at each point.
+then). Output: seconds (wall and CPU) and peak RSS before and after loading, and which of
+numpy, pandas, scipy and shapely were imported at each point.
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ def main(argv=None) -> int:
         links = tempfile.mkdtemp(prefix="hb-probe-")
         os.symlink(Path(args.plugin).resolve(), os.path.join(links, "hb_probe_plugin"))
         sys.path.insert(0, links)
-        loading = time.perf_counter()
+        loading, loading_cpu = time.perf_counter(), time.process_time()
         module = importlib.import_module("hb_probe_plugin")
         if args.gui:
             from qgis.PyQt.QtWidgets import QMainWindow
@@ -123,6 +123,7 @@ def main(argv=None) -> int:
                 algorithm.shortHelpString()
         result.update(
             plugin_seconds=time.perf_counter() - loading,
+            plugin_cpu_seconds=time.process_time() - loading_cpu,
             algorithms=sorted(a.id() for a in algorithms),
             heavy_after_load=heavy_loaded(),
         )
