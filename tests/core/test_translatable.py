@@ -22,9 +22,18 @@ FILES = sorted(
 
 
 def _is_tr(node: ast.Call) -> bool:
+    """tr(...), self.tr(...) or QCoreApplication.translate(...) (not QPainter.translate)."""
     func = node.func
-    name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
-    return name in ("tr", "translate")
+    if isinstance(func, ast.Name):
+        return func.id == "tr"
+    if isinstance(func, ast.Attribute):
+        owner = func.value
+        return func.attr == "tr" or (
+            func.attr == "translate"
+            and isinstance(owner, ast.Name)
+            and owner.id == "QCoreApplication"
+        )
+    return False
 
 
 def _problems(path: Path, root: Path = ROOT) -> list[str]:
@@ -55,7 +64,8 @@ def test_the_scan_finds_what_it_looks_for(tmp_path):
         'tr("a " + name)\n'
         'self.tr("{n} rows".format(n=1))\n'
         'QCoreApplication.translate("ctx", f"x{y}")\n'
-        'tr("{n} blocks").format(n=1)\n',  # the right way: not reported
+        'tr("{n} blocks").format(n=1)\n'  # the right way: not reported
+        "painter.translate(x - 70, y)\n",  # not a translation
         encoding="utf-8",
     )
     assert len(_problems(sample, tmp_path)) == 4
