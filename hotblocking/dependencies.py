@@ -138,9 +138,9 @@ def platform_kind() -> str:
     return "debian" if os.path.exists("/etc/debian_version") else "linux"
 
 
-def qgis_python() -> str:
+def qgis_python(kind: str | None = None) -> str:
     """The interpreter QGIS embeds, as a user would type it in a terminal."""
-    if platform_kind() == "windows":
+    if (kind or platform_kind()) == "windows":
         return "python"  # in the OSGeo4W Shell, which puts QGIS's Python first on PATH
     candidate = os.path.join(sys.exec_prefix, "bin", "python3")
     return candidate if os.path.exists(candidate) else "python3"
@@ -163,11 +163,19 @@ def _windows_quote(text: str) -> str:
 
 
 def install_instructions(
-    problems: list[Problem], plugin_dir: str, kind: str | None = None, python: str | None = None
+    problems: list[Problem],
+    plugin_dir: str,
+    kind: str | None = None,
+    python: str | None = None,
+    has_pip: bool | None = None,
 ) -> str:
     """What to run on this platform to fix ``problems`` (several lines of plain text)."""
     kind = kind or platform_kind()
-    python = python or qgis_python()
+    python = python or qgis_python(kind)
+    if has_pip is None:
+        import importlib.util
+
+        has_pip = importlib.util.find_spec("pip") is not None
     folder = private_folder(plugin_dir)
     # QGIS's GDAL bindings are built against its numpy: an old one is never replaced from pip.
     numpy_too_old = any(p.requirement.name == "numpy" and p.found is not None for p in problems)
@@ -176,7 +184,9 @@ def install_instructions(
     if kind == "debian":
         from_apt = [p for p in fixable if p.found is None and p.requirement.debian]
         from_pip = [p for p in fixable if p not in from_apt]
-        apt = [p.requirement.debian for p in from_apt] + (["python3-pip"] if from_pip else [])
+        apt = [p.requirement.debian for p in from_apt]
+        if from_pip and not has_pip:
+            apt.append("python3-pip")
         lines.append("On Debian/Ubuntu, run in a terminal:")
         if apt:
             lines.append(f"  sudo apt install {' '.join(apt)}")

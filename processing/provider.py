@@ -34,6 +34,14 @@ class ShippedModel(QgsProcessingModelAlgorithm):
     def groupId(self):  # noqa: N802 (QGIS API name)
         return "hotblocking"
 
+    def createInstance(self):  # noqa: N802 (QGIS API name)
+        # Each run gets a copy: keep it a ShippedModel (QGIS's own copy would drop the
+        # overrides here).
+        model = ShippedModel()
+        model.loadVariant(self.toVariant())
+        model.setSourceFilePath(self.sourceFilePath())
+        return model
+
     # Refuses up front, with the same message as its steps, when packages are missing.
     def canExecute(self):  # noqa: N802 (QGIS API name)
         problem = plugin_dependencies.problem_message()
