@@ -28,8 +28,8 @@ lint: setup
 install:  ## the plugin for your QGIS: Debian's pandas/scipy (apt), shapely 2 into the plugin, enabled
 	@bash scripts/install.sh $(if $(LINK),--link) $(if $(PROFILE),--profile "$(PROFILE)")
 
-package:  ## dist/hotblocking-<version>.zip for QGIS's "Install from ZIP"
-	@python3 scripts/plugin_files.py zip
+package:  ## dist/hotblocking-<version>.zip (or ZIP=path) for QGIS's "Install from ZIP"
+	@python3 scripts/plugin_files.py zip $(ZIP)
 
 desktop: setup  ## desktop QGIS with this checkout enabled, in a fresh private profile (ARGS=--xvfb ...)
 	@bash scripts/desktop.sh $(ARGS)
