@@ -10,15 +10,15 @@ with shapely and numpy.
 
 from __future__ import annotations
 
-import json
 import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from xml.etree import ElementTree
 
 import numpy as np
 import pytest
 import shapely
-from hb_system import ROOT, parameters, qgis_process, run_json
+from hb_system import ROOT, parameters, run_json
 from osgeo import ogr, osr
 
 SAMPLE = "sample_data/hotblocking_sample.gpkg"
@@ -64,15 +64,17 @@ MODEL_INPUTS = (
 )
 
 
-def model_outputs(home, folder) -> list[str]:
-    """A file in out/model/ for each of the model's outputs, whatever they are named."""
-    done = qgis_process(home, "--json", "help", MODEL_ID, cwd=folder)
-    described = json.loads(done.stdout)["parameters"]
+def model_outputs() -> list[str]:
+    """A file in out/model/ for each of the shipped model's outputs, whatever they are named
+    (read from the .model3: qgis_process wants every model output given)."""
+    [model] = (ROOT / "models").glob("*.model3")
+    children = ElementTree.parse(model).getroot().find("Option[@name='children']")
     outputs = []
-    for name, parameter in described.items():
-        if parameter["is_destination"]:
-            kind = parameter["type"]["id"]
-            extension = "pdf" if kind == "fileDestination" else "gpkg"
+    for child in children:
+        algorithm = child.find("Option[@name='alg_id']").get("value")
+        extension = "pdf" if algorithm == "hotblocking:taskingbrief" else "gpkg"
+        for output in child.findall("Option[@name='outputs']/Option"):
+            name = f"{child.get('name')}:{output.get('name')}"
             stem = re.sub(r"\W+", "_", name)
             outputs.append(f"{name}=out/model/{stem}.{extension}")
     return outputs
@@ -155,7 +157,7 @@ def runs(installed_home, tmp_path_factory):
         return run_json(installed_home, algorithm, [*parameters(line), *extra], folder)
 
     def run_model():
-        return run(MODEL_ID, MODEL_INPUTS, *model_outputs(installed_home, folder))
+        return run(MODEL_ID, MODEL_INPUTS, *model_outputs())
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         model = pool.submit(run_model)
