@@ -98,10 +98,10 @@ def installed_version(name: str) -> str | None:
         package_dir = spec.origin
     else:
         return ""
-    return _metadata_version(name, os.path.dirname(package_dir))
+    return metadata_version(name, os.path.dirname(package_dir))
 
 
-def _metadata_version(name: str, folder: str) -> str:
+def metadata_version(name: str, folder: str) -> str:
     """The version in ``folder``'s dist-info/egg-info for ``name`` (the one next to the code)."""
     import importlib.metadata
 

@@ -72,6 +72,24 @@ def enable_plugin(ini: Path, key: str) -> None:
     ini.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def packages_for_private_folder(plugin_dir: Path) -> list:
+    """What pip must put into libs/: what Debian cannot provide (shapely 2), at the tested
+    version, and any package Debian has only in a too-old version. Never numpy."""
+    dependencies.use_private_folder(str(plugin_dir))
+    folder = dependencies.private_folder(str(plugin_dir))
+    needed = [
+        p
+        for p in dependencies.find_problems()
+        if p.requirement.name != "numpy" and (p.requirement.debian is None or p.found)
+    ]
+    for requirement in dependencies.REQUIREMENTS:
+        in_folder = dependencies.metadata_version(requirement.name, folder)
+        listed = any(p.requirement == requirement for p in needed)
+        if requirement.debian is None and in_folder not in ("", requirement.tested) and not listed:
+            needed.append(dependencies.Problem(requirement, in_folder))  # another version
+    return needed
+
+
 def pip_into_private_folder(plugin_dir: Path, problems: list) -> None:
     folder = dependencies.private_folder(str(plugin_dir))
     specs = [f"{p.requirement.name}=={p.requirement.tested}" for p in problems]
@@ -103,14 +121,7 @@ def main(argv: list[str]) -> int:
         plugin_files.copy_to(plugin_dir, keep=(dependencies.PRIVATE_FOLDER,))
         print(f"Copied the plugin to {plugin_dir}")
 
-    dependencies.use_private_folder(str(plugin_dir))
-    # Only what Debian cannot provide goes to libs/; Debian's own packages come from apt.
-    needed = [
-        p
-        for p in dependencies.find_problems()
-        if p.requirement.debian is None or p.found is not None
-    ]
-    needed = [p for p in needed if p.requirement.name != "numpy"]  # never from pip
+    needed = packages_for_private_folder(plugin_dir)
     if needed:
         pip_into_private_folder(plugin_dir, needed)
     dependencies.use_private_folder(str(plugin_dir))  # libs/ may be new
