@@ -90,6 +90,9 @@ def pipeline(iface, result):
     outputs = run(model.id(), inputs)
     result["model_outputs"] = {k: v for k, v in outputs.items() if isinstance(v, str)}
     result["uris"] = {"blocks": uris["blocks"], "hot": uris["hot"], "joined": uris["joined"]}
+    result["module_files"] = {
+        name: sys.modules[name].__file__ for name in ("numpy", "pandas", "scipy", "shapely")
+    }
 
 
 def zip_install(iface, result):

@@ -112,7 +112,11 @@ def desktops(installed_home, tmp_path_factory):
             HB_ZIP=str(zip_path),
             PYTHONPATH=str(fake),
         )
-        return {"healthy": healthy.result(), "broken": broken.result()}
+        return {
+            "healthy": healthy.result(),
+            "broken": broken.result(),
+            "installed_plugin": installed_home.plugin_dir,
+        }
 
 
 def python_errors(log):
@@ -125,6 +129,9 @@ def test_installed_plugin_runs_the_pipeline_brief_and_model_on_the_desktop(deskt
     assert not [m for m in result["message_bar"] if m["title"] == "Hot Blocking"]
     assert not [e for e in result["log"] if e[1] == "Hot Blocking" and e[0] == "CRITICAL"]
     assert python_errors(result["log"]) == []
+    files = result["module_files"]  # Debian's own packages, and shapely 2 from the plugin
+    assert files["pandas"].startswith("/usr/lib/python3/dist-packages/")
+    assert files["shapely"].startswith(str(desktops["installed_plugin"] / "libs"))
     assert result["brief_pages"] == 11
     outputs = result["model_outputs"]
     assert any(v.endswith(".pdf") and Path(v).stat().st_size > 0 for v in outputs.values())
