@@ -21,17 +21,27 @@ from __future__ import annotations
 import argparse
 import configparser
 import importlib
+import importlib.util
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import plugin_files  # noqa: E402  (scripts/ folder)
 
+def _load(name: str, path: Path):
+    """A module from its file, without putting the checkout on sys.path (its processing/
+    would shadow QGIS's own when this runs inside a test session)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+HERE = Path(__file__).resolve().parent
+plugin_files = _load("hb_plugin_files", HERE / "plugin_files.py")
 ROOT = plugin_files.ROOT
-sys.path.insert(0, str(ROOT))
-from hotblocking import dependencies  # noqa: E402  (the core's stdlib-only module)
+dependencies = _load("hb_dependencies", ROOT / "hotblocking" / "dependencies.py")
 
 
 def profiles_root() -> Path:
