@@ -5,7 +5,7 @@ PY := .venv/bin/python
 OUT ?= out/demo
 RUN := source scripts/env.sh &&
 
-.PHONY: setup demo test test-core lint install bench clean
+.PHONY: setup demo test test-core test-system lint install package bench clean
 
 setup:
 	@bash scripts/setup.sh
@@ -16,14 +16,20 @@ demo: setup  ## full pipeline on the bundled sample data, outputs in $(OUT)
 test: setup  ## the whole test suite on a real QGIS (what CI runs)
 	@$(RUN) $(PY) -m pytest -q tests
 
+test-system: setup  ## only the separate-process tests (make install into a private HOME, qgis_process, desktop)
+	@$(RUN) $(PY) -m pytest -q tests/system
+
 test-core: setup  ## only the pure core (no QGIS needed)
 	@$(RUN) $(PY) -m pytest -q -p no:pytest_qgis tests/core
 
 lint: setup
 	@$(PY) -m ruff check .
 
-install:  ## link this checkout into the default QGIS profile's plugins folder
-	@bash scripts/install.sh
+install:  ## the plugin for your QGIS: Debian's pandas/scipy (apt), shapely 2 into the plugin, enabled
+	@bash scripts/install.sh $(if $(LINK),--link) $(if $(PROFILE),--profile "$(PROFILE)")
+
+package:  ## dist/hotblocking-<version>.zip (or ZIP=path) for QGIS's "Install from ZIP"
+	@python3 scripts/plugin_files.py zip $(ZIP)
 
 desktop: setup  ## desktop QGIS with this checkout enabled, in a fresh private profile (ARGS=--xvfb ...)
 	@bash scripts/desktop.sh $(ARGS)
@@ -32,4 +38,4 @@ bench: setup  ## speed and memory against QGIS's own tools (not part of `make te
 	@$(RUN) $(PY) bench/bench_join.py
 
 clean:
-	rm -rf out .pytest_cache
+	rm -rf out dist .pytest_cache

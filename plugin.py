@@ -1,9 +1,11 @@
 """The plugin object: registers the Processing provider (and, on the desktop, the UI)."""
 
-from qgis.core import QgsApplication
+from qgis.core import Qgis, QgsApplication, QgsMessageLog
 from qgis.PyQt.QtCore import QCoreApplication
 
-from .processing.provider import HotBlockingProvider
+from . import plugin_dependencies
+
+LOG_TAG = "Hot Blocking"
 
 MENU = "&Hot Blocking"
 
@@ -18,21 +20,47 @@ class HotBlockingPlugin:
         self.provider = None
         self.explorer = None  # the Hot block explorer dock (desktop only)
         self.copy_model_action = None  # Plugins > Hot Blocking > Copy the model (desktop only)
+        self._dependency_problem_logged = False
+        self._unmark_plugin_manager = None
 
     def initProcessing(self):  # noqa: N802 (QGIS API name)
-        if self.provider is None:
-            self.provider = HotBlockingProvider()
-            QgsApplication.processingRegistry().addProvider(self.provider)
+        if self.provider is not None:
+            return
+        problem = plugin_dependencies.problem_message()
+        if problem and not self._dependency_problem_logged:
+            # The provider still registers: its tools refuse to run with this same message.
+            QgsMessageLog.logMessage(problem, LOG_TAG, Qgis.Critical)
+            self._dependency_problem_logged = True
+        try:
+            from .processing.provider import HotBlockingProvider
+        except ImportError:
+            if not problem:
+                raise
+            return  # an algorithm module needs a missing package at import: reported above
+        self.provider = HotBlockingProvider()
+        QgsApplication.processingRegistry().addProvider(self.provider)
 
     def initGui(self):  # noqa: N802 (QGIS API name)
         self.initProcessing()
-        if self.iface is not None and self.explorer is None:
+        if self.iface is None:
+            return
+        problem = plugin_dependencies.problem_message()
+        if problem and self._unmark_plugin_manager is None:
+            from .ui.dependency_notice import mark_in_plugin_manager, show_in_message_bar
+
+            show_in_message_bar(self.iface, problem)
+            self._unmark_plugin_manager = mark_in_plugin_manager(__package__, problem)
+        if self.explorer is None:
             from qgis.PyQt.QtCore import Qt
             from qgis.PyQt.QtGui import QIcon
             from qgis.PyQt.QtWidgets import QAction
 
-            from .ui.explorer_dock import HotBlockExplorerDock
-
+            try:
+                from .ui.explorer_dock import HotBlockExplorerDock
+            except ImportError:
+                if not problem:
+                    raise
+                return  # the dock needs a missing package: reported above
             self.explorer = HotBlockExplorerDock(self.iface, self.iface.mainWindow())
             self.iface.addDockWidget(Qt.RightDockWidgetArea, self.explorer)
             self.explorer.hide()
@@ -94,6 +122,9 @@ class HotBlockingPlugin:
             self.iface.removePluginMenu(MENU, self.copy_model_action)
             self.copy_model_action.deleteLater()
             self.copy_model_action = None
+        if self._unmark_plugin_manager is not None:
+            self._unmark_plugin_manager()
+            self._unmark_plugin_manager = None
         if self.explorer is not None:
             action = self.explorer.toggleViewAction()
             self.iface.removeToolBarIcon(action)

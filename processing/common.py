@@ -18,6 +18,8 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
+from .. import plugin_dependencies
+
 ICON_PATH = ":/plugins/hotblocking/icon.svg"
 _OGR_DEST = re.compile(r"^ogr:dbname='(?P<path>[^']+)'\s+table=\"(?P<table>[^\"]+)\"")
 
@@ -40,6 +42,26 @@ class HotBlockingAlgorithm(QgsProcessingAlgorithm):
 
     def createInstance(self):  # noqa: N802 (QGIS API name)
         return type(self)()
+
+    # Missing or too-old Python packages: every way of running refuses with the load-time
+    # message (toolbox: canExecute; dialog, batch, processing.run: checkParameterValues;
+    # anything else, e.g. a model step: prepareAlgorithm, reported rather than raised).
+    def canExecute(self):  # noqa: N802 (QGIS API name)
+        problem = plugin_dependencies.problem_message()
+        return not problem, problem
+
+    def checkParameterValues(self, parameters, context):  # noqa: N802 (QGIS API name)
+        problem = plugin_dependencies.problem_message()
+        if problem:
+            return False, problem
+        return super().checkParameterValues(parameters, context)
+
+    def prepareAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API name)
+        problem = plugin_dependencies.problem_message()
+        if problem:
+            feedback.reportError(problem, True)
+            return False
+        return super().prepareAlgorithm(parameters, context, feedback)
 
     def add(self, parameter, help_text: str, advanced: bool = False):
         """Add a parameter with its help; advanced ones are OR-ed into its flags."""

@@ -9,7 +9,10 @@ from qgis.core import (
 )
 from qgis.PyQt.QtGui import QIcon
 
-from .. import resources  # noqa: F401  (registers :/plugins/hotblocking/ icons)
+from .. import (
+    plugin_dependencies,
+    resources,  # noqa: F401  (registers :/plugins/hotblocking/ icons)
+)
 from ..plugin_metadata import plugin_version
 from .build_blocks import BuildBlocksAlgorithm
 from .common import ICON_PATH, tr
@@ -26,6 +29,25 @@ class ShippedModel(QgsProcessingModelAlgorithm):
 
     def groupId(self):  # noqa: N802 (QGIS API name)
         return "hotblocking"
+
+    def createInstance(self):  # noqa: N802 (QGIS API name)
+        # Each run gets a copy: keep it a ShippedModel (QGIS's own copy would drop the
+        # overrides here).
+        model = ShippedModel()
+        model.loadVariant(self.toVariant())
+        model.setSourceFilePath(self.sourceFilePath())
+        return model
+
+    # Refuses up front, with the same message as its steps, when packages are missing.
+    def canExecute(self):  # noqa: N802 (QGIS API name)
+        problem = plugin_dependencies.problem_message()
+        return (False, problem) if problem else super().canExecute()
+
+    def checkParameterValues(self, parameters, context):  # noqa: N802 (QGIS API name)
+        problem = plugin_dependencies.problem_message()
+        if problem:
+            return False, problem
+        return super().checkParameterValues(parameters, context)
 
 
 class HotBlockingProvider(QgsProcessingProvider):

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs what Hot Blocking needs on Debian 12, idempotently:
-#   QGIS 3.22 from Debian's packages (+ poppler-utils, xvfb for checks), then a venv made
+#   QGIS 3.22 from Debian's packages (+ poppler-utils, xvfb for checks), Debian's own numpy,
+#   pandas, scipy and pip (what `make install` relies on for QGIS's own python3, and what the
+#   system tests run with), then a venv made
 #   from Debian's /usr/bin/python3 with --system-site-packages (so it sees QGIS's bindings)
 #   and the pinned requirements (numpy < 2: Debian's GDAL bindings need numpy 1.x).
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 venv="$here/.venv"
-apt_packages=(qgis python3-qgis qgis-providers python3-venv poppler-utils xvfb xauth)
+apt_packages=(qgis python3-qgis qgis-providers python3-venv poppler-utils xvfb xauth
+              python3-numpy python3-pandas python3-scipy python3-pip)
 
 missing=()
 for package in "${apt_packages[@]}"; do
