@@ -56,7 +56,7 @@ TIME_FIELD_NAMES: tuple[str, ...] = (
 incident time); ``committed_from`` is the start of a police record's committed-between range.
 """
 
-_TIME_WORD = re.compile(r"date|time")
+_TIME_WORD = re.compile(r"date|time|month")
 _NOT_TIME_WORD = re.compile(r"updat|validat|candidat|mandat|accommodat")
 
 _FIELD_KINDS = frozenset({"datetime", "date", "text", "other"})

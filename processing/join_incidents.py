@@ -16,7 +16,8 @@ from qgis.core import (
     QgsProcessingParameterVectorDestination,
 )
 
-from ..hotblocking.fieldnames import AmbiguousFieldError, detect_time_field
+from ..hotblocking.fieldnames import AmbiguousFieldError
+from ..hotblocking.timefields import detect_time_fields
 from .common import (
     HotBlockingAlgorithm,
     check_cancel,
@@ -199,8 +200,7 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
         time_format = self.parameterAsString(parameters, self.TIME_FORMAT, context).strip() or None
         fields = incidents_source.fields()
         kinds = {f.name(): field_kind(f) for f in fields}
-        time_field = self._time_field(parameters, context, kinds)
-        end_field = self._field(parameters, self.END_TIME_FIELD, context)
+        time_field, end_field = self._time_fields(parameters, context, kinds, feedback)
         weight_field = self._field(parameters, self.WEIGHT_FIELD, context)
 
         incidents = read_source(incidents_source, incidents_layer, None, steps, points_as_xy=True)
@@ -353,16 +353,25 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
         chosen = self.parameterAsFields(parameters, name, context)
         return chosen[0] if chosen else None
 
-    def _time_field(self, parameters, context, kinds):
-        chosen = self._field(parameters, self.TIME_FIELD, context)
-        if chosen:
-            return chosen
+    def _time_fields(self, parameters, context, kinds, feedback):
+        """(start, end) fields: as given, or detected (a from/to pair is a range) and logged."""
+        start = self._field(parameters, self.TIME_FIELD, context)
+        end = self._field(parameters, self.END_TIME_FIELD, context)
+        if start:
+            return start, end
         try:
-            return detect_time_field([(n, _TIME_KINDS.get(k, "other")) for n, k in kinds.items()])
+            detected = detect_time_fields(
+                [(n, _TIME_KINDS.get(k, "other")) for n, k in kinds.items()]
+            )
         except AmbiguousFieldError as error:
             raise QgsProcessingException(
                 tr("Choose the time field: {error}").format(error=error)
             ) from error
+        if detected.start:
+            feedback.pushInfo(
+                tr("Time field detected: {reason}.").format(reason=detected.reason)
+            )
+        return detected.start, end or detected.end
 
     @staticmethod
     def _values(incidents, field):

@@ -95,7 +95,7 @@ def test_ambiguous_raises_with_candidates():
 
 def test_no_time_field():
     assert detect_time_field([]) is None
-    assert detect_time_field([("month", "text"), ("crime_type", "text")]) is None  # police.uk
+    assert detect_time_field([("month", "text"), ("crime_type", "text")]) == "month"  # police.uk
     assert detect_time_field([("last_updated", "text"), ("candidate", "text")]) is None
     with pytest.raises(ValueError, match="kind"):
         detect_time_field([("t", "timestamp")])
@@ -113,7 +113,7 @@ def test_no_time_field():
         ("updated", False),
         ("validated", False),
         ("candidate", False),
-        ("Month", False),
+        ("Month", True),  # data.police.uk: read as a whole month
         ("name", False),
     ],
 )

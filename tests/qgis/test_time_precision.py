@@ -83,3 +83,42 @@ def test_no_time_field_means_precision_none(run, tmp_path):
         },
     )
     assert _features(result["OUTPUT"])["a"]["time_precision"] == "none"
+
+
+def test_detected_from_to_pair_is_a_range_and_logged(run, tmp_path):
+    from qgis.core import QgsProcessingFeedback
+
+    blocks = write_gpkg(
+        tmp_path / "b.gpkg", "blocks", ogr.wkbLineString, BLOCKS, [("block_id", "str")]
+    )
+    incidents = write_gpkg(
+        tmp_path / "i.gpkg",
+        "police",
+        ogr.wkbPoint,
+        [("POINT (5 5)", {"ref": "a", "committed_from": "2025-06-06 23:00",
+                          "committed_to": "2025-06-07 01:00", "reported_date": "2025-06-08 10:00"})],
+        [("ref", "str"), ("committed_from", "str"), ("committed_to", "str"), ("reported_date", "str")],
+    )  # fmt: skip
+
+    class Log(QgsProcessingFeedback):
+        lines: list = []
+
+        def pushInfo(self, info):  # noqa: N802 (QGIS API name)
+            self.lines.append(info)
+
+    log = Log()
+    result = run(
+        "joinincidents",
+        {
+            "INCIDENTS": incidents,
+            "BLOCKS": blocks,
+            "OUTPUT": str(tmp_path / "j.gpkg"),
+            "UNMATCHED": str(tmp_path / "u.gpkg"),
+        },
+        feedback=log,
+    )
+    joined = _features(result["OUTPUT"])["a"]
+    assert joined["time_precision"] == "range"
+    assert joined["time_end"].toString("yyyy-MM-ddTHH:mm") == "2025-06-07T01:00"
+    said = [line for line in log.lines if line.startswith("Time field detected")]
+    assert said and "'committed_from' to 'committed_to'" in said[0] and "'reported_date'" in said[0]
