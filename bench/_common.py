@@ -90,7 +90,7 @@ def _times(rng, n: int):
     import numpy as np
 
     sys.path.insert(0, str(ROOT))
-    from hotblocking.simulate import weekly_profile
+    from tools.simulate import weekly_profile
 
     hour = rng.choice(168, size=n, p=weekly_profile("ambulance"))
     week = rng.integers(0, 51, n)  # Monday 2025-01-06 + 51 weeks stays inside 2025
@@ -107,7 +107,7 @@ def generate(size: str, seed: int) -> None:
     import shapely
 
     sys.path.insert(0, str(ROOT))
-    from hotblocking import simulate
+    from tools import simulate
 
     writer = _load_writer()
     Column = writer.Column

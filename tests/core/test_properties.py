@@ -128,7 +128,7 @@ def test_risk_is_order_independent_and_conserves_incidents(rows, random):
 @given(st.integers(0, 2**31 - 1))
 @settings(max_examples=10, deadline=None)
 def test_simulation_is_deterministic_for_a_seed(seed):
-    from hotblocking.simulate import clustered_points
+    from tools.simulate import clustered_points
 
     first = clustered_points(BLOCKS, 50, seed=seed)
     again = clustered_points(BLOCKS, 50, seed=seed)

@@ -1,8 +1,8 @@
 """Seeded simulation of street networks and violent-incident records, for tests and benchmarks.
 
-Pure core: numpy, pandas and shapely only; no QGIS, no I/O, no global random state. Every
-random function takes a ``seed`` and draws through its own ``numpy.random.default_rng``, so
-equal arguments give equal results.
+A developer tool, not shipped in the analysis core: numpy, pandas and shapely only; no QGIS,
+no I/O, no global random state. Every random function takes a ``seed`` and draws through its
+own ``numpy.random.default_rng``, so equal arguments give equal results.
 
 The model, and what it assumes
 ------------------------------

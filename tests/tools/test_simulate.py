@@ -1,4 +1,4 @@
-"""Tests for hotblocking.simulate: determinism, network shape, timing and spatial model."""
+"""Tests for tools.simulate: determinism, network shape, timing and spatial model."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from hotblocking import simulate as sim
+from tools import simulate as sim
 
 ROOT = Path(__file__).resolve().parents[2]
 ROAD_COLUMNS = [
@@ -335,7 +335,7 @@ def test_weekly_profile_sums_to_one_and_peaks_on_friday_saturday_nights():
 
 def test_simulate_module_is_pure():
     code = (
-        "import sys, hotblocking.simulate; "
+        "import sys, tools.simulate; "
         "bad = [m for m in sys.modules if m.split('.')[0] in ('qgis', 'osgeo', 'PyQt5')]; "
         "sys.exit(1 if bad else 0)"
     )
