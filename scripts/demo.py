@@ -12,15 +12,9 @@ import sys
 import zipfile
 from pathlib import Path
 
-from standalone import PACKAGE, ROOT, run, start_qgis
+from standalone import PACKAGE, run, start_qgis
 
-SAMPLE = ROOT / "sample_data" / "hotblocking_sample.gpkg"
-WINDOWS = "Fri/Sat nights=Fri-Sat 22:00-04:00; Weekday lunch=weekdays 11:00-15:00"
-SOURCES = [  # layer, source label, time field, end field, harm field
-    ("ambulance", "ambulance", "call_time", None, None),
-    ("ae_istv", "A&E", "assault_datetime", None, None),
-    ("police", "police", "committed_from", "committed_to", "harm_days"),
-]
+from tools import sample_pipeline as sample
 
 
 def save_project(out: Path, joined: list, unmatched: list, hot_blocks: str, blocks: str) -> Path:
@@ -75,53 +69,35 @@ def main(argv=None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     start_qgis()
 
-    blocks = run(
-        "hotblocking:buildblocks",
-        {
-            "INPUT": f"{SAMPLE}|layername=road_link",
-            "MAX_LENGTH": 100,
-            "OUTPUT": str(out / "blocks.gpkg"),
-        },
-    )
+    blocks = run("hotblocking:buildblocks", sample.buildblocks_parameters(out / "blocks.gpkg"))
     print(
         f"blocks: {blocks['BLOCK_COUNT']} blocks from {blocks['LINK_COUNT']} links "
         f"({blocks['SKIPPED_COUNT']} skipped) -> {out / 'blocks.gpkg'}"
     )
     joined, unmatched = [], []
-    for layer, label, time_field, end_field, harm_field in SOURCES:
-        slug = layer
+    for source in sample.SOURCES:
+        joined_path = out / f"joined_{source.layer}.gpkg"
         result = run(
             "hotblocking:joinincidents",
-            {
-                "INCIDENTS": f"{SAMPLE}|layername={layer}",
-                "SOURCE": label,
-                "BLOCKS": blocks["OUTPUT"],
-                "MAX_DISTANCE": 50,
-                "TIME_FIELD": time_field,
-                "END_TIME_FIELD": end_field,
-                "WEIGHT_FIELD": harm_field,
-                "OUTPUT": str(out / f"joined_{slug}.gpkg"),
-                "UNMATCHED": str(out / f"unmatched_{slug}.gpkg"),
-            },
+            sample.join_parameters(
+                source, blocks["OUTPUT"], joined_path, out / f"unmatched_{source.layer}.gpkg"
+            ),
         )
         joined.append(result["OUTPUT"])
         unmatched.append(result["UNMATCHED"])
         print(
-            f"{label}: {result['READ_COUNT']} read = {result['MATCHED_COUNT']} joined + "
-            f"{result['UNMATCHED_COUNT']} unmatched -> {out / f'joined_{slug}.gpkg'}"
+            f"{source.label}: {result['READ_COUNT']} read = {result['MATCHED_COUNT']} joined + "
+            f"{result['UNMATCHED_COUNT']} unmatched -> {joined_path}"
         )
     risk = run(
         "hotblocking:computerisk",
-        {
-            "BLOCKS": blocks["OUTPUT"],
-            "INCIDENTS": joined,
-            "WINDOWS": WINDOWS,
-            "SOURCE_WEIGHTS": "ambulance=1; A&E=1; police=1",
-            "HOT_RULE": 0,
-            "HOT_VALUE": 10,
-            "OUTPUT": str(out / "hot_blocks.gpkg"),
-            "PROFILES": str(out / "profiles.gpkg"),
-        },
+        sample.risk_parameters(
+            blocks["OUTPUT"],
+            joined,
+            out / "hot_blocks.gpkg",
+            SOURCE_WEIGHTS="ambulance=1; A&E=1; police=1",
+            PROFILES=str(out / "profiles.gpkg"),
+        ),
     )
     print(
         f"risk: {risk['INCIDENTS_USED']:.0f} incidents used, {risk['HOT_BLOCKS']} hot blocks; "
@@ -132,9 +108,9 @@ def main(argv=None) -> int:
         "hotblocking:taskingbrief",
         {
             "HOTBLOCKS": risk["OUTPUT"],
-            "WINDOW": "Fri/Sat nights",
+            "WINDOW": sample.BRIEF_WINDOW,
             "TOP_N": 10,
-            "CONTEXT": [f"{SAMPLE}|layername=road_link"],
+            "CONTEXT": [sample.layer_uri(sample.ROADS_LAYER)],
             "AREA": "Sample city centre (simulated incidents)",
             "PREPARED_BY": "Hot Blocking demo",
             "OUTPUT": str(out / "brief_fri_sat_nights.pdf"),

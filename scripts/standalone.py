@@ -1,7 +1,8 @@
 """Start a headless QGIS with Processing and the Hot Blocking plugin (for scripts and bench).
 
 The checkout is imported through a symlink (the repo root is the plugin folder, and its
-``processing/`` package must not shadow QGIS's own ``processing``).
+``processing/`` package must not shadow QGIS's own ``processing``). The developer tools
+(``tools``: sample pipeline, simulator) are importable as soon as this module is imported.
 """
 
 from __future__ import annotations
@@ -14,11 +15,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "hotblocking_plugin"
+LINKS = tempfile.mkdtemp(prefix="hb-")
+os.symlink(ROOT / "tools", os.path.join(LINKS, "tools"))
+sys.path.insert(0, LINKS)
 _keep = {}
 
 
-def start_qgis():
-    """Return (QgsApplication, plugin); both must stay referenced while in use."""
+def start_qgis(plugin_root: Path = ROOT):
+    """Return (QgsApplication, plugin); both must stay referenced while in use.
+
+    ``plugin_root``: the plugin folder to load (default this checkout).
+    """
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from qgis.core import QgsApplication
 
@@ -33,9 +40,7 @@ def start_qgis():
     Processing.initialize()
     if QgsApplication.processingRegistry().providerById("native") is None:
         QgsApplication.processingRegistry().addProvider(QgsNativeAlgorithms())
-    links = tempfile.mkdtemp(prefix="hb-")
-    os.symlink(ROOT, os.path.join(links, PACKAGE))
-    sys.path.insert(0, links)
+    os.symlink(plugin_root, os.path.join(LINKS, PACKAGE))
     module = importlib.import_module(PACKAGE)
     plugin = module.classFactory(None)
     plugin.initProcessing()

@@ -1,17 +1,16 @@
-"""The bundled sample data run through the algorithms one by one, as scripts/demo.py does."""
+"""The bundled sample data run through the algorithms one by one, as scripts/demo.py does.
+
+The settings are :mod:`tools.sample_pipeline`'s (one definition for the demo, the tests and
+the benchmarks).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = ROOT / "sample_data" / "hotblocking_sample.gpkg"
-WINDOWS = "Fri/Sat nights=Fri-Sat 22:00-04:00; Weekday lunch=weekdays 11:00-15:00"
-SOURCES = [  # layer, source label, time field, end field, harm field
-    ("ambulance", "ambulance", "call_time", None, None),
-    ("ae_istv", "A&E", "assault_datetime", None, None),
-    ("police", "police", "committed_from", "committed_to", "harm_days"),
-]
+from tools.sample_pipeline import SAMPLE, SOURCES, WINDOWS, run_pipeline
+
+__all__ = ["SAMPLE", "SOURCES", "WINDOWS", "run_alg", "run_sample_pipeline"]
 
 
 def run_alg(algorithm, parameters: dict) -> dict:
@@ -27,40 +26,9 @@ def run_alg(algorithm, parameters: dict) -> dict:
 
 def run_sample_pipeline(out: Path) -> dict:
     """buildblocks -> joinincidents (x3) -> computerisk on the sample; returns the URIs."""
-    blocks = run_alg(
-        "hotblocking:buildblocks",
-        {
-            "INPUT": f"{SAMPLE}|layername=road_link",
-            "MAX_LENGTH": 100,
-            "OUTPUT": str(out / "blocks.gpkg"),
-        },
-    )["OUTPUT"]
-    joined = [
-        run_alg(
-            "hotblocking:joinincidents",
-            {
-                "INCIDENTS": f"{SAMPLE}|layername={layer}",
-                "SOURCE": label,
-                "BLOCKS": blocks,
-                "MAX_DISTANCE": 50,
-                "TIME_FIELD": time_field,
-                "END_TIME_FIELD": end_field,
-                "WEIGHT_FIELD": harm_field,
-                "OUTPUT": str(out / f"joined_{layer}.gpkg"),
-                "UNMATCHED": str(out / f"unmatched_{layer}.gpkg"),
-            },
-        )["OUTPUT"]
-        for layer, label, time_field, end_field, harm_field in SOURCES
-    ]
-    hot = run_alg(
-        "hotblocking:computerisk",
-        {
-            "BLOCKS": blocks,
-            "INCIDENTS": joined,
-            "WINDOWS": WINDOWS,
-            "HOT_RULE": 0,
-            "HOT_VALUE": 10,
-            "OUTPUT": str(out / "hot_blocks.gpkg"),
-        },
-    )["OUTPUT"]
-    return {"blocks": blocks, "joined": joined, "hot": hot}
+    results = run_pipeline(run_alg, out)
+    return {
+        "blocks": results["blocks"]["OUTPUT"],
+        "joined": [j["OUTPUT"] for j in results["joins"]],
+        "hot": results["risk"]["OUTPUT"],
+    }
