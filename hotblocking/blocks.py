@@ -26,6 +26,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .arrays import exclusive_cumsum
+from .errors import InputError
+
 __all__ = ["BlockSplit", "split_links", "block_ids", "RTOL"]
 
 RTOL = 1e-9
@@ -78,12 +81,6 @@ class BlockSplit:
         return int(self.link_index.shape[0])
 
 
-def _exclusive_cumsum(counts: np.ndarray) -> np.ndarray:
-    out = np.zeros(counts.shape[0], dtype=np.int64)
-    np.cumsum(counts[:-1], out=out[1:])
-    return out
-
-
 @contextmanager
 def _gc_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector while millions of geometries are created.
@@ -123,11 +120,11 @@ def _part_coords(
     count_b = np.bincount(part_b, minlength=mparts.shape[0])
     counts = np.concatenate((count_a, count_b))
     starts = np.concatenate(
-        (_exclusive_cumsum(count_a), coords_a.shape[0] + _exclusive_cumsum(count_b))
+        (exclusive_cumsum(count_a), coords_a.shape[0] + exclusive_cumsum(count_b))
     )
     order = np.argsort(part_link, kind="stable")  # keeps part order within a link
     counts = counts[order]
-    gather = np.repeat(starts[order] - _exclusive_cumsum(counts), counts) + np.arange(counts.sum())
+    gather = np.repeat(starts[order] - exclusive_cumsum(counts), counts) + np.arange(counts.sum())
     coords = np.concatenate((coords_a, coords_b))[gather]
     return coords, np.repeat(np.arange(order.shape[0]), counts), part_link[order]
 
@@ -179,7 +176,7 @@ def split_links(geoms: np.ndarray, max_length: float) -> BlockSplit:
     """
     max_length = float(max_length)
     if not np.isfinite(max_length) or max_length < 0:
-        raise ValueError(f"max_length must be a finite number >= 0, got {max_length!r}")
+        raise InputError(f"max_length must be a finite number >= 0, got {max_length!r}")
     geoms = np.asarray(geoms, dtype=object)
     if geoms.ndim != 1:
         raise ValueError("geoms must be a 1-D array of geometries")
@@ -228,7 +225,7 @@ def _split(geoms: np.ndarray, max_length: float) -> BlockSplit:
         ratio = part_len / max_length
         k = np.maximum(np.ceil(ratio * (1.0 - RTOL)), 1.0)
         if k.sum() > MAX_BLOCKS:
-            raise ValueError(
+            raise InputError(
                 f"max_length {max_length} would create {int(k.sum())} blocks "
                 f"(more than {MAX_BLOCKS}); check the distance units"
             )
@@ -238,7 +235,7 @@ def _split(geoms: np.ndarray, max_length: float) -> BlockSplit:
 
     # --- position of each vertex in "block units" (0 at the start, k at the end) --------------
     counts = np.bincount(cpart, minlength=nparts)
-    first_v = _exclusive_cumsum(counts)
+    first_v = exclusive_cumsum(counts)
     last_v = first_v + counts - 1
     cum = np.concatenate(([0.0], np.cumsum(seg)))
     s = cum - cum[first_v][cpart]  # distance along the part
@@ -258,7 +255,7 @@ def _split(geoms: np.ndarray, max_length: float) -> BlockSplit:
     j = (
         fb[seg_of_cut]
         + 1
-        + (np.arange(seg_of_cut.shape[0]) - np.repeat(_exclusive_cumsum(ncut_seg), ncut_seg))
+        + (np.arange(seg_of_cut.shape[0]) - np.repeat(exclusive_cumsum(ncut_seg), ncut_seg))
     )
     on_vertex = us[seg_of_cut + 1] == j  # the cut is the segment's end vertex itself
     cut_vertex = np.zeros(nv, dtype=bool)
@@ -274,7 +271,7 @@ def _split(geoms: np.ndarray, max_length: float) -> BlockSplit:
     n_interp_seg = np.bincount(ci, minlength=max(nv - 1, 0))
     per_vertex = v_emit.copy()
     per_vertex[:-1] += 2 * n_interp_seg
-    start = _exclusive_cumsum(per_vertex)
+    start = exclusive_cumsum(per_vertex)
     total = int(per_vertex.sum())
     out_xy = np.empty((total, 2), dtype=np.float64)
     out_block = np.empty(total, dtype=np.int64)  # block number within its part
@@ -284,14 +281,14 @@ def _split(geoms: np.ndarray, max_length: float) -> BlockSplit:
     cv = np.flatnonzero(cut_vertex)
     out_xy[start[cv] + 1] = coords[cv]
     out_block[start[cv] + 1] = fb[cv]  # ... and starts block fb
-    rank = np.arange(ci.shape[0]) - np.repeat(_exclusive_cumsum(n_interp_seg), n_interp_seg)
+    rank = np.arange(ci.shape[0]) - np.repeat(exclusive_cumsum(n_interp_seg), n_interp_seg)
     pos = start[ci] + v_emit[ci] + 2 * rank
     out_xy[pos] = cut_xy
     out_xy[pos + 1] = cut_xy
     out_block[pos] = ji - 1
     out_block[pos + 1] = ji
 
-    block_offset = _exclusive_cumsum(k)
+    block_offset = exclusive_cumsum(k)
     out_part = np.repeat(cpart, per_vertex)
     gid = block_offset[out_part] + out_block
     nblocks = int(k.sum())
@@ -330,8 +327,8 @@ def block_ids(
     that id keeps ``"<id>:<part>"`` and later ones become ``"<id>#2:<part>"``, ``"<id>#3:..."``
     in input order. Which blocks belong to the same link is taken from ``link_index`` when
     given; otherwise a new link starts where, within one id, ``part`` does not increase (the
-    row order of :func:`split_links`). Raises ``ValueError`` if ids still collide (an input id
-    that itself looks like ``"<id>#<n>"``, or repeated rows).
+    row order of :func:`split_links`). Raises :class:`~hotblocking.errors.InputError` if ids
+    still collide (an input id that itself looks like ``"<id>#<n>"``, or repeated rows).
     """
     ids = pd.Series(np.asarray(link_ids, dtype=object), dtype=object)
     ids = ids.where(ids.notna(), "").astype(str)
@@ -356,5 +353,5 @@ def block_ids(
     )
     dup = pd.Series(out).duplicated(keep=False).to_numpy()
     if dup.any():
-        raise ValueError(f"block ids are not unique, e.g. {sorted(set(out[dup]))[:5]}")
+        raise InputError(f"block ids are not unique, e.g. {sorted(set(out[dup]))[:5]}")
     return out

@@ -1,4 +1,4 @@
-"""What a tasking brief says: computerisk rows of one window -> printed strings (no QGIS).
+"""What a tasking brief says: computerisk rows of one window -> printed strings (pure).
 
 Every figure printed comes from the aggregates of the computerisk layer (one row per block
 per window); nothing record-level is read or printed. Disclosure control (``min_shown``):
@@ -6,13 +6,16 @@ per window); nothing record-level is read or printed. Disclosure control (``min_
 * every count (per source, totals per block and for the area) below ``min_shown`` prints
   as ``"<N"``; a row with one hidden source count also withholds (``"*"``) the smallest
   other count, so the hidden one cannot be worked out from the total
-  (:func:`hotblocking.patrol.suppress_row`);
+  (:func:`hotblocking.disclosure.suppress_row`);
 * when a block's total is hidden, everything that would let a reader rebuild it or place
   its few incidents in time is withheld too: harm, share of the area, the ratio to the
   expected count, the peak hours and the hour-of-week chart (its patrol plan is then drawn
   uniformly over the window);
 * per-block first/last-seen times are never printed (each is one incident's time); the
   data period printed is the range over the whole area.
+
+Source names are the labels the layer's ``sources`` field carries
+(:func:`hotblocking.schema.source_labels`), with a capital first letter.
 """
 
 from __future__ import annotations
@@ -24,50 +27,60 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..hotblocking.patrol import (
-    busiest_hours,
+from . import schema
+from .constants import DAY_NAMES, HOURS_PER_DAY, HOURS_PER_WEEK
+from .disclosure import is_suppressed, suppress_count, suppress_row
+from .patrol import patrol_plan
+from .schema import as_number
+from .windows import Window, hour_of_week_label
+from .wording import (
     describe_window,
     format_visit,
-    hour_grid,
-    is_suppressed,
-    patrol_plan,
     significance_words,
-    suppress_count,
-    suppress_row,
+    source_title,
     trend_words,
+    window_title,
 )
-from ..hotblocking.windows import Window, hour_of_week_label
 
-REQUIRED_FIELDS = [
-    "block_id",
-    "name",
-    "window",
-    "incidents",
-    "harm",
-    "rank",
-    "expected",
-    "p_value",
-    "q_value",
-    "peak",
-    "profile",
-    "trend",
-    "first_seen",
-    "last_seen",
-]
-SOURCE_LABELS = {
-    "a_e": "A&E",
-    "ae": "A&E",
-    "ae_istv": "A&E",
-    "ed": "ED",
-    "ambulance": "Ambulance",
-    "police": "Police",
-}
+BRIEF_FIELDS = (
+    schema.BLOCK_ID,
+    schema.NAME,
+    schema.WINDOW,
+    schema.WINDOW_SPEC,
+    schema.INCIDENTS,
+    schema.HARM,
+    schema.RANK,
+    schema.EXPECTED,
+    schema.P_VALUE,
+    schema.Q_VALUE,
+    schema.PEAK,
+    schema.PROFILE,
+    schema.TREND,
+    schema.FIRST_SEEN,
+    schema.LAST_SEEN,
+    schema.SOURCES,
+)
+"""The hot-blocks fields a brief reads (and the ``n_<slug>`` counts)."""
 
 
-def source_label(column: str) -> str:
-    """``n_a_e`` -> ``A&E``; an unknown slug reads as words (``n_door_staff`` -> Door staff)."""
-    slug = column.removeprefix("n_")
-    return SOURCE_LABELS.get(slug, slug.replace("_", " ").strip().capitalize() or slug)
+def source_titles(frame: pd.DataFrame) -> dict[str, str]:
+    """``n_`` column -> printed source name, from the rows' ``sources`` field."""
+    first = frame.iloc[0] if len(frame) else pd.Series(dtype=object, index=frame.columns)
+    return {c: source_title(label) for c, label in schema.source_labels(first).items()}
+
+
+def hour_grid(profile_text) -> np.ndarray:
+    """A ``profile`` value as a 7 x 24 array (rows Mon..Sun, columns hours); zeros for NULL
+    or empty text (:func:`hotblocking.schema.decode_profile`)."""
+    return np.array(schema.decode_profile(profile_text)).reshape(len(DAY_NAMES), HOURS_PER_DAY)
+
+
+def busiest_hours(grid: np.ndarray, k: int = 3) -> list[int]:
+    """Hour-of-week indices (Mon 00-01 = 0) of the ``k`` busiest non-empty hours, busiest
+    first (ties: earlier in the week first)."""
+    flat = np.asarray(grid, dtype=float).ravel()
+    order = np.lexsort((np.arange(flat.size), -flat))
+    return [int(i) for i in order[:k] if flat[i] > 0]
 
 
 @dataclass
@@ -122,29 +135,13 @@ def fmt_date(value) -> str:
     return f"{ts.day} {ts:%b %Y}"
 
 
-def window_title(window: Window) -> str:
-    """The label and the window in words; just the words when the label is the spec itself
-    (an unlabelled window such as "Fri-Sat 22:00-04:00")."""
-    words = describe_window(window)
-    label = window.label.strip()
-    return (
-        words
-        if " " in label and any(ch.isdigit() for ch in label) and ":" in label
-        else f"{label}: {words}"
-    )
-
-
 def data_period(frame: pd.DataFrame) -> str:
     """``"3 Jan 2025 to 28 Dec 2025"`` from the first/last-seen range of the window's rows."""
-    first = pd.to_datetime(frame["first_seen"], errors="coerce").min()
-    last = pd.to_datetime(frame["last_seen"], errors="coerce").max()
+    first = pd.to_datetime(frame[schema.FIRST_SEEN], errors="coerce").min()
+    last = pd.to_datetime(frame[schema.LAST_SEEN], errors="coerce").max()
     if pd.isna(first) or pd.isna(last):
         return "no incidents in this window"
     return f"{fmt_date(first)} to {fmt_date(last)}"
-
-
-def source_columns(columns) -> list[str]:
-    return [c for c in columns if str(c).startswith("n_")]
 
 
 def profile_outside_window(frame: pd.DataFrame, window: Window) -> list[str]:
@@ -154,8 +151,8 @@ def profile_outside_window(frame: pd.DataFrame, window: Window) -> list[str]:
     the window definition given does not match the one the layer was computed with.
     """
     outside = ~window.hour_mask()
-    seen = np.zeros(168, dtype=bool)
-    for text in frame["profile"]:
+    seen = np.zeros(HOURS_PER_WEEK, dtype=bool)
+    for text in frame[schema.PROFILE]:
         if isinstance(text, str) and text.strip():
             seen |= hour_grid(text).ravel() > 0
     return [hour_of_week_label(i) for i in np.flatnonzero(seen & outside)]
@@ -163,9 +160,9 @@ def profile_outside_window(frame: pd.DataFrame, window: Window) -> list[str]:
 
 def top_rows(frame: pd.DataFrame, top_n: int) -> pd.DataFrame:
     """The top ``top_n`` blocks by rank with any incident (ties: more incidents, then id)."""
-    rows = frame[(frame["incidents"].fillna(0) > 0) & frame["rank"].notna()]
-    rows = rows.assign(_neg=-rows["incidents"]).sort_values(
-        ["rank", "_neg", "block_id"], kind="stable"
+    rows = frame[(frame[schema.INCIDENTS].fillna(0) > 0) & frame[schema.RANK].notna()]
+    rows = rows.assign(_neg=-rows[schema.INCIDENTS]).sort_values(
+        [schema.RANK, "_neg", schema.BLOCK_ID], kind="stable"
     )
     return rows.drop(columns="_neg").head(top_n)
 
@@ -173,9 +170,9 @@ def top_rows(frame: pd.DataFrame, top_n: int) -> pd.DataFrame:
 def build_content(frame: pd.DataFrame, window: Window, options: BriefOptions) -> BriefContent:
     """The brief's text for the rows of one window (one row per block)."""
     n_min = int(options.min_shown or 0)
-    src_cols = source_columns(frame.columns)
-    labels = [source_label(c) for c in src_cols]
-    area_total = float(frame["incidents"].fillna(0).sum())
+    titles = source_titles(frame)
+    src_cols, labels = list(titles), list(titles.values())
+    area_total = float(frame[schema.INCIDENTS].fillna(0).sum())
     sources = [
         (lab, suppress_count(float(frame[c].fillna(0).sum()), n_min))
         for lab, c in zip(labels, src_cols)
@@ -235,21 +232,13 @@ def _letters(k: int) -> str:
     return out
 
 
-def _num(value) -> float:
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        return math.nan
-    return out
-
-
 def _block_page(order, row, src_cols, labels, area_total, window, hours, options) -> BlockPage:
     n_min = int(options.min_shown or 0)
-    total = _num(row["incidents"])
-    counts, total_text = suppress_row([_num(row[c]) for c in src_cols], total, n_min)
+    total = as_number(row[schema.INCIDENTS])
+    counts, total_text = suppress_row([as_number(row[c]) for c in src_cols], total, n_min)
     hidden = is_suppressed(total, n_min)
-    grid = None if hidden else hour_grid(row["profile"])
-    harm = "withheld" if hidden else suppress_count(_num(row["harm"]))
+    grid = None if hidden else hour_grid(row[schema.PROFILE])
+    harm = "withheld" if hidden else suppress_count(as_number(row[schema.HARM]))
     by_source = ", ".join(f"{lab} {txt}" for lab, txt in zip(labels, counts))
     why = [f"{total_text} incidents in this window" + (f": {by_source}." if by_source else ".")]
     why.append(
@@ -257,7 +246,7 @@ def _block_page(order, row, src_cols, labels, area_total, window, hours, options
         if hidden
         else f"Harm score {harm} (police crimes weighted by harm days; other records count 1)."
     )
-    expected = _num(row["expected"])
+    expected = as_number(row[schema.EXPECTED])
     if area_total > 0 and not hidden:
         share = 100.0 * total / area_total
         text = f"{share:.1f}% of the area's incidents in this window"
@@ -266,19 +255,19 @@ def _block_page(order, row, src_cols, labels, area_total, window, hours, options
             text += f", on {length_share:.2f}% of its street length"
         why.append(text + ".")
     ratio = total / expected if not hidden and expected > 0 and total > 0 else None
-    significance = significance_words(_num(row["p_value"]), _num(row["q_value"]), ratio)
+    significance = significance_words(
+        as_number(row[schema.P_VALUE]), as_number(row[schema.Q_VALUE]), ratio
+    )
     why.append(significance[0].upper() + significance[1:] + ".")
     if hidden:
-        trend = trend_words(_num(row["trend"]), total).split(" (")[0]
+        trend = trend_words(as_number(row[schema.TREND]), total).split(" (")[0]
         why.append(f"Trend: {trend} (too few incidents for a reliable rate).")
     else:
-        why.append(f"Trend: {trend_words(_num(row['trend']), total)}.")
+        why.append(f"Trend: {trend_words(as_number(row[schema.TREND]), total)}.")
 
-    peak = (
-        "withheld"
-        if hidden
-        else (str(row["peak"]) if isinstance(row["peak"], str) and row["peak"] else "–")
-    )
+    stored_peak = row[schema.PEAK]
+    peak = "–" if not isinstance(stored_peak, str) or not stored_peak else stored_peak
+    peak = "withheld" if hidden else peak
     busiest = [hour_of_week_label(i) for i in busiest_hours(grid, 3)] if grid is not None else []
     visits = patrol_plan(
         window,
@@ -295,12 +284,12 @@ def _block_page(order, row, src_cols, labels, area_total, window, hours, options
         when.append(f"Peak hour: {peak}" + (" (small numbers)." if hidden else "."))
     return BlockPage(
         order=order,
-        rank=int(row["rank"]),
-        label=str(int(row["rank"])),
+        rank=int(row[schema.RANK]),
+        label=str(int(row[schema.RANK])),
         ties=0,
-        block_id=str(row["block_id"]),
-        name=str(row["name"])
-        if isinstance(row["name"], str) and row["name"]
+        block_id=str(row[schema.BLOCK_ID]),
+        name=str(row[schema.NAME])
+        if isinstance(row[schema.NAME], str) and row[schema.NAME]
         else "(unnamed street)",
         counts=counts,
         total=total_text,

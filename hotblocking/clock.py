@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 
+from .constants import DEFAULT_TIMEZONE, MS_PER_DAY, MS_PER_SECOND
 from .errors import HotBlockingError
 
 __all__ = [
@@ -45,10 +46,6 @@ __all__ = [
     "zone_rules",
 ]
 
-DEFAULT_TIMEZONE = "Europe/London"
-MS_PER_SECOND = 1000
-MS_PER_HOUR = 3_600_000
-MS_PER_DAY = 24 * MS_PER_HOUR
 NAT = np.iinfo(np.int64).min  # the int64 behind NaT
 
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)

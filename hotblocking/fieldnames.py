@@ -13,6 +13,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from .errors import AmbiguousFieldError
+from .schema import DATE, DATETIME, OTHER, TEXT
+
 __all__ = [
     "ROAD_FIELD_CANDIDATES",
     "TIME_FIELD_NAMES",
@@ -59,17 +62,7 @@ incident time); ``committed_from`` is the start of a police record's committed-b
 _TIME_WORD = re.compile(r"date|time|month")
 _NOT_TIME_WORD = re.compile(r"updat|validat|candidat|mandat|accommodat")
 
-_FIELD_KINDS = frozenset({"datetime", "date", "text", "other"})
-
-
-class AmbiguousFieldError(ValueError):
-    """Several fields could hold the incident time; the user must choose one."""
-
-    def __init__(self, candidates: Sequence[str], message: str | None = None) -> None:
-        self.candidates: list[str] = list(candidates)
-        super().__init__(
-            message or f"several fields could hold the time: {', '.join(self.candidates)}"
-        )
+_FIELD_KINDS = frozenset({DATETIME, DATE, TEXT, OTHER})
 
 
 def _match(field_names: Iterable[str], wanted: str) -> str | None:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .arrays import is_xy
 from .clock import DEFAULT_TIMEZONE
 from .nearest import nearest_within
 
@@ -161,7 +162,7 @@ def join_incidents(
     """
     from .timeparse import validate_times
 
-    if _is_xy(geometries):
+    if is_xy(geometries):
         points, reason = _xy_points(geometries)
         usable = reason == ""
         candidates = np.where(usable[:, None], points, np.nan)
@@ -241,10 +242,6 @@ def _add_reasons(reasons: np.ndarray, texts: np.ndarray) -> None:
     add_reason(reasons, has, texts[has])
 
 
-def _is_xy(values) -> bool:
-    return isinstance(values, np.ndarray) and values.dtype.kind == "f" and values.ndim == 2
-
-
 def _xy_points(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Reasons for coordinate rows: NaN is no (or an empty) geometry, inf did not transform."""
     reason = np.full(len(xy), "", dtype=object)
@@ -263,7 +260,7 @@ def location_hint(points: np.ndarray, block_bounds: tuple, unmatched_share: floa
     """
     if unmatched_share <= 0.5 or len(points) == 0:
         return None
-    xy = points if _is_xy(points) else shapely.get_coordinates(points)
+    xy = points if is_xy(points) else shapely.get_coordinates(points)
     if len(xy) == 0:
         return None
     minx, miny, maxx, maxy = block_bounds

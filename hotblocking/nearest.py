@@ -12,13 +12,13 @@ networks:
   the same as shapely's.
 * Candidates come from a uniform grid. Segments longer than ``h`` (about twice the search
   radius) are cut into pieces of at most ``h`` for indexing only (the distance is always
-  computed on the whole original segment); each piece is registered in the one cell holding its bounding-box centre and
-  a point visits every cell within reach (radius + the largest piece half extent, plus a
-  rounding margin), so a long segment is seen from every cell its buffered bounding box
-  covers. Cells are numbered row-major, so a row of the neighbourhood is one contiguous
-  range of the cell-sorted pieces: candidate pairs are expanded with ``np.repeat`` from a
-  handful of ranges per point, screened by the piece's buffered bounding box, and then
-  measured exactly.
+  computed on the whole original segment); each piece is registered in the one cell holding
+  its bounding-box centre and a point visits every cell within reach (radius + the largest
+  piece half extent, plus a rounding margin), so a long segment is seen from every cell its
+  buffered bounding box covers. Cells are numbered row-major, so a row of the neighbourhood
+  is one contiguous range of the cell-sorted pieces: candidate pairs are expanded with
+  ``np.repeat`` from a handful of ranges per point, screened by the piece's buffered
+  bounding box, and then measured exactly.
 * The candidate count grows with the square of the radius, so a large ``max_distance``
   is searched in levels: radii ``max_distance / 2**k, ..., max_distance / 2,
   max_distance``, the first one sized for ~20 candidates per point from the network's
@@ -41,7 +41,10 @@ from collections.abc import Callable
 import numpy as np
 import shapely
 
-__all__ = ["Cancelled", "nearest_within"]
+from .errors import check_cancelled as _check
+from .errors import report as _report
+
+__all__ = ["nearest_within"]
 
 # Cells per reach: the neighbourhood a point visits is (2k+1) cells of reach/k per axis,
 # i.e. a square of side (2 + 1/k) * reach; larger k = fewer spurious candidates but more
@@ -65,10 +68,6 @@ _PIECE_BUDGET_PER_SEGMENT = 2
 
 _LINE_TYPES = (1, 2, 5)  # LineString, LinearRing, MultiLineString
 _MISSING = -1
-
-
-class Cancelled(Exception):
-    """Raised by :func:`nearest_within` when ``cancelled()`` returned True."""
 
 
 def nearest_within(
@@ -95,7 +94,7 @@ def nearest_within(
     progress : called with the fraction of points resolved (0..1, non-decreasing, the
         last call is 1.0) after each chunk.
     cancelled : polled before each chunk; when it returns True, :class:`Cancelled` is
-        raised.
+        raised (:class:`hotblocking.errors.Cancelled`).
 
     Returns
     -------
@@ -228,16 +227,6 @@ class _LazyPoints:
 
     def __array__(self, dtype=None):
         return self[np.arange(len(self.xy))]
-
-
-def _check(cancelled) -> None:
-    if cancelled is not None and cancelled():
-        raise Cancelled()
-
-
-def _report(progress, fraction: float) -> None:
-    if progress is not None:
-        progress(float(fraction))
 
 
 # ----------------------------------------------------------------------------- exact kernel

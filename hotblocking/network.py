@@ -16,7 +16,6 @@ normalised per source block so that the total is conserved exactly.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,9 +24,12 @@ import shapely
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+from .arrays import usable_lengths
+from .errors import CancelCheck, Progress
+from .errors import check_cancelled as _check
+
 __all__ = [
     "BlockNetwork",
-    "Cancelled",
     "block_graph",
     "build_network",
     "endpoint_nodes",
@@ -35,18 +37,6 @@ __all__ = [
     "kernel_matrix",
     "smooth",
 ]
-
-Progress = Callable[[float], None] | None
-CancelCheck = Callable[[], bool] | None
-
-
-class Cancelled(Exception):
-    """Raised when a ``cancelled()`` callable returns True (re-exported by ``risk``)."""
-
-
-def _check(cancelled: CancelCheck) -> None:
-    if cancelled is not None and cancelled():
-        raise Cancelled()
 
 
 def endpoint_nodes(geoms: np.ndarray, tolerance: float = 0.01) -> tuple[np.ndarray, np.ndarray]:
@@ -106,8 +96,7 @@ def graph_from_nodes(
     start_node = np.asarray(start_node, dtype=np.int64)
     end_node = np.asarray(end_node, dtype=np.int64)
     n = start_node.size
-    lens = np.asarray(lengths, dtype=np.float64)
-    lens = np.where(np.isfinite(lens) & (lens > 0), lens, 0.0)
+    lens = usable_lengths(lengths)
     blk = np.concatenate([np.arange(n), np.arange(n)])
     node = np.concatenate([start_node, end_node])
     ok = node >= 0
@@ -131,8 +120,7 @@ def build_network(
     Lengths default to the geometry length (the layer's own length attribute may be stale).
     """
     geoms = np.asarray(geoms, dtype=object)
-    lens = shapely.length(geoms) if lengths is None else np.asarray(lengths, dtype=np.float64)
-    lens = np.where(np.isfinite(lens) & (lens > 0), lens, 0.0)
+    lens = usable_lengths(shapely.length(geoms) if lengths is None else lengths)
     start, end = endpoint_nodes(geoms, tolerance)
     return BlockNetwork(graph_from_nodes(start, end, lens), start, end, lens)
 
@@ -209,8 +197,7 @@ def _kernel_chunks(
     cancelled: CancelCheck,
 ):
     """Yield ``(rows, cols, weights)`` of the normalised kernel, one chunk of sources at a time."""
-    lens = np.asarray(lengths, dtype=np.float64)
-    lens = np.where(np.isfinite(lens) & (lens > 0), lens, 0.0)
+    lens = usable_lengths(lengths)
     graph = sp.csr_matrix(graph)
     for c0 in range(0, src.size, chunk):
         _check(cancelled)

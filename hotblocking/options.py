@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 
+from .errors import OptionError
 
-class OptionError(ValueError):
-    """A text option could not be read; the message says which part and why."""
+__all__ = ["OptionError", "parse_source_weights"]
 
 
 def parse_source_weights(text: str | None) -> dict[str, float]:

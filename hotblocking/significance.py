@@ -13,14 +13,15 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import poisson
 
+from .arrays import usable_lengths
+
 __all__ = ["bh_qvalues", "expected_counts", "poisson_upper_p"]
 
 
 def expected_counts(total: float, lengths: np.ndarray) -> np.ndarray:
     """``total * len_i / sum(len)``; non-positive or NaN lengths expect 0 (and are excluded
     from the network length)."""
-    lens = np.asarray(lengths, dtype=np.float64)
-    lens = np.where(np.isfinite(lens) & (lens > 0), lens, 0.0)
+    lens = usable_lengths(lengths)
     net = lens.sum()
     if net <= 0:
         return np.zeros_like(lens)

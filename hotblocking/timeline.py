@@ -20,14 +20,12 @@ start (a reversed range is a recording error; callers may count them with
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
 from . import clock
-from .clock import DEFAULT_TIMEZONE
+from .constants import LONDON, MS_PER_HOUR
 from .windows import Window
 
 __all__ = [
@@ -48,9 +46,6 @@ __all__ = [
     "window_share",
 ]
 
-LONDON = ZoneInfo(DEFAULT_TIMEZONE)
-MS_PER_HOUR = clock.MS_PER_HOUR
-MS_PER_DAY = clock.MS_PER_DAY
 _NAT = np.datetime64("NaT", "ms")
 
 

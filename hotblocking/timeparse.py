@@ -33,21 +33,20 @@ import datetime as _dt
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
+from .arrays import exclusive_cumsum as _exclusive_cumsum
 from .clock import DEFAULT_TIMEZONE, utc_to_local
+from .constants import LONDON
+from .constants import MS_PER_DAY as _MS_DAY
+from .constants import MS_PER_HOUR as _MS_HOUR
+from .constants import MS_PER_MINUTE as _MS_MIN
 
 __all__ = ["LONDON", "ParsedTimes", "parse_times", "validate_times"]
 
-LONDON = ZoneInfo(DEFAULT_TIMEZONE)
-
 _NAT = np.iinfo(np.int64).min  # the int64 behind NaT
-_MS_MIN = 60_000
-_MS_HOUR = 3_600_000
-_MS_DAY = 86_400_000
 _CHUNK = 1 << 17  # rows per character matrix (bounds memory)
 _MAX_CHARS = 64  # longer strings are not times
 _MAX_RUNS = 9  # Y M D h m s frac offset-h offset-m
@@ -128,12 +127,6 @@ class _Parsed:
 # --------------------------------------------------------------------------------------------
 # Strings
 # --------------------------------------------------------------------------------------------
-
-
-def _exclusive_cumsum(counts: np.ndarray) -> np.ndarray:
-    out = np.zeros(counts.shape[0], dtype=np.int64)
-    np.cumsum(counts[:-1], out=out[1:])
-    return out
 
 
 def _chars(*chars: str) -> list[int]:

@@ -21,6 +21,7 @@ whatever the precision of its time (a month-only police.uk crime included).
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from collections.abc import Iterable
@@ -29,25 +30,28 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .constants import DAY_NAMES, DEFAULT_WINDOWS
+from .constants import (
+    DAY_NAMES,
+    DEFAULT_WINDOWS,
+    HOURS_PER_WEEK,
+    MINUTES_PER_DAY,
+    MINUTES_PER_WEEK,
+)
+from .errors import WindowSpecError
 
 __all__ = [
-    "DAY_NAMES",
     "DEFAULT_WINDOWS",
-    "MINUTES_PER_DAY",
-    "MINUTES_PER_WEEK",
     "WHOLE_PERIOD",
     "Window",
     "WindowSpecError",
     "hour_of_week_label",
     "parse_windows",
+    "stored_window",
     "whole_period_window",
 ]
 
 WHOLE_PERIOD = "all"
 _FULL_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-MINUTES_PER_DAY = 1440
-MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
 
 _DAY_LOOKUP = {name.lower(): i for i, name in enumerate(DAY_NAMES)}
 _DAY_LOOKUP.update({name: i for i, name in enumerate(_FULL_NAMES)})
@@ -61,10 +65,6 @@ _KEYWORDS = {
 # Canonical spellings offered by "did you mean".
 _SUGGEST = {**{k: DAY_NAMES[v] for k, v in _DAY_LOOKUP.items()}, **{k: k for k in _KEYWORDS}}
 _TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
-
-
-class WindowSpecError(ValueError):
-    """A time-window specification could not be parsed; the message quotes the bad part."""
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,7 @@ class Window:
 
         A partly covered hour counts as covered (for charts and peak hours).
         """
-        return self.minute_mask().reshape(168, 60).any(axis=1)
+        return self.minute_mask().reshape(HOURS_PER_WEEK, 60).any(axis=1)
 
     def occurrences(self, period_start, period_end) -> tuple[np.ndarray, np.ndarray]:
         """Local wall-clock ``(starts, ends)`` (datetime64[ms]) of occurrences starting on a
@@ -309,3 +309,14 @@ def parse_windows(spec: str | Iterable[str]) -> list[Window]:
         seen[key] = piece
         windows.append(w)
     return windows
+
+
+def stored_window(label: str, spec: str) -> Window:
+    """The window a hot-blocks row was computed with: its ``window_spec`` text read back
+    (:mod:`hotblocking.schema`), under the row's ``window`` label (a spec writes ``;`` and
+    ``=`` of a label as ``,`` and ``-``). Raises :class:`WindowSpecError` when ``spec`` is
+    not exactly one window."""
+    windows = parse_windows(spec)
+    if len(windows) != 1:
+        raise WindowSpecError(f'"{spec}": a window_spec holds one window, not {len(windows)}')
+    return dataclasses.replace(windows[0], label=label)

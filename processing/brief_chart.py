@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from qgis.core import QgsLayoutUtils
 
-from ..hotblocking.patrol import DAY_NAMES
+from ..hotblocking.constants import DAY_NAMES
 from .brief_items import PageItems, cell, font, table_columns_x, text_format
 
 SHADES = [  # (upper share of the busiest hour, fill, legend text)

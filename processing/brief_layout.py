@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from qgis.core import QgsLayoutItemPage, QgsLayoutUtils, QgsPrintLayout
 
+from ..hotblocking.brief_content import BriefContent
 from .brief_chart import add_hour_chart, chart_height
-from .brief_content import BriefContent
 from .brief_items import PageItems, font, line_height, wrap
 from .brief_maps import (
     BriefMapLayers,

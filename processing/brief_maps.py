@@ -35,11 +35,13 @@ from qgis.core import (
     QgsLineSymbol,
     QgsMarkerSymbol,
     QgsPalLayerSettings,
+    QgsPathResolver,
     QgsRasterLayer,
     QgsRectangle,
     QgsScaleBarSettings,
     QgsSimpleLineCallout,
     QgsSingleSymbolRenderer,
+    QgsSymbolLayerUtils,
     QgsTextBackgroundSettings,
     QgsTextBufferSettings,
     QgsTextFormat,
@@ -56,7 +58,7 @@ from .brief_items import font, text_format
 GREY_CONTEXT = "#c9c9c9"
 GREY_BLOCKS = "#8c8c8c"
 HOT = "#a50f15"
-NORTH_ARROW = "/usr/share/qgis/svg/arrows/NorthArrow_02.svg"
+NORTH_ARROW = "arrows/NorthArrow_02.svg"  # in QGIS's own SVG library, on every platform
 MM = QgsUnitTypes.LayoutMillimeters
 
 
@@ -367,13 +369,6 @@ def add_map(layout, page: int, x, y, w, h, layers, extent: QgsRectangle, crs, *,
         grown.setXMaximum(grown.xMaximum() + extra / 2)
     item.setExtent(grown)  # (zoomToExtent leaves a freshly moved item empty in 3.22)
     return item
-    arrow = QgsLayoutItemPicture(layout)
-    layout.addLayoutItem(arrow)
-    arrow.setPicturePath(NORTH_ARROW)
-    arrow.attemptMove(QgsLayoutPoint(x + w - 9, y + 2, MM), True, False, page)
-    arrow.attemptResize(QgsLayoutSize(7, 10, MM))
-    arrow.setBackgroundEnabled(False)
-    return item
 
 
 def add_scale_bar(layout, page: int, right, top, linked_map):
@@ -381,7 +376,7 @@ def add_scale_bar(layout, page: int, right, top, linked_map):
     to its left: they sit in the key line under their map."""
     arrow = QgsLayoutItemPicture(layout)
     layout.addLayoutItem(arrow)
-    arrow.setPicturePath(NORTH_ARROW)
+    arrow.setPicturePath(QgsSymbolLayerUtils.svgSymbolNameToPath(NORTH_ARROW, QgsPathResolver()))
     arrow.attemptMove(QgsLayoutPoint(right - 4.0, top - 0.3, MM), True, False, page)
     arrow.attemptResize(QgsLayoutSize(4.0, 6.2, MM))
     right -= 7.0

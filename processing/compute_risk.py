@@ -21,6 +21,7 @@ from qgis.core import (
     QgsProcessingParameterVectorDestination,
 )
 
+from ..hotblocking import schema
 from ..hotblocking.constants import DEFAULT_WINDOWS
 from ..hotblocking.options import HOT_RULE_DEFAULTS, OptionError, hot_rule_value
 from .common import (
@@ -45,8 +46,14 @@ HOT_RULES = [
     ("top_length_share", "Top share of network length per window"),
     ("significance", "Significant (Benjamini-Hochberg q below the value)"),
 ]
-INCIDENT_FIELDS = ["block_id", "source", "time_start", "time_end", "weight"]
-BLOCK_FIELDS = ["block_id", "link_id", "name", "length_m"]
+INCIDENT_FIELDS = [
+    schema.BLOCK_ID,
+    schema.SOURCE,
+    schema.TIME_START,
+    schema.TIME_END,
+    schema.WEIGHT,
+]
+BLOCK_FIELDS = [schema.BLOCK_ID, schema.LINK_ID, schema.NAME, schema.LENGTH_M]
 SUMMARY_OUTPUTS = [
     ("INCIDENTS_USED", "incidents_used", "Incidents used"),
     ("BLOCKS_WITH_ANY", "blocks_with_any", "Blocks with any incident"),
@@ -296,8 +303,9 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
         # The core loads numpy, pandas, scipy and shapely: only once a run starts.
         import pandas as pd
 
+        from ..hotblocking.errors import Cancelled
         from ..hotblocking.options import parse_source_weights
-        from ..hotblocking.risk import Cancelled, HotRule, compute_risk
+        from ..hotblocking.risk import HotRule, compute_risk
         from ..hotblocking.windows import WindowSpecError, parse_windows
 
         steps = QgsProcessingMultiStepFeedback(4, feedback)
@@ -354,16 +362,13 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
             raise
         steps.setCurrentStep(2)
         table = result.table
-        # The windows' days and hours travel with the layer (the brief reads them back).
-        specs = {w.label: w.spec for w in windows}
-        table.insert(table.columns.get_loc("window") + 1, "window_spec", table["window"].map(specs))
-        block_row = pd.Index(blocks[0]["block_id"]).get_indexer(table["block_id"])
+        block_row = pd.Index(blocks[0][schema.BLOCK_ID]).get_indexer(table[schema.BLOCK_ID])
         geometries = blocks[1][block_row]
         out = write_output(
             self.parameterAsOutputLayer(parameters, self.OUTPUT, context),
-            "hot_blocks",
+            schema.HOT_BLOCKS.table,
             geometries,
-            "LineString",
+            schema.HOT_BLOCKS.geometry,
             blocks_source.sourceCrs(),
             frame_columns(table),
             spatial_index="auto",
@@ -376,7 +381,7 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
         if profiles_destination:
             outputs[self.PROFILES] = write_output(
                 profiles_destination,
-                "profiles",
+                schema.PROFILES.table,
                 None,
                 None,
                 None,
@@ -387,7 +392,7 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
         self._log_summary(feedback, summary)
         for output_id, key, _ in SUMMARY_OUTPUTS:
             outputs[output_id] = summary.get(key)
-        outputs["HOT_BLOCKS"] = int(table["hot"].sum())
+        outputs["HOT_BLOCKS"] = int(table[schema.HOT].sum())
         style_output(context, out, "hot_blocks", feedback)
         return outputs
 
@@ -541,10 +546,8 @@ def frame_columns(frame: pd.DataFrame) -> list[Column]:
     columns = []
     for name in frame.columns:
         values = frame[name].to_numpy()
-        kind = {"b": "bool", "i": "int", "u": "int", "f": "real", "M": "datetime"}.get(
-            values.dtype.kind, "text"
-        )
-        if kind == "text":  # already str or None: no fixed-width copy (1.5M profiles ~ 2 GB)
+        kind = schema.DTYPE_KINDS.get(values.dtype.kind, schema.TEXT)
+        if kind == schema.TEXT:  # already str or None: no fixed-width copy (1.5M profiles ~ 2 GB)
             values = values.astype(object, copy=True)
             values[pd.isna(values)] = None
         columns.append(Column(str(name), kind, values))

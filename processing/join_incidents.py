@@ -16,7 +16,7 @@ from qgis.core import (
     QgsProcessingParameterVectorDestination,
 )
 
-from ..hotblocking.fieldnames import AmbiguousFieldError
+from ..hotblocking.errors import AmbiguousFieldError
 from ..hotblocking.timefields import detect_time_fields
 from .common import (
     HotBlockingAlgorithm,
@@ -180,8 +180,8 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API name)
         # The core and the readers load numpy, pandas and shapely: only once a run starts.
+        from ..hotblocking.errors import Cancelled
         from ..hotblocking.join import join_incidents
-        from ..hotblocking.nearest import Cancelled
         from .bridge import as_text, field_kind, read_source, transform_geometries, transform_xy
         from .gpkg_writer import Column, geometry_type_of
 

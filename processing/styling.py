@@ -70,6 +70,7 @@ from qgis.core import (
     QgsVectorLayer,
 )
 
+from ..hotblocking import schema
 from .common import (
     _OGR_DEST,  # the "Save to GeoPackage" destination form, ogr:dbname='...' table="..."
     tr,
@@ -112,20 +113,20 @@ def style_path(style: str) -> str:
 def detect_style(field_names) -> str | None:
     """The style for a layer with these fields (Hot Blocking's own outputs), else None."""
     names = {n.lower() for n in field_names}
-    if {"window", "rank", "percentile"} <= names:
+    if {schema.WINDOW, schema.RANK, schema.PERCENTILE} <= names:
         return "hot_blocks"
-    if {"incident_id", "reason"} <= names:
+    if {schema.INCIDENT_ID, schema.REASON} <= names:
         return "unmatched_incidents"
-    if {"incident_id", "block_id"} <= names:
+    if {schema.INCIDENT_ID, schema.BLOCK_ID} <= names:
         return "joined_incidents"
-    if "block_id" in names and names & {"length_m", "link_id"}:
+    if schema.BLOCK_ID in names and names & {schema.LENGTH_M, schema.LINK_ID}:
         return "blocks"
     return None
 
 
 def first_window(layer: QgsVectorLayer):
     """The ``window`` of the layer's first row (filters honoured), or None."""
-    index = layer.fields().lookupField("window")
+    index = layer.fields().lookupField(schema.WINDOW)
     if index < 0:
         return None
     request = QgsFeatureRequest().setFlags(QgsFeatureRequest.NoGeometry)

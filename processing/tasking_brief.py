@@ -21,6 +21,7 @@ from qgis.core import (
     QgsRenderContext,
 )
 
+from ..hotblocking import schema
 from ..plugin_metadata import plugin_version
 from .common import HotBlockingAlgorithm, tr
 
@@ -34,9 +35,6 @@ try:  # QGIS >= 3.26
     ALWAYS_TEXT = Qgis.TextRenderFormat.AlwaysText
 except AttributeError:  # QGIS 3.22
     ALWAYS_TEXT = QgsRenderContext.TextFormatAlwaysText
-
-TEXT_FIELDS = ("block_id", "name", "window", "window_spec", "peak", "profile")
-TIME_FIELDS = ("first_seen", "last_seen")
 
 
 class TaskingBriefAlgorithm(HotBlockingAlgorithm):
@@ -238,8 +236,8 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API name)
         # Content, maps and the core load numpy, pandas and shapely: only once a run starts.
-        from ..hotblocking.patrol import PatrolPlanError
-        from .brief_content import BriefOptions, build_content, top_rows
+        from ..hotblocking.brief_content import BriefOptions, build_content, top_rows
+        from ..hotblocking.errors import PatrolPlanError
         from .brief_layout import build_layout
         from .brief_maps import BriefMapLayers
 
@@ -251,7 +249,7 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
             source, self.parameterAsVectorLayer(parameters, self.HOTBLOCKS, context)
         )
         label, window = self._window(parameters, context, frame)
-        rows = frame["window"] == label
+        rows = frame[schema.WINDOW] == label
         frame, geometries = frame[rows].reset_index(drop=True), geometries[rows.to_numpy()]
         options = BriefOptions(
             title=self.parameterAsString(parameters, self.TITLE, context).strip() or "Patrol brief",
@@ -356,11 +354,11 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
     def _read(source, layer) -> tuple[pd.DataFrame, np.ndarray]:
         import pandas as pd
 
+        from ..hotblocking.brief_content import BRIEF_FIELDS
         from .bridge import as_text, plain_values, read_source
-        from .brief_content import REQUIRED_FIELDS, source_columns
 
         names = source.fields().names()
-        missing = [n for n in REQUIRED_FIELDS if n not in names]
+        missing = [n for n in BRIEF_FIELDS if n not in names]
         if missing:
             raise QgsProcessingException(
                 tr(
@@ -368,15 +366,15 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
                     "risk by time window'."
                 ).format(fields=", ".join(missing))
             )
-        stored_spec = ["window_spec"] if "window_spec" in names else []
-        wanted = REQUIRED_FIELDS + stored_spec + source_columns(names)
+        wanted = list(BRIEF_FIELDS) + schema.source_fields(names)
         arrays = read_source(source, layer, wanted)
         frame = pd.DataFrame(index=range(len(arrays)))
         for name in wanted:
             values = arrays.attributes[name]
-            if name in TEXT_FIELDS:
+            kind = schema.HOT_BLOCKS.field(name).kind
+            if kind == schema.TEXT:
                 frame[name] = as_text(values)
-            elif name in TIME_FIELDS:
+            elif kind == schema.DATETIME:
                 plain = plain_values(values)
                 frame[name] = (
                     pd.to_datetime(pd.Series(plain), errors="coerce")
@@ -398,15 +396,16 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
             return None
         clone = layer.clone()
         quoted = label.replace("'", "''")
-        if not clone.setSubsetString(f"\"window\" = '{quoted}'"):
+        if not clone.setSubsetString(f"\"{schema.WINDOW}\" = '{quoted}'"):
             return None
         return clone
 
     def _window(self, parameters, context, frame):
-        from ..hotblocking.windows import WindowSpecError, parse_windows
-        from .brief_content import profile_outside_window
+        from ..hotblocking.brief_content import profile_outside_window
+        from ..hotblocking.errors import WindowSpecError
+        from ..hotblocking.windows import parse_windows, stored_window
 
-        labels = list(dict.fromkeys(v for v in frame["window"] if v is not None))
+        labels = list(dict.fromkeys(v for v in frame[schema.WINDOW] if v is not None))
         if not labels:
             raise QgsProcessingException(tr("The hot blocks layer has no rows (no window label)."))
         wanted = self.parameterAsString(parameters, self.WINDOW, context).strip()
@@ -423,41 +422,35 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
                 )
             label = found[0]
         spec = self.parameterAsString(parameters, self.WINDOWS, context).strip()
-        if not spec and "window_spec" in frame:  # computerisk stores each window's definition
-            stored = frame.loc[frame["window"] == label, "window_spec"].dropna()
+        given = bool(spec)
+        if not given:  # computerisk stores each window's definition
+            stored = frame.loc[frame[schema.WINDOW] == label, schema.WINDOW_SPEC].dropna()
             spec = stored.iloc[0] if len(stored) else ""
-        window = None
-        if spec:
-            try:
-                defined = parse_windows(spec)
-            except WindowSpecError as error:
-                raise QgsProcessingException(
-                    tr("Time windows: {error}").format(error=error)
-                ) from error
-            window = next((w for w in defined if w.label.casefold() == label.casefold()), None)
-            if window is None:
-                raise QgsProcessingException(
-                    tr(
-                        "Window '{window}' is not among the time windows given ({windows}): give "
-                        "the same 'Time windows' text used for the risk computation."
-                    ).format(window=label, windows=", ".join(f"'{w.label}'" for w in defined))
-                )
-        else:
-            try:
-                (window,) = parse_windows(label)
-            except (WindowSpecError, ValueError):
-                raise QgsProcessingException(
-                    tr(
-                        "The days and hours of window '{window}' are not stored in the layer: give "
-                        "'Time windows used for the risk computation' (WINDOWS), e.g. "
-                        "'{window}=Fri-Sat 22:00-04:00', the same text given to 'Compute hot-block "
-                        "risk'."
-                    ).format(window=label)
-                ) from None
+        if not spec:
+            raise QgsProcessingException(
+                tr(
+                    "The days and hours of window '{window}' are not stored in the layer: give "
+                    "'Time windows used for the risk computation' (WINDOWS), e.g. "
+                    "'{window}=Fri-Sat 22:00-04:00', the same text given to 'Compute hot-block "
+                    "risk'."
+                ).format(window=label)
+            )
+        try:
+            defined = parse_windows(spec) if given else [stored_window(label, spec)]
+        except WindowSpecError as error:
+            raise QgsProcessingException(tr("Time windows: {error}").format(error=error)) from error
+        window = next((w for w in defined if w.label.casefold() == label.casefold()), None)
+        if window is None:
+            raise QgsProcessingException(
+                tr(
+                    "Window '{window}' is not among the time windows given ({windows}): give "
+                    "the same 'Time windows' text used for the risk computation."
+                ).format(window=label, windows=", ".join(f"'{w.label}'" for w in defined))
+            )
         # A sample of the busiest rows is enough to catch a window given with the wrong hours
         # (parsing every profile of a 500k-block network would take seconds).
-        rows = frame[frame["window"] == label]
-        outside = profile_outside_window(rows.nlargest(500, "incidents"), window)
+        rows = frame[frame[schema.WINDOW] == label]
+        outside = profile_outside_window(rows.nlargest(500, schema.INCIDENTS), window)
         if outside:
             raise QgsProcessingException(
                 tr(

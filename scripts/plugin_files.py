@@ -29,7 +29,7 @@ INCLUDE = [  # glob patterns relative to the checkout; each must match at least 
     "resources.py",
     "metadata.txt",
     "README.md",
-    "hotblocking/*.py",
+    "hotblocking/**/*.py",  # the core and its subpackages (hotblocking/risk/)
     "processing/*.py",
     "ui/*.py",
     "styles/*.qml",

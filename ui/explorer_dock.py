@@ -2,10 +2,11 @@
 
 A hot-blocks layer is a ``hotblocking:computerisk`` output (one row per block per window,
 with ``block_id``, ``window``, ``rank`` and ``profile``). For the selected feature the dock
-shows the street, the window, the rank, the counts by source (``n_*`` fields) and the
-hour-of-week chart of its ``profile``. Everything shown is read from the feature; wording
-and number formats come from the core (:mod:`hotblocking.patrol`) and the brief's source
-labels, so the dock says what the printed brief says. No analysis happens here.
+shows the street, the window, the rank, the counts by source (``n_*`` fields, named by the
+layer's ``sources``) and the hour-of-week chart of its ``profile``. Everything shown is read
+from the feature; field names come from :mod:`hotblocking.schema`, wording and number
+formats from the core (:mod:`hotblocking.wording`, :mod:`hotblocking.disclosure`), so the
+dock says what the printed brief says. No analysis happens here.
 """
 
 from __future__ import annotations
@@ -27,23 +28,27 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
+from ..hotblocking import schema
+from ..hotblocking.disclosure import suppress_count
+from ..hotblocking.errors import WindowSpecError
+from ..hotblocking.wording import describe_window, significance_words, source_title, trend_words
 from .hour_chart import HourChart
 
-# The core's wording (hotblocking.patrol, .windows) and the brief's source labels load numpy
-# and pandas: they are imported when a block is shown, not when QGIS builds the dock.
+# The schema and the wordings are stdlib only. Reading a window back (hotblocking.windows)
+# loads numpy and pandas: it is imported when a block is shown, not when QGIS builds the dock.
 
-HOT_BLOCKS_FIELDS = ("block_id", "window", "rank", "profile")
+HOT_BLOCKS_FIELDS = (schema.BLOCK_ID, schema.WINDOW, schema.RANK, schema.PROFILE)
 NO_LAYER = "Make a hot-blocks layer (a <i>Compute hot-block risk</i> output) the active layer."
 NO_SELECTION = "Select a block on the map (or in the attribute table) to see it here."
 ROWS = [  # (key, label)
-    ("window", "Window"),
-    ("rank", "Rank"),
-    ("incidents", "Incidents"),
-    ("harm", "Harm"),
-    ("risk", "Risk"),
-    ("peak", "Peak hour"),
+    (schema.WINDOW, "Window"),
+    (schema.RANK, "Rank"),
+    (schema.INCIDENTS, "Incidents"),
+    (schema.HARM, "Harm"),
+    (schema.RISK, "Risk"),
+    (schema.PEAK, "Peak hour"),
     ("significance", "Against length"),
-    ("trend", "Trend"),
+    (schema.TREND, "Trend"),
     ("seen", "Seen"),
 ]
 
@@ -74,17 +79,21 @@ def _value(feature, name):
 
 def _window_text(label, spec) -> str:
     """``Fri/Sat nights: Fri and Sat, 22:00 to 04:00 next day`` (the brief's wording)."""
-    from ..hotblocking.patrol import describe_window
-    from ..hotblocking.windows import WindowSpecError, parse_windows
+    from ..hotblocking.windows import stored_window
 
     label = label or "–"
     if not spec:
         return label
     try:
-        windows = parse_windows(spec)
+        return f"{label}: {describe_window(stored_window(label, spec))}"
     except WindowSpecError:
         return f"{label} ({spec})"
-    return f"{label}: {describe_window(windows[0])}" if len(windows) == 1 else f"{label} ({spec})"
+
+
+def _source_titles(names, sources=None) -> dict[str, str]:
+    """``n_`` field -> the source's name as the brief prints it, from the ``sources`` value."""
+    row = {**dict.fromkeys(names), schema.SOURCES: sources}
+    return {c: source_title(label) for c, label in schema.source_labels(row).items()}
 
 
 def _number(value, digits: int = 1) -> str:
@@ -173,6 +182,7 @@ class HotBlockExplorerDock(QDockWidget):
         self.sources_form = QFormLayout()
         details.addLayout(self.sources_form)
         self.source_labels: dict[str, QLabel] = {}
+        self._source_titles: dict[str, str] = {}
 
         details.addWidget(self._heading("Hour of week (window hours)"))
         self.chart = HourChart()
@@ -211,7 +221,7 @@ class HotBlockExplorerDock(QDockWidget):
             layer.selectionChanged.connect(self._refresh)
             layer.attributeValueChanged.connect(self._on_edit)
             layer.willBeDeleted.connect(self._on_layer_deleted)
-            self._rebuild_sources(layer.fields().names())
+            self._rebuild_sources(_source_titles(layer.fields().names()))
         self._index = 0
         self._refresh()
 
@@ -275,16 +285,15 @@ class HotBlockExplorerDock(QDockWidget):
 
     # --- showing one feature -----------------------------------------------------------
 
-    def _rebuild_sources(self, names) -> None:
-        from ..processing.brief_content import source_columns, source_label
-
+    def _rebuild_sources(self, titles: dict[str, str]) -> None:
         while self.sources_form.rowCount():
             self.sources_form.removeRow(0)
         self.source_labels = {}
-        for column in source_columns(names):
+        self._source_titles = dict(titles)
+        for column, title in titles.items():
             label = QLabel()
             self.source_labels[column] = label
-            text = f"{source_label(column)}:".replace("&", "&&")  # "A&E": not a shortcut
+            text = f"{title}:".replace("&", "&&")  # "A&E": not a shortcut
             self.sources_form.addRow(text, label)
 
     def _clear(self, message: str) -> None:
@@ -300,12 +309,9 @@ class HotBlockExplorerDock(QDockWidget):
 
     def show_feature(self, feature) -> None:
         """Fill the dock from one hot-blocks feature."""
-        from ..hotblocking.patrol import significance_words, suppress_count, trend_words
-        from ..processing.brief_content import source_columns
-
-        names = feature.fields().names()
-        if list(self.source_labels) != source_columns(names):
-            self._rebuild_sources(names)
+        titles = _source_titles(feature.fields().names(), _value(feature, schema.SOURCES))
+        if titles != self._source_titles:
+            self._rebuild_sources(titles)
         self._feature_id = feature.id()
         self.status_label.setVisible(False)
         self.details.setVisible(True)
@@ -314,51 +320,49 @@ class HotBlockExplorerDock(QDockWidget):
             widget.setVisible(False)
 
         get = lambda name: _value(feature, name)  # noqa: E731
-        self.title_label.setText(get("name") or "(unnamed street)")
-        self.block_label.setText(f"block {get('block_id') or '–'}")
+        self.title_label.setText(get(schema.NAME) or "(unnamed street)")
+        self.block_label.setText(f"block {get(schema.BLOCK_ID) or '–'}")
 
-        window_text = _window_text(get("window"), get("window_spec"))
-        rank_text = "–" if get("rank") is None else str(int(get("rank")))
-        if get("percentile") is not None:
-            rank_text += f" (percentile {float(get('percentile')):.1f})"
-        if get("hot"):
+        window_text = _window_text(get(schema.WINDOW), get(schema.WINDOW_SPEC))
+        rank_text = "–" if get(schema.RANK) is None else str(int(get(schema.RANK)))
+        if get(schema.PERCENTILE) is not None:
+            rank_text += f" (percentile {float(get(schema.PERCENTILE)):.1f})"
+        if get(schema.HOT):
             rank_text += "  <b style='color:#b30000'>HOT</b>"
-        incidents, expected = get("incidents"), get("expected")
+        incidents, expected = get(schema.INCIDENTS), get(schema.EXPECTED)
         ratio = (
             float(incidents) / float(expected)
             if incidents is not None and expected is not None and float(expected) > 0
             else None
         )
         seen = "–"
-        if get("first_seen") or get("last_seen"):
-            seen = f"{get('first_seen') or '?'} to {get('last_seen') or '?'}"
+        if get(schema.FIRST_SEEN) or get(schema.LAST_SEEN):
+            seen = f"{get(schema.FIRST_SEEN) or '?'} to {get(schema.LAST_SEEN) or '?'}"
         values = {
-            "window": window_text,
-            "rank": rank_text,
-            "incidents": suppress_count(incidents),
-            "harm": suppress_count(get("harm")),
-            "risk": _number(get("risk"), 2),
-            "peak": get("peak") or "–",
-            "significance": significance_words(get("p_value"), get("q_value"), ratio),
-            "trend": trend_words(get("trend"), incidents),
+            schema.WINDOW: window_text,
+            schema.RANK: rank_text,
+            schema.INCIDENTS: suppress_count(incidents),
+            schema.HARM: suppress_count(get(schema.HARM)),
+            schema.RISK: _number(get(schema.RISK), 2),
+            schema.PEAK: get(schema.PEAK) or "–",
+            "significance": significance_words(get(schema.P_VALUE), get(schema.Q_VALUE), ratio),
+            schema.TREND: trend_words(get(schema.TREND), incidents),
             "seen": seen,
         }
         for key, label in self.value_labels.items():
             label.setText(values[key])
-        self.value_labels["rank"].setTextFormat(Qt.RichText)
+        self.value_labels[schema.RANK].setTextFormat(Qt.RichText)
         for column, label in self.source_labels.items():
             label.setText(suppress_count(get(column)))
-        self.chart.set_profile(get("profile"))
+        self.chart.set_profile(get(schema.PROFILE))
 
     # --- for tests and unload ----------------------------------------------------------
 
     def texts(self) -> dict[str, str]:
         """What the dock shows now: title, block, each row, and each source by label."""
-        from ..processing.brief_content import source_label
-
         shown = {"title": self.title_label.text(), "block": self.block_label.text()}
         shown.update({key: label.text() for key, label in self.value_labels.items()})
-        shown.update({source_label(c): label.text() for c, label in self.source_labels.items()})
+        shown.update({self._source_titles[c]: lab.text() for c, lab in self.source_labels.items()})
         return shown
 
     def detach(self) -> None:

@@ -1,6 +1,6 @@
 """A 7 x 24 hour-of-week chart (rows Mon..Sun, columns 00..23), painted with QPainter.
 
-The values come from the core: :func:`hotblocking.patrol.hour_grid` turns a computerisk
+The values come from the core: :func:`hotblocking.brief_content.hour_grid` turns a computerisk
 ``profile`` (168 comma-separated values from Monday 00:00) into the 7 x 24 array, and
 :func:`hotblocking.windows.hour_of_week_label` names a cell. This widget only draws: each
 cell is shaded from white (no incidents) to dark red by its share of the busiest hour,
@@ -46,7 +46,7 @@ class HourChart(QWidget):
     def set_profile(self, profile_text) -> None:
         """Show a computerisk ``profile`` value (text, NULL or empty). An unreadable
         profile is not drawn; :meth:`message` then says why."""
-        from ..hotblocking.patrol import hour_grid
+        from ..hotblocking.brief_content import hour_grid
 
         try:
             self.set_grid(hour_grid(profile_text))

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from shapely.geometry import LineString, MultiLineString, Point, Polygon
 
 from hotblocking import nearest as nmod
-from hotblocking.nearest import Cancelled, nearest_within
+from hotblocking.errors import Cancelled
+from hotblocking.nearest import nearest_within
 
 # ---------------------------------------------------------------------------- references
 

@@ -6,6 +6,7 @@ import shapely
 from shapely.geometry import LineString, MultiLineString
 
 from hotblocking import network as nw
+from hotblocking.errors import Cancelled
 
 
 def line_net():
@@ -138,5 +139,5 @@ def test_cancel_and_progress():
     seen = []
     nw.smooth(np.ones(len(geoms)), g, 150.0, shapely.length(geoms), chunk=10, progress=seen.append)
     assert seen[-1] == 1.0 and seen == sorted(seen)
-    with pytest.raises(nw.Cancelled):
+    with pytest.raises(Cancelled):
         nw.smooth(np.ones(len(geoms)), g, 150.0, shapely.length(geoms), cancelled=lambda: True)

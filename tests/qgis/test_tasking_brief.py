@@ -186,6 +186,7 @@ FIELDS = [
     ("link_id", "str"),
     ("name", "str"),
     ("window", "str"),
+    ("window_spec", "str"),
     ("incidents", "real"),
     ("n_ambulance", "real"),
     ("n_a_e", "real"),
@@ -202,8 +203,9 @@ FIELDS = [
     ("first_seen", "datetime"),
     ("last_seen", "datetime"),
     ("trend", "real"),
+    ("sources", "str"),
 ]
-NIGHT = "Fri-Sat 22:00-04:00"  # the label is itself a window: no WINDOWS needed
+NIGHT = "Fri-Sat 22:00-04:00"  # an unlabelled window: its label is its spec
 
 
 def profile(cells):
@@ -219,6 +221,7 @@ def row(block, name, rank, amb, ae, police, total, harm, cells, p=1e-6, q=1e-5):
         "link_id": block.split(":")[0],
         "name": name,
         "window": NIGHT,
+        "window_spec": NIGHT,
         "incidents": total,
         "n_ambulance": amb,
         "n_a_e": ae,
@@ -235,6 +238,7 @@ def row(block, name, rank, amb, ae, police, total, harm, cells, p=1e-6, q=1e-5):
         "first_seen": "2025/01/03 23:10:00",
         "last_seen": "2025/12/27 01:40:00",
         "trend": 1.02,
+        "sources": "ambulance=n_ambulance;A&E=n_a_e;police=n_police",
     }
 
 

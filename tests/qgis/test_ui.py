@@ -80,8 +80,9 @@ FIELDS = (
     "&field=incidents:double&field=n_a_e:double&field=n_ambulance:double&field=n_police:double"
     "&field=harm:double&field=risk:double&field=rank:integer&field=percentile:double"
     "&field=expected:double&field=p_value:double&field=q_value:double&field=hot:boolean"
-    "&field=peak:string&field=profile:string(2000)&field=trend:double"
+    "&field=peak:string&field=profile:string(2000)&field=trend:double&field=sources:string"
 )
+SOURCES = "A&E=n_a_e;ambulance=n_ambulance;police=n_police"  # as computerisk writes it
 
 
 def hot_blocks_layer() -> QgsVectorLayer:
@@ -109,6 +110,7 @@ def hot_blocks_layer() -> QgsVectorLayer:
             peak="Sat 01:00-02:00",
             profile=profile({FRI_23: 2, SAT_01: 5.5}),
             trend=None,
+            sources=SOURCES,
         ),
         dict(
             block_id="L2:1",
@@ -130,6 +132,7 @@ def hot_blocks_layer() -> QgsVectorLayer:
             peak="Fri 23:00-00:00",
             profile=profile({FRI_23: 12}),
             trend=2.0,
+            sources=SOURCES,
         ),
     ]
     features = []

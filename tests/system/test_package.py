@@ -63,7 +63,7 @@ def test_the_zip_holds_the_plugin_and_nothing_else(package):
     assert {n.split("/")[0] for n in inside if "/" in n} == FOLDERS
     assert [n for n in inside if NEVER.search(n)] == []
     for folder in ("hotblocking", "processing", "ui"):  # every module of the code
-        expected = {f"{folder}/{p.name}" for p in (ROOT / folder).glob("*.py")}
+        expected = {p.relative_to(ROOT).as_posix() for p in (ROOT / folder).rglob("*.py")}
         assert expected <= set(inside), expected - set(inside)
     for pattern in ("styles/*.qml", "models/*.model3"):
         expected = {str(p.relative_to(ROOT)) for p in ROOT.glob(pattern)}

@@ -1,0 +1,221 @@
+"""compute_risk: the stages of :mod:`hotblocking.risk`, in order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .. import schema
+from ..constants import LONDON
+from ..errors import InputError, check_cancelled
+from ..network import BlockNetwork, smooth
+from ..windows import Window
+from .counts import count_window, window_share
+from .inputs import block_network, check_columns, read_blocks, read_incidents
+from .merging import merge_duplicates
+from .period import in_last_third, occurrence_days
+from .profiles import hour_profiles, long_profiles, peak_labels, window_profiles
+from .ranking import HotRule, rank_window
+from .table import RiskTable, block_columns, summarise
+from .weights import age_reference, harm_weight, risk_weights, time_flags
+
+
+@dataclass
+class RiskResult:
+    """Output of :func:`compute_risk`: the hot-blocks table
+    (:data:`hotblocking.schema.HOT_BLOCKS`), the long profiles table
+    (:data:`hotblocking.schema.PROFILES`), the summary and label -> ``n_`` column."""
+
+    table: pd.DataFrame
+    profiles: pd.DataFrame
+    summary: dict
+    source_columns: dict[str, str] = field(default_factory=dict)
+
+
+def compute_risk(
+    incidents: pd.DataFrame,
+    blocks: pd.DataFrame,
+    block_geoms: np.ndarray | None,
+    windows: Sequence[Window],
+    *,
+    hot_rule: HotRule,
+    source_weights: dict[str, float] | None = None,
+    use_harm: bool = False,
+    half_life_days: float = 0.0,
+    reference_time=None,
+    bandwidth_m: float = 0.0,
+    merge_minutes: float = 0.0,
+    max_span_hours: float | None = 72.0,
+    period_start=None,
+    period_end=None,
+    snap_tolerance: float = 0.01,
+    network: BlockNetwork | None = None,
+    tz=LONDON,
+    progress: Callable[[float], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> RiskResult:
+    """Risk per block per time window (:mod:`hotblocking.risk` for methods and conventions).
+
+    ``incidents``: block_id, source, time_start, time_end, weight (naive local times).
+    ``blocks``: block_id, link_id, name, length_m; ``block_geoms`` aligned LineStrings (needed
+    for ``bandwidth_m > 0`` or ``merge_minutes > 0`` unless a ``network`` from
+    :func:`hotblocking.network.build_network` is given; ``snap_tolerance`` in layer units).
+    ``risk`` = source weight x (harm or 1) x ``0.5 ** (age_days / half_life_days)`` (no decay
+    when 0; age from ``reference_time``, default the latest incident start; later incidents
+    are not boosted), summed per block in the window, then smoothed over ``bandwidth_m``.
+    Raises :class:`hotblocking.errors.Cancelled` when ``cancelled()`` turns True.
+    """
+
+    def step(fraction: float) -> None:
+        check_cancelled(cancelled)
+        if progress is not None:
+            progress(fraction)
+
+    windows = _checked_windows(windows)
+    if not isinstance(hot_rule, HotRule):
+        raise TypeError("hot_rule must be a HotRule")
+    check_columns(incidents, blocks)
+    step(0.0)
+
+    # 1. blocks, incidents, network
+    block_table = read_blocks(blocks, block_geoms)
+    found, sources, given = read_incidents(
+        incidents, block_table, source_weights, period_start, period_end, tz
+    )
+    step(0.1)
+    needed = bandwidth_m > 0 or merge_minutes > 0
+    network = block_network(block_table, network, needed, snap_tolerance)
+    step(0.15)
+    # 2. duplicates merged
+    used, source_mask = merge_duplicates(found, len(sources), network, merge_minutes)
+    step(0.2)
+    # 3. what counts and what it weighs; 4. study period
+    flags = time_flags(used, max_span_hours)
+    harm = harm_weight(used)
+    reference_local = age_reference(used, flags.has_time, reference_time)
+    weight = risk_weights(
+        used,
+        source_mask,
+        sources,
+        flags,
+        use_harm=use_harm,
+        half_life_days=half_life_days,
+        harm=harm,
+        reference_local=reference_local,
+        tz=tz,
+    )
+    last_third = in_last_third(used, flags.has_time, period_start, period_end)
+    days = occurrence_days(used, flags)
+    step(0.25)
+    # 5. hour-of-week profiles
+    week_profiles = hour_profiles(used, flags.countable, len(block_table), tz)
+    step(0.3)
+
+    # 6. counts per window
+    n_blocks, n_windows = len(block_table), len(windows)
+    columns = list(sources.columns.values())
+    table = RiskTable(columns, n_blocks, n_windows)
+    raw_risk = np.zeros((n_blocks, n_windows))
+    for k, window in enumerate(windows):
+        share = window_share(used, flags, window, days, tz)
+        counts = count_window(used, share, source_mask, harm, weight, last_third, n_blocks)
+        del share
+        table.put(
+            k,
+            incidents=counts.incidents,
+            harm=counts.harm,
+            first_seen=counts.first_seen,
+            last_seen=counts.last_seen,
+            trend=counts.trend,
+            **dict(zip(columns, counts.by_source)),
+        )
+        raw_risk[:, k] = counts.risk
+        step(0.3 + 0.3 * (k + 1) / n_windows)
+
+    # 7. smoothing
+    risk = _smoothed(raw_risk, network, bandwidth_m, block_table.lengths, step, cancelled)
+    step(0.85)
+
+    # 8. ranks, significance, hot, peak and profile per window
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_km = np.where(block_table.lengths > 0, 1000.0 / block_table.lengths, np.nan)
+    window_dtype = pd.CategoricalDtype([w.label for w in windows])
+    long_frames = []
+    hot_blocks, window_incidents, blocks_with_any = {}, {}, {}
+    for k, window in enumerate(windows):
+        window_risk = risk[:, k]
+        window_counts = table.get(k, schema.INCIDENTS)
+        ranks = rank_window(window_risk, window_counts, block_table.lengths, hot_rule)
+        window_profile = window_profiles(week_profiles, window)
+        table.put(
+            k,
+            risk=window_risk,
+            risk_per_km=window_risk * per_km,
+            rank=ranks.rank,
+            percentile=ranks.percentile,
+            expected=ranks.expected,
+            p_value=ranks.p_value,
+            q_value=ranks.q_value,
+            hot=ranks.hot,
+            peak=peak_labels(window_profile, window_counts),
+            profile=schema.encode_profiles(window_profile),
+        )
+        long_frames.append(long_profiles(window_profile, block_table.ids, k, window_dtype))
+        hot_blocks[window.label] = int(ranks.hot.sum())
+        window_incidents[window.label] = float(window_counts.sum())
+        blocks_with_any[window.label] = int((window_counts > 0).sum())
+        del window_profile
+        step(0.85 + 0.14 * (k + 1) / n_windows)
+    del week_profiles, risk, raw_risk
+
+    # 9. the tables and the summary
+    result = RiskResult(
+        table=table.frame(block_columns(block_table, windows, sources.columns)),
+        profiles=pd.concat(long_frames, ignore_index=True),
+        summary=summarise(
+            given=given,
+            used=used,
+            flags=flags,
+            source_mask=source_mask,
+            merged=len(found) - len(used),
+            blocks=block_table,
+            by_window={
+                "hot_blocks": hot_blocks,
+                "window_incidents": window_incidents,
+                "blocks_with_any_by_window": blocks_with_any,
+            },
+            reference_local=reference_local,
+            rule=hot_rule,
+        ),
+        source_columns=sources.columns,
+    )
+    step(1.0)
+    return result
+
+
+def _checked_windows(windows: Sequence[Window]) -> list[Window]:
+    windows = list(windows)
+    if not windows:
+        raise InputError("at least one time window is needed")
+    labels = [w.label.casefold() for w in windows]
+    if len(set(labels)) != len(labels):
+        raise InputError("window labels must be unique")
+    return windows
+
+
+def _smoothed(raw_risk, network, bandwidth_m, lengths, step, cancelled) -> np.ndarray:
+    """Risk spread along the network (:func:`hotblocking.network.smooth`); as is when the
+    bandwidth is 0."""
+    if bandwidth_m <= 0:
+        return raw_risk
+    return smooth(
+        raw_risk,
+        network.graph,
+        bandwidth_m,
+        lengths,
+        progress=lambda fraction: step(0.6 + 0.25 * fraction),
+        cancelled=cancelled,
+    )

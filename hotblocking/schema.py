@@ -1,0 +1,420 @@
+"""The layers Hot Blocking writes, declared once: fields, kinds, units, meanings, encodings.
+
+Each output is an :class:`Output`: its default table name, its geometry and its fields in
+the order they are written. The core builds its tables in this order, and the algorithms, the
+brief, the styles and the dock take field names from the constants here. Stdlib only, so it
+is free to import when the plugin loads.
+
+Three fields of the hot-blocks layer hold encoded text. Each encoding is defined here, both
+ways:
+
+* ``profile``: the block's hour-of-week profile inside the window. 168 comma-separated
+  values, one per hour from Monday 00:00 local time. Each value is rounded to 2 decimals with
+  trailing zeros trimmed (``0``, ``1.5``, ``0.33``). The text is empty when the block has
+  nothing in the window. See :func:`encode_profile`, :func:`encode_profiles` and
+  :func:`decode_profile`.
+* ``window`` holds the window's label; ``window_spec`` holds its definition in the
+  ``Time windows`` grammar, ``LABEL=DAYS HH:MM-HH:MM``. For example ``Fri/Sat nights=Fri,Sat
+  22:00-04:00`` is read back by :func:`hotblocking.windows.stored_window`.
+* ``n_<slug>`` holds the count per source. The column name is a slug of the source label:
+  ``A&E`` becomes ``n_a_e`` (:func:`source_column`). The slug cannot be turned back into the
+  label, so ``sources`` carries the real labels as ``label=column`` pairs separated by ``;``,
+  in column order, e.g. ``ambulance=n_ambulance;A&E=n_a_e;police=n_police``. In a label, ``%``,
+  ``;`` and ``=`` are written ``%25``, ``%3B`` and ``%3D``. See :func:`encode_sources` and
+  :func:`source_labels`.
+
+NULL means missing, never 0: :func:`is_missing` and :func:`as_number` read a field value.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from .constants import HOURS_PER_WEEK
+from .errors import ProfileError
+
+# --- field kinds ------------------------------------------------------------------------------
+
+TEXT, INT, REAL, BOOL, DATETIME, DATE = "text", "int", "real", "bool", "datetime", "date"
+FIELD_KINDS = (TEXT, INT, REAL, BOOL, DATETIME, DATE)
+"""The kinds of field the core reads and writes (the writer maps each to an OGR type)."""
+OTHER = "other"
+"""The kind of an input field the core does not read (binary, list, map, ...)."""
+DTYPE_KINDS = {"b": BOOL, "i": INT, "u": INT, "f": REAL, "M": DATETIME}
+"""numpy ``dtype.kind`` -> field kind; anything else is written as text."""
+
+
+@dataclass(frozen=True)
+class Field:
+    """One output field: its name, kind (one of :data:`FIELD_KINDS`), unit and meaning."""
+
+    name: str
+    kind: str
+    unit: str
+    meaning: str
+
+    def __post_init__(self) -> None:
+        if self.kind not in FIELD_KINDS:
+            raise ValueError(f"field {self.name!r}: unknown kind {self.kind!r}")
+
+
+@dataclass(frozen=True)
+class Output:
+    """One output layer or table: default table name, geometry (None: a table) and fields.
+
+    ``per_source`` is the field the ``n_<slug>`` columns follow, when the output has them.
+    """
+
+    table: str
+    geometry: str | None
+    fields: tuple[Field, ...]
+    per_source: str | None = None
+
+    def names(self, source_columns: Sequence[str] = ()) -> list[str]:
+        """Field names in output order, with the given ``n_<slug>`` columns in their place."""
+        out: list[str] = []
+        for f in self.fields:
+            out.append(f.name)
+            if f.name == self.per_source:
+                out.extend(source_columns)
+        return out
+
+    def field(self, name: str) -> Field:
+        """The declaration of ``name`` (an ``n_<slug>`` name gets :data:`SOURCE_COUNT`)."""
+        if self.per_source is not None and is_source_column(name):
+            return Field(name, SOURCE_COUNT.kind, SOURCE_COUNT.unit, SOURCE_COUNT.meaning)
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(f"{self.table} has no field {name!r}")
+
+
+# --- field names ------------------------------------------------------------------------------
+
+BLOCK_ID, LINK_ID, PART, NAME, ROAD_CLASS, LENGTH_M = (
+    "block_id",
+    "link_id",
+    "part",
+    "name",
+    "road_class",
+    "length_m",
+)
+INCIDENT_ID, SOURCE, SNAP_DIST, TIME_START, TIME_END, WEIGHT, REASON = (
+    "incident_id",
+    "source",
+    "snap_dist",
+    "time_start",
+    "time_end",
+    "weight",
+    "reason",
+)
+WINDOW, WINDOW_SPEC, INCIDENTS, HARM, RISK, RISK_PER_KM, RANK, PERCENTILE = (
+    "window",
+    "window_spec",
+    "incidents",
+    "harm",
+    "risk",
+    "risk_per_km",
+    "rank",
+    "percentile",
+)
+EXPECTED, P_VALUE, Q_VALUE, HOT, PEAK, PROFILE, FIRST_SEEN, LAST_SEEN, TREND, SOURCES = (
+    "expected",
+    "p_value",
+    "q_value",
+    "hot",
+    "peak",
+    "profile",
+    "first_seen",
+    "last_seen",
+    "trend",
+    "sources",
+)
+DAY, HOUR, VALUE = "day", "hour", "value"
+SOURCE_PREFIX = "n_"
+
+# --- outputs ----------------------------------------------------------------------------------
+
+BLOCKS = Output(
+    "blocks",
+    "LineString",
+    (
+        Field(BLOCK_ID, TEXT, "", "'<link id>:<part>', unique; a repeated link id gets '#2'"),
+        Field(LINK_ID, TEXT, "", "the road link's id"),
+        Field(PART, INT, "", "1 for the block nearest the link's first vertex"),
+        Field(NAME, TEXT, "", "street name"),
+        Field(ROAD_CLASS, TEXT, "", "road classification"),
+        Field(LENGTH_M, REAL, "CRS units (m)", "length of the geometry"),
+    ),
+)
+
+JOINED_INCIDENTS = Output(
+    "joined_incidents",
+    "Point",
+    (
+        Field(INCIDENT_ID, TEXT, "", "'<source>:<feature id>'"),
+        Field(SOURCE, TEXT, "", "the source label"),
+        Field(BLOCK_ID, TEXT, "", "the block it joined to"),
+        Field(SNAP_DIST, REAL, "CRS units of BLOCKS", "distance to the block"),
+        Field(TIME_START, DATETIME, "local wall-clock", "start (or only) time"),
+        Field(TIME_END, DATETIME, "local wall-clock", "end time; time_start for an instant"),
+        Field(WEIGHT, REAL, "e.g. harm days", "harm weight; NULL stays NULL"),
+    ),
+)
+"""The incident's own attributes come first (renamed with ``_in`` where a name clashes)."""
+
+UNMATCHED_INCIDENTS = Output(
+    "unmatched_incidents",
+    "Geometry",
+    (
+        Field(INCIDENT_ID, TEXT, "", "'<source>:<feature id>'"),
+        Field(SOURCE, TEXT, "", "the source label"),
+        Field(REASON, TEXT, "", "why it was not joined ('; '-separated when several)"),
+    ),
+)
+
+SOURCE_COUNT = Field(
+    SOURCE_PREFIX + "<slug>",
+    REAL,
+    "incidents (aoristic)",
+    "count per source; a merged duplicate counts once in each of its sources",
+)
+
+HOT_BLOCKS = Output(
+    "hot_blocks",
+    "LineString",
+    (
+        Field(BLOCK_ID, TEXT, "", "from the blocks"),
+        Field(LINK_ID, TEXT, "", "from the blocks"),
+        Field(NAME, TEXT, "", "from the blocks"),
+        Field(WINDOW, TEXT, "", "the window's label"),
+        Field(WINDOW_SPEC, TEXT, "", "the window's definition, 'LABEL=DAYS HH:MM-HH:MM'"),
+        Field(INCIDENTS, REAL, "incidents (aoristic)", "count in the window, unweighted"),
+        Field(HARM, REAL, "harm weight", "harm-weighted count (a missing weight counts 1)"),
+        Field(RISK, REAL, "weighted incidents", "after source weights, harm, decay, smoothing"),
+        Field(RISK_PER_KM, REAL, "per km", "risk / block length in km"),
+        Field(RANK, INT, "", "1 = highest risk in the window; ties share the lower rank"),
+        Field(PERCENTILE, REAL, "%", "share of the window's blocks with risk <= this one"),
+        Field(EXPECTED, REAL, "incidents", "count expected from the share of network length"),
+        Field(P_VALUE, REAL, "", "Poisson upper-tail p of the count against expected"),
+        Field(Q_VALUE, REAL, "", "Benjamini-Hochberg q across the window's blocks"),
+        Field(HOT, BOOL, "", "meets the hot rule"),
+        Field(PEAK, TEXT, "", "busiest hour in the window, e.g. 'Sat 01:00-02:00'"),
+        Field(PROFILE, TEXT, "incidents per hour", "168 hour-of-week values (module doc)"),
+        Field(FIRST_SEEN, DATETIME, "local wall-clock", "first incident counted in the window"),
+        Field(LAST_SEEN, DATETIME, "local wall-clock", "last incident counted in the window"),
+        Field(TREND, REAL, "ratio", "rate in the last third of the period / the rate before"),
+        Field(SOURCES, TEXT, "", "source labels of the n_ columns, 'label=column;...'"),
+    ),
+    per_source=INCIDENTS,
+)
+
+PROFILES = Output(
+    "profiles",
+    None,
+    (
+        Field(BLOCK_ID, TEXT, "", "the block"),
+        Field(WINDOW, TEXT, "", "the window's label"),
+        Field(DAY, TEXT, "", "Mon..Sun (local)"),
+        Field(HOUR, INT, "hour", "0..23 (local)"),
+        Field(VALUE, REAL, "incidents (aoristic)", "the cell's value (non-zero cells only)"),
+    ),
+)
+
+OUTPUTS = (BLOCKS, JOINED_INCIDENTS, UNMATCHED_INCIDENTS, HOT_BLOCKS, PROFILES)
+
+# --- source columns ---------------------------------------------------------------------------
+
+
+def source_column(source: str) -> str:
+    """``"n_" + slug``: lowercase, runs of non-alphanumerics -> ``_`` ("A&E" -> "n_a_e")."""
+    slug = re.sub(r"[^0-9a-z]+", "_", str(source).lower()).strip("_")
+    return SOURCE_PREFIX + (slug or "unknown")
+
+
+def source_columns(labels: Iterable[str]) -> dict[str, str]:
+    """Label -> column for each label in order; a slug already taken gets ``_2``, ``_3``..."""
+    columns: dict[str, str] = {}
+    used: set[str] = set()
+    for label in labels:
+        base = column = source_column(label)
+        k = 2
+        while column in used:
+            column = f"{base}_{k}"
+            k += 1
+        used.add(column)
+        columns[label] = column
+    return columns
+
+
+def is_source_column(name: str) -> bool:
+    return str(name).startswith(SOURCE_PREFIX)
+
+
+def source_fields(names: Iterable[str]) -> list[str]:
+    """The ``n_<slug>`` names among ``names``, in their order."""
+    return [str(n) for n in names if is_source_column(n)]
+
+
+_ESCAPES = (("%", "%25"), (";", "%3B"), ("=", "%3D"))
+
+
+def _escape(label: str) -> str:
+    for char, code in _ESCAPES:
+        label = label.replace(char, code)
+    return label
+
+
+def _unescape(text: str) -> str:
+    for char, code in reversed(_ESCAPES):
+        text = text.replace(code, char)
+    return text
+
+
+def encode_sources(columns: Mapping[str, str]) -> str:
+    """``{"A&E": "n_a_e", ...}`` (label -> column, in column order) as a ``sources`` value."""
+    return ";".join(f"{_escape(label)}={column}" for label, column in columns.items())
+
+
+def decode_sources(text) -> dict[str, str]:
+    """A ``sources`` value as column -> label; empty for NULL or empty text."""
+    if is_missing(text) or not str(text).strip():
+        return {}
+    out: dict[str, str] = {}
+    for item in str(text).split(";"):
+        label, sep, column = item.rpartition("=")
+        if not sep or not is_source_column(column):
+            raise ValueError(f"sources: {item!r} is not LABEL=n_<slug>")
+        out[column] = _unescape(label)
+    return out
+
+
+def source_labels(fields_or_row) -> dict[str, str]:
+    """Column -> source label for each ``n_<slug>`` field, in field order.
+
+    ``fields_or_row`` is a row (a mapping such as a dict or a pandas Series, holding the
+    ``sources`` value) or a sequence of field names. A column that ``sources`` does not name
+    (a layer without it) reads as its slug: nothing is guessed.
+    """
+    if hasattr(fields_or_row, "keys"):
+        names, stored = list(fields_or_row.keys()), decode_sources(fields_or_row.get(SOURCES))
+    else:
+        names, stored = list(fields_or_row), {}
+    return {c: stored.get(c, c.removeprefix(SOURCE_PREFIX)) for c in source_fields(names)}
+
+
+# --- values -----------------------------------------------------------------------------------
+
+
+def is_missing(value) -> bool:
+    """None or NaN (a NULL read from a layer): missing, which is not zero."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def as_number(value) -> float:
+    """A field value as a float; NaN when missing or not a number."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+# --- the profile codec ------------------------------------------------------------------------
+
+PROFILE_CELLS = HOURS_PER_WEEK
+PROFILE_DECIMALS = 2
+PROFILE_SEPARATOR = ","
+
+
+def encode_profile(cells: Sequence[float]) -> str:
+    """One profile as text (module doc); ``""`` when every cell is 0. Negative cells print 0.
+
+    The reference for :func:`encode_profiles`, which does the same to many rows at once.
+    """
+    if len(cells) != PROFILE_CELLS:
+        raise ProfileError(f"an hour-of-week profile has {PROFILE_CELLS} values, not {len(cells)}")
+    if not any(cells):
+        return ""
+    return PROFILE_SEPARATOR.join(_cell_text(float(v)) for v in cells)
+
+
+def _cell_text(value: float) -> str:
+    whole, cents = divmod(max(round(value * 100), 0), 100)
+    if cents == 0:
+        return str(whole)
+    return f"{whole}.{cents:02d}".rstrip("0")
+
+
+def decode_profile(text) -> list[float]:
+    """A ``profile`` value as 168 floats (Monday 00:00 first); zeros for NULL or empty text.
+
+    Raises :class:`ProfileError` when the text is not 168 readable values.
+    """
+    if is_missing(text) or not str(text).strip():
+        return [0.0] * PROFILE_CELLS
+    parts = str(text).strip().split(PROFILE_SEPARATOR)
+    if len(parts) != PROFILE_CELLS:
+        raise ProfileError(
+            f"an hour-of-week profile has {PROFILE_CELLS} values, this one has {len(parts)}"
+        )
+    try:
+        return [float(p) if p.strip() else 0.0 for p in parts]
+    except ValueError as error:
+        raise ProfileError(f"unreadable hour-of-week profile: {error}") from None
+
+
+def encode_profiles(matrix, chunk: int = 20_000):
+    """Rows of a sparse (n x 168) matrix as profile texts (object array; ``""`` for rows
+    without stored values), exactly as :func:`encode_profile` writes each row.
+
+    Vectorised byte assembly, ``chunk`` rows at a time (no per-row Python): every character's
+    place is computed arithmetically in a fixed-width buffer. numpy and scipy are imported
+    here, not at module level, so that reading the schema stays free.
+    """
+    import numpy as np
+    import scipy.sparse as sp
+
+    p = sp.csr_matrix(matrix)
+    p.sort_indices()
+    out = np.full(p.shape[0], "", dtype=object)
+    nz = np.flatnonzero(np.diff(p.indptr) > 0)
+    for c0 in range(0, nz.size, chunk):
+        rows = nz[c0 : c0 + chunk]
+        out[rows] = _format_rows(p[rows], np)
+    return out
+
+
+def _format_rows(p, np):
+    """Text for each row of the csr matrix ``p`` (all rows hold values)."""
+    r, c = p.shape
+    row = np.repeat(np.arange(r), np.diff(p.indptr))
+    col = p.indices
+    cents = np.maximum(np.rint(p.data * 100), 0).astype(np.int64)
+    whole, frac = np.divmod(cents, 100)
+    most_digits = len(str(int(whole.max()))) if whole.size else 1
+    digits = np.ones(whole.shape, dtype=np.int64)
+    for d in range(1, most_digits):
+        digits += whole >= 10**d
+    has_frac = frac > 0
+    two = has_frac & (frac % 10 > 0)
+    cell_len = np.ones((r, c), dtype=np.int64)  # a zero cell reads "0"
+    cell_len[row, col] = digits + 2 * has_frac + two
+    step = cell_len + 1
+    starts = np.cumsum(step, axis=1) - step
+    width = int((starts[:, -1] + cell_len[:, -1]).max())
+    base = starts + (np.arange(r, dtype=np.int64) * width)[:, None]
+    flat = np.zeros(r * width, dtype=np.uint8)
+    flat[base.ravel()] = ord("0")
+    flat[(base[:, :-1] + cell_len[:, :-1]).ravel()] = ord(PROFILE_SEPARATOR)
+    at = base[row, col]
+    last = at + digits - 1
+    for d in range(most_digits):
+        ok = d < digits
+        flat[last[ok] - d] = 48 + (whole[ok] // 10**d) % 10
+    flat[(at + digits)[has_frac]] = ord(".")
+    flat[(at + digits + 1)[has_frac]] = 48 + frac[has_frac] // 10
+    flat[(at + digits + 2)[two]] = 48 + frac[two] % 10
+    return flat.view(f"S{width}").astype(str).astype(object)
