@@ -25,9 +25,11 @@ UNKNOWN_SOURCE = "unknown"
 
 @dataclass(frozen=True, eq=False)
 class Blocks:
-    """The blocks as aligned arrays; ``lengths`` are usable lengths (0 where unknown)."""
+    """The blocks as aligned arrays; ``lengths`` are usable lengths (0 where unknown);
+    ``index`` looks a block id up (its hash table is built once)."""
 
     ids: np.ndarray
+    index: pd.Index
     link_ids: np.ndarray
     names: np.ndarray
     lengths: np.ndarray
@@ -101,7 +103,8 @@ def check_columns(incidents: pd.DataFrame, blocks: pd.DataFrame) -> None:
 def read_blocks(blocks: pd.DataFrame, geometries: np.ndarray | None) -> Blocks:
     """Blocks with unique ids; a missing ``length_m`` is taken from the geometry."""
     ids = blocks[schema.BLOCK_ID].to_numpy()
-    if not pd.Index(ids).is_unique:
+    index = pd.Index(ids)
+    if not index.is_unique:
         raise InputError("blocks: block_id values must be unique")
     lengths = pd.to_numeric(blocks[schema.LENGTH_M], errors="coerce").to_numpy(dtype=np.float64)
     if geometries is not None:
@@ -110,6 +113,7 @@ def read_blocks(blocks: pd.DataFrame, geometries: np.ndarray | None) -> Blocks:
             lengths = np.where(np.isnan(lengths), shapely.length(geometries), lengths)
     return Blocks(
         ids=ids,
+        index=index,
         link_ids=blocks[schema.LINK_ID].to_numpy(),
         names=blocks[schema.NAME].to_numpy(),
         lengths=usable_lengths(lengths),
@@ -120,7 +124,7 @@ def read_blocks(blocks: pd.DataFrame, geometries: np.ndarray | None) -> Blocks:
 def block_positions(block_ids: pd.Series, blocks: Blocks) -> np.ndarray:
     """Row of each incident's block in ``blocks`` (-1 when unknown); ids compared as text
     when their types differ."""
-    index = pd.Index(blocks.ids)
+    index = blocks.index
     if block_ids.dtype != index.dtype:
         index, block_ids = pd.Index(index.astype(str)), block_ids.astype(str)
     return index.get_indexer(block_ids).astype(np.int64)
