@@ -172,8 +172,9 @@ def _memory_counts(layer, context) -> dict:
 def warm_up(cases) -> None:
     """One untimed run of each algorithm on the small bundled sample (lazy imports, GDAL
     driver and PROJ set-up), so the first timed run does not pay them."""
-    sample = C.ROOT / "sample_data" / "hotblocking_sample.gpkg"
-    roads, incidents = _uri(sample, "road_link"), _uri(sample, "ambulance")
+    from tools.sample_pipeline import SAMPLE  # importable once QGIS is started
+
+    roads, incidents = _uri(SAMPLE, "road_link"), _uri(SAMPLE, "ambulance")
     work = Path(tempfile.mkdtemp(prefix="hb-bench-warm-"))
     try:
         if "ours" in cases:

@@ -41,7 +41,7 @@ BANDWIDTH = 150.0
 TARGET_SECONDS = {"large": 30.0}
 TARGET_PEAK_MB = {"large": 2048.0}
 SOURCE_LABEL = "ambulance"
-# compute_risk's progress fractions (hotblocking/risk.py): each phase ends at the last
+# compute_risk's progress fractions (hotblocking/risk/pipeline.py): each phase ends at the last
 # progress call at or below its fraction (the last phase ends with the call).
 PHASES = [
     (0.10, "prepare incidents (ids, sources, times to UTC)"),
@@ -106,14 +106,15 @@ def risk_params(size: str, seed: int, output: str) -> dict:
 
 def warm_up() -> None:
     """Untimed joinincidents + computerisk on the bundled sample (lazy imports, GDAL, PROJ)."""
-    sample = C.ROOT / "sample_data" / "hotblocking_sample.gpkg"
+    from tools.sample_pipeline import SAMPLE  # importable once QGIS is started
+
     work = Path(tempfile.mkdtemp(prefix="hb-bench-warm-"))
     try:
-        roads = _uri(sample, "road_link")
+        roads = _uri(SAMPLE, "road_link")
         C.run_alg(
             "hotblocking:joinincidents",
             {
-                "INCIDENTS": _uri(sample, "ambulance"),
+                "INCIDENTS": _uri(SAMPLE, "ambulance"),
                 "BLOCKS": roads,
                 "MAX_DISTANCE": 50,
                 "TIME_FIELD": "call_time",

@@ -35,14 +35,15 @@ from qgis.core import (
     QgsVectorLayer,
 )
 
-SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "hotblocking_sample.gpkg"
-ROADS = f"{SAMPLE}|layername=road_link"
+from tools import sample_pipeline as sample
+
+SAMPLE = sample.SAMPLE
+ROADS = sample.layer_uri(sample.ROADS_LAYER)
 MODEL_ID = "hotblocking:Hot Blocking: roads + incidents to brief"
-TWO_WINDOWS = "Fri/Sat nights=Fri-Sat 22:00-04:00; Weekday lunch=weekdays 11:00-15:00"
-SOURCES = [  # layer, label, time field, end field, harm field, rows read
-    ("ambulance", "ambulance", "call_time", "", "", 3000),
-    ("ae_istv", "A&E", "assault_datetime", "", "", 2000),
-    ("police", "police", "committed_from", "committed_to", "harm_days", 2500),
+TWO_WINDOWS = sample.WINDOWS
+SOURCES = [  # layer, label, time field, end field, harm field, as the batch dialog gives them
+    (s.layer, s.label, s.time_field, s.end_field or "", s.weight_field or "")
+    for s in sample.SOURCES
 ]
 
 
@@ -123,7 +124,7 @@ def sample_steps(plugin, tmp_path_factory):
     )
     assert ok
     joined = []
-    for layer, label, time_field, end, harm, _ in SOURCES:
+    for layer, label, time_field, end, harm in SOURCES:
         ((result, ok, _),) = batch(
             "hotblocking:joinincidents",
             [
@@ -213,7 +214,7 @@ def test_checkparametervalues_names_the_bad_cell(plugin):
 # --- each algorithm in a batch, one instance, a new context per row ----------------------------
 
 
-def test_buildblocks_batch_rows_with_text_lengths(plugin, tmp_path, project_layers):
+def test_buildblocks_batch_rows_with_text_lengths(plugin, tmp_path, project_layers, sample_truth):
     rows = [
         {"INPUT": ROADS, "MAX_LENGTH": length, "OUTPUT": str(tmp_path / f"blocks_{length}.gpkg")}
         for length in ("100", "50", "0")
@@ -221,7 +222,7 @@ def test_buildblocks_batch_rows_with_text_lengths(plugin, tmp_path, project_laye
     outcomes = batch("hotblocking:buildblocks", rows, project=project_layers)
     assert [ok for _, ok, _ in outcomes] == [True] * 3
     counts = [results["BLOCK_COUNT"] for results, _, _ in outcomes]
-    assert counts[0] == 547 and counts[2] == 433  # 0 keeps the 433 links whole
+    assert counts[0] == sample_truth.blocks and counts[2] == sample_truth.links  # 0: links whole
     assert counts[1] > counts[0]
     assert [count(tmp_path / f"blocks_{length}.gpkg") for length in ("100", "50", "0")] == counts
     # "Load layers on completion": each row's output is loaded, styled by its post-processor.
@@ -234,7 +235,7 @@ def test_buildblocks_batch_rows_with_text_lengths(plugin, tmp_path, project_laye
     assert {layer.renderer().symbol().width() for layer in loaded} == {0.35}
 
 
-def test_joinincidents_batch_one_row_per_source(plugin, sample_steps, tmp_path):
+def test_joinincidents_batch_one_row_per_source(plugin, sample_steps, tmp_path, sample_truth):
     rows = [
         {
             "INCIDENTS": f"{SAMPLE}|layername={layer}",
@@ -247,18 +248,22 @@ def test_joinincidents_batch_one_row_per_source(plugin, sample_steps, tmp_path):
             "OUTPUT": str(tmp_path / f"j_{layer}.gpkg"),
             "UNMATCHED": str(tmp_path / f"u_{layer}.gpkg"),
         }
-        for layer, label, time_field, end, harm, _ in SOURCES
+        for layer, label, time_field, end, harm in SOURCES
     ]
     outcomes = batch("hotblocking:joinincidents", rows)
-    for (layer, label, *_, read), (results, ok, errors) in zip(SOURCES, outcomes):
+    for (layer, label, *_), (results, ok, errors) in zip(SOURCES, outcomes):
         assert ok, errors
+        read = sample_truth.read[layer]
         assert results["READ_COUNT"] == read
+        assert results["MATCHED_COUNT"] == sample_truth.joined[layer]
         assert count(tmp_path / f"j_{layer}.gpkg") + count(tmp_path / f"u_{layer}.gpkg") == read
         joined = QgsVectorLayer(str(tmp_path / f"j_{layer}.gpkg"), "j", "ogr")
         assert {f["source"] for f in joined.getFeatures()} == {label}
 
 
-def test_computerisk_batch_with_a_list_of_paths_and_a_bad_row(plugin, sample_steps, tmp_path):
+def test_computerisk_batch_with_a_list_of_paths_and_a_bad_row(
+    plugin, sample_steps, tmp_path, sample_truth
+):
     base = {
         "BLOCKS": sample_steps["blocks"],
         "INCIDENTS": sample_steps["joined"],
@@ -281,8 +286,9 @@ def test_computerisk_batch_with_a_list_of_paths_and_a_bad_row(plugin, sample_ste
     assert (ok1, ok2, ok3) == (True, False, True)  # a bad row fails alone; the next row runs
     assert any('unknown day "Fir" (did you mean Fri?)' in e for e in errors)
     assert not (tmp_path / "bad.gpkg").exists()
-    assert count(one["OUTPUT"]) == 547 and count(two["OUTPUT"]) == 547 * 2
-    assert one["INCIDENTS_USED"] == two["INCIDENTS_USED"] > 7000  # all three sources
+    assert count(one["OUTPUT"]) == sample_truth.blocks
+    assert count(two["OUTPUT"]) == sample_truth.blocks * 2
+    assert one["INCIDENTS_USED"] == two["INCIDENTS_USED"] == sum(sample_truth.joined.values())
 
 
 def test_taskingbrief_batch_one_brief_per_window(plugin, sample_steps, tmp_path):
@@ -312,7 +318,7 @@ def test_stylehotblocks_batch_restyles_each_file(plugin, sample_steps, project_l
     assert len(set(ids)) == 3  # one layer per row: no state carried between rows
 
 
-def test_the_model_in_batch(plugin, tmp_path):
+def test_the_model_in_batch(plugin, tmp_path, sample_truth):
     outputs = [
         d.name()
         for d in QgsApplication.processingRegistry()
@@ -325,11 +331,11 @@ def test_the_model_in_batch(plugin, tmp_path):
             "ROADS": ROADS,
             "MAX_LENGTH": "100",
             "MAX_DISTANCE": "50",
-            "AMBULANCE": f"{SAMPLE}|layername=ambulance",
+            "AMBULANCE": sample.layer_uri("ambulance"),
             "AMBULANCE_TIME": "call_time",
-            "AE": f"{SAMPLE}|layername=ae_istv",
+            "AE": sample.layer_uri("ae_istv"),
             "AE_TIME": "assault_datetime",
-            "POLICE": f"{SAMPLE}|layername=police",
+            "POLICE": sample.layer_uri("police"),
             "POLICE_TIME": "committed_from",
             "POLICE_END_TIME": "committed_to",
             "POLICE_HARM": "",
@@ -346,11 +352,11 @@ def test_the_model_in_batch(plugin, tmp_path):
     outcomes = batch(MODEL_ID, rows)
     for n, (results, ok, errors) in enumerate(outcomes):
         assert ok, errors
-        assert count(results["computerisk:Hot blocks"]) == 547 * (n + 1)
+        assert count(results["computerisk:Hot blocks"]) == sample_truth.blocks * (n + 1)
         assert (
             count(results["join_police:Joined police incidents"])
             + count(results["join_police:Unmatched police incidents"])
-            == 2500
+            == sample_truth.read["police"]
         )
         assert pdf_pages(tmp_path / f"{n}_taskingbrief_Tasking_brief.pdf") == 3
 
@@ -396,7 +402,7 @@ def dialog_batch(algorithm_id, rows, load_layers=False):
     return parameters, log
 
 
-def test_the_batch_dialog_runs_buildblocks_rows(plugin, qgis_iface, tmp_path):
+def test_the_batch_dialog_runs_buildblocks_rows(plugin, qgis_iface, tmp_path, sample_truth):
     rows = [
         {"INPUT": ROADS, "MAX_LENGTH": length, "OUTPUT": str(tmp_path / f"b_{length}.gpkg")}
         for length in ("100", "0")
@@ -404,11 +410,14 @@ def test_the_batch_dialog_runs_buildblocks_rows(plugin, qgis_iface, tmp_path):
     parameters, log = dialog_batch("hotblocking:buildblocks", rows)
     assert log.count("correctly executed") == 2 and "failed" not in log
     assert [p["MAX_LENGTH"] for p in parameters] == [100.0, 0.0]  # the widgets' values
-    assert [count(tmp_path / f"b_{length}.gpkg") for length in ("100", "0")] == [547, 433]
+    assert [count(tmp_path / f"b_{length}.gpkg") for length in ("100", "0")] == [
+        sample_truth.blocks,
+        sample_truth.links,
+    ]
 
 
 def test_the_batch_dialog_runs_computerisk_on_a_list_of_layers(
-    plugin, qgis_iface, sample_steps, tmp_path
+    plugin, qgis_iface, sample_steps, tmp_path, sample_truth
 ):
     rows = [
         {
@@ -427,7 +436,7 @@ def test_the_batch_dialog_runs_computerisk_on_a_list_of_layers(
     used = []
     for k in (1, 3):
         layer = QgsVectorLayer(str(tmp_path / f"risk_{k}.gpkg"), "r", "ogr")
-        assert layer.featureCount() == 547
+        assert layer.featureCount() == sample_truth.blocks
         used.append(sum(f["incidents"] for f in layer.getFeatures()))
     assert 0 < used[0] < used[1]
 

@@ -4,6 +4,8 @@
 from hb_plugin import ROOT
 from qgis.core import QgsCoordinateReferenceSystem, QgsProcessingContext, QgsProcessingFeedback
 
+from tools import sample_pipeline as sample
+
 
 def test_csv_export_to_points_to_blocks(run, tmp_path):
     import processing
@@ -24,7 +26,7 @@ def test_csv_export_to_points_to_blocks(run, tmp_path):
     blocks = run(
         "buildblocks",
         {
-            "INPUT": f"{ROOT / 'sample_data' / 'hotblocking_sample.gpkg'}|layername=road_link",
+            "INPUT": sample.layer_uri(sample.ROADS_LAYER),
             "MAX_LENGTH": 100,
             "OUTPUT": str(tmp_path / "blocks.gpkg"),
         },

@@ -9,6 +9,7 @@ import zipfile
 
 from hb_fonts import ALLOWED_FAMILIES, font_families
 from hb_plugin import ROOT
+from hb_truth import sample_truth
 
 
 def test_demo_writes_styled_layers_brief_and_project(tmp_path):
@@ -21,8 +22,11 @@ def test_demo_writes_styled_layers_brief_and_project(tmp_path):
         env=os.environ.copy(),
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "547 blocks from 433 links" in done.stdout
-    assert "3000 read = 2988 joined + 12 unmatched" in done.stdout
+    truth = sample_truth()
+    assert f"{truth.blocks} blocks from {truth.links} links" in done.stdout
+    for source, layer in (("ambulance", "ambulance"), ("A&E", "ae_istv"), ("police", "police")):
+        read, joined = truth.read[layer], truth.joined[layer]
+        assert f"{source}: {read} read = {joined} joined + {read - joined} unmatched" in done.stdout
     for name in (
         "blocks.gpkg",
         "hot_blocks.gpkg",

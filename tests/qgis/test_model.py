@@ -38,11 +38,11 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QPointF
 
+from tools import sample_pipeline as sample
+
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = ROOT / "sample_data" / "hotblocking_sample.gpkg"
 MODEL_FILE = ROOT / "models" / "hot_blocking_roads_incidents_to_brief.model3"
 MODEL_ID = "hotblocking:Hot Blocking: roads + incidents to brief"
-WINDOWS = "Fri/Sat nights=Fri-Sat 22:00-04:00; Weekday lunch=weekdays 11:00-15:00"
 INPUTS = [
     "ROADS",
     "MAX_LENGTH",
@@ -61,11 +61,11 @@ INPUTS = [
     "TOP_N",
 ]
 OPTIONAL_INPUTS = {"POLICE_END_TIME", "POLICE_HARM", "AREA"}
-# per source: (child id, input layer, SOURCE label = words in its output names, rows read)
+# per source: (child id, model input, SOURCE label = words in its output names, sample layer)
 SOURCES = [
-    ("join_ambulance", "AMBULANCE", "ambulance", 3000),
-    ("join_ae", "AE", "A&E", 2000),
-    ("join_police", "POLICE", "police", 2500),
+    ("join_ambulance", "AMBULANCE", "ambulance", "ambulance"),
+    ("join_ae", "AE", "A&E", "ae_istv"),
+    ("join_police", "POLICE", "police", "police"),
 ]
 # Model outputs are named in words, as the modeller names them: QGIS 3.22 loads a model
 # output's layer under the output's name. Output parameter "<step>:<name>" -> file name.
@@ -88,19 +88,20 @@ OUTPUTS = {
     HOT_OUT: "hot_blocks.gpkg",
     BRIEF_OUT: "brief.pdf",
 }
+AMBULANCE, AE, POLICE = sample.SOURCES
 SAMPLE_INPUTS = {
-    "ROADS": f"{SAMPLE}|layername=road_link",
-    "MAX_LENGTH": 100,
-    "MAX_DISTANCE": 50,
-    "AMBULANCE": f"{SAMPLE}|layername=ambulance",
-    "AMBULANCE_TIME": "call_time",
-    "AE": f"{SAMPLE}|layername=ae_istv",
-    "AE_TIME": "assault_datetime",
-    "POLICE": f"{SAMPLE}|layername=police",
-    "POLICE_TIME": "committed_from",
-    "POLICE_END_TIME": "committed_to",
-    "POLICE_HARM": "harm_days",
-    "WINDOWS": WINDOWS,
+    "ROADS": sample.layer_uri(sample.ROADS_LAYER),
+    "MAX_LENGTH": sample.MAX_LENGTH,
+    "MAX_DISTANCE": sample.MAX_DISTANCE,
+    "AMBULANCE": sample.layer_uri(AMBULANCE.layer),
+    "AMBULANCE_TIME": AMBULANCE.time_field,
+    "AE": sample.layer_uri(AE.layer),
+    "AE_TIME": AE.time_field,
+    "POLICE": sample.layer_uri(POLICE.layer),
+    "POLICE_TIME": POLICE.time_field,
+    "POLICE_END_TIME": POLICE.end_field,
+    "POLICE_HARM": POLICE.weight_field,
+    "WINDOWS": sample.WINDOWS,
     "TITLE": "Model brief",
     "AREA": "Sample city centre",
     "TOP_N": 10,
@@ -408,17 +409,21 @@ def test_the_model_runs_by_id_and_writes_every_output(model_run):
         assert results[name].split("|")[0] == path and Path(path).exists(), name
 
 
-def test_the_model_makes_547_blocks(model_run):
+def test_the_model_makes_the_sample_blocks(model_run, sample_truth):
     results, outputs = model_run
-    assert layer(results[BLOCKS_OUT]).featureCount() == 547
-    assert results["CHILD_RESULTS"]["buildblocks"]["BLOCK_COUNT"] == 547
+    assert layer(results[BLOCKS_OUT]).featureCount() == sample_truth.blocks
+    assert results["CHILD_RESULTS"]["buildblocks"]["BLOCK_COUNT"] == sample_truth.blocks
 
 
-@pytest.mark.parametrize(("child", "key", "label", "read"), SOURCES)
-def test_every_incident_is_joined_or_unmatched(model_run, child, key, label, read):
+@pytest.mark.parametrize(("child", "key", "label", "sample_layer"), SOURCES)
+def test_every_incident_is_joined_or_unmatched(
+    model_run, sample_truth, child, key, label, sample_layer
+):
     results, _ = model_run
     joined = layer(results[joined_out(child, label)])
     unmatched = layer(results[joined_out(child, label, "Unmatched")])
+    read = sample_truth.read[sample_layer]
+    assert joined.featureCount() == sample_truth.joined[sample_layer]
     assert joined.featureCount() + unmatched.featureCount() == read
     counts = results["CHILD_RESULTS"][child]
     assert (counts["READ_COUNT"], counts["MATCHED_COUNT"], counts["UNMATCHED_COUNT"]) == (
@@ -437,10 +442,12 @@ def test_police_ranges_and_harm_reach_the_join(model_run):
     assert any(isinstance(f["weight"], float) for f in joined)  # harm_days was used
 
 
-def test_risk_has_a_row_per_block_per_window_and_equals_the_steps(model_run, step_by_step):
+def test_risk_has_a_row_per_block_per_window_and_equals_the_steps(
+    model_run, step_by_step, sample_truth
+):
     results, _ = model_run
     risk = results[HOT_OUT]
-    assert layer(risk).featureCount() == 547 * 2
+    assert layer(risk).featureCount() == sample_truth.blocks * 2
     assert {f["window"] for f in layer(risk).getFeatures()} == {"Fri/Sat nights", "Weekday lunch"}
     assert rows(risk, RISK_FIELDS) == rows(step_by_step, RISK_FIELDS)
 
@@ -458,7 +465,7 @@ def test_the_brief_has_a_cover_and_a_page_per_top_block(model_run):
     assert "Model brief" in cover and "Sample city centre" in cover and "Fri/Sat nights" in cover
 
 
-def test_optional_inputs_can_be_left_out(plugin, tmp_path):
+def test_optional_inputs_can_be_left_out(plugin, tmp_path, sample_truth):
     parameters = {
         k: v for k, v in SAMPLE_INPUTS.items() if k not in OPTIONAL_INPUTS | {"WINDOWS", "TITLE"}
     }
@@ -466,7 +473,7 @@ def test_optional_inputs_can_be_left_out(plugin, tmp_path):
     outputs = {name: str(tmp_path / file) for name, file in OUTPUTS.items()}
     results = run(MODEL_ID, {**parameters, **outputs})
     risk = layer(results[HOT_OUT])
-    assert risk.featureCount() == 547  # the default window only
+    assert risk.featureCount() == sample_truth.blocks  # the default window only
     assert {f["window"] for f in risk.getFeatures()} == {"Fri-Sat 22:00-04:00"}
     police = list(layer(results[joined_out("join_police", "police")]).getFeatures())
     assert all(f["time_end"] == f["time_start"] for f in police)  # instants

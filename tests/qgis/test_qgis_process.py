@@ -197,12 +197,12 @@ def test_help_of_the_model_lists_its_outputs(checkout_dir):
         assert f"\n{name}: " in text, name
 
 
-def test_buildblocks(pipeline):
+def test_buildblocks(pipeline, sample_truth):
     answer = pipeline["blocks"]
     results = answer["results"]
     assert (results["BLOCK_COUNT"], results["LINK_COUNT"], results["SKIPPED_COUNT"]) == (
-        547,
-        433,
+        sample_truth.blocks,
+        sample_truth.links,
         0,
     )
     assert results["OUTPUT"] == "out/blocks.gpkg|layername=blocks"
@@ -211,10 +211,11 @@ def test_buildblocks(pipeline):
 
 
 @pytest.mark.parametrize(
-    ("index", "source", "read", "joined"),
-    [(0, "ambulance", 3000, 2988), (1, "A&E", 2000, 1985), (2, "police", 2500, 2490)],
+    ("index", "source", "layer"),
+    [(0, "ambulance", "ambulance"), (1, "A&E", "ae_istv"), (2, "police", "police")],
 )
-def test_joinincidents(pipeline, index, source, read, joined):
+def test_joinincidents(pipeline, sample_truth, index, source, layer):
+    read, joined = sample_truth.read[layer], sample_truth.joined[layer]
     results = pipeline["joins"][index]["results"]
     assert (results["READ_COUNT"], results["MATCHED_COUNT"], results["UNMATCHED_COUNT"]) == (
         read,
@@ -224,7 +225,7 @@ def test_joinincidents(pipeline, index, source, read, joined):
     assert pipeline["joins"][index]["inputs"]["SOURCE"] == source
 
 
-def test_computerisk_takes_three_incident_layers(pipeline):
+def test_computerisk_takes_three_incident_layers(pipeline, sample_truth):
     answer = pipeline["risk"]
     assert answer["inputs"]["INCIDENTS"] == [
         "out/joined_ambulance.gpkg",
@@ -232,7 +233,7 @@ def test_computerisk_takes_three_incident_layers(pipeline):
         "out/joined_police.gpkg",
     ]
     results = answer["results"]
-    assert results["INCIDENTS_USED"] == 2988 + 1985 + 2490
+    assert results["INCIDENTS_USED"] == sum(sample_truth.joined.values())
     assert (results["BLOCKS_WITH_ANY"], results["HOT_BLOCKS"]) == (489, 20)  # top 10, two windows
     assert results["OUTPUT"] == "out/hot_blocks.gpkg|layername=hot_blocks"
 
@@ -242,7 +243,7 @@ def test_taskingbrief(pipeline):
     assert results == {"OUTPUT": "out/brief_fri_sat_nights.pdf", "PAGE_COUNT": 11}
 
 
-def test_the_model_from_qgis_process_matches_the_steps(pipeline):
+def test_the_model_from_qgis_process_matches_the_steps(pipeline, sample_truth):
     results = pipeline["model"]["results"]
     folder = pipeline["folder"]
     assert results["taskingbrief:Tasking brief"] == "out/model/brief.pdf"
@@ -252,14 +253,14 @@ def test_the_model_from_qgis_process_matches_the_steps(pipeline):
     def count(uri):
         return QgsVectorLayer(str(folder / uri), "l", "ogr").featureCount()
 
-    assert count(results["buildblocks:Blocks"]) == 547
-    assert count(results["computerisk:Hot blocks"]) == 547 * 2
-    for child, label, read in (
-        ("join_ambulance", "ambulance", 3000),
-        ("join_ae", "A&E", 2000),
-        ("join_police", "police", 2500),
+    assert count(results["buildblocks:Blocks"]) == sample_truth.blocks
+    assert count(results["computerisk:Hot blocks"]) == sample_truth.blocks * 2
+    for child, label, layer in (
+        ("join_ambulance", "ambulance", "ambulance"),
+        ("join_ae", "A&E", "ae_istv"),
+        ("join_police", "police", "police"),
     ):
         joined = count(results[f"{child}:Joined {label} incidents"])
         unmatched = count(results[f"{child}:Unmatched {label} incidents"])
-        assert joined + unmatched == read
-    assert count(results["join_police:Joined police incidents"]) == 2490
+        assert joined == sample_truth.joined[layer]
+        assert unmatched == sample_truth.unmatched(layer)
