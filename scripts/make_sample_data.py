@@ -337,9 +337,9 @@ INCIDENT_FIELDS = {
 
 DESCRIPTIONS = {
     "road_link": "Open Roads-style road links. " + NETWORK_ATTRIBUTION,
-    "ambulance": "SIMULATED ambulance call-outs for assaults (hotblocking.simulate, seed {seed}).",
-    "ae_istv": "SIMULATED A&E ISTV assault records, geocoded (hotblocking.simulate, seed {seed}).",
-    "police": "SIMULATED police violence crime records (hotblocking.simulate, seed {seed}).",
+    "ambulance": "SIMULATED ambulance call-outs for assaults (tools.simulate, seed {seed}).",
+    "ae_istv": "SIMULATED A&E ISTV assault records, geocoded (tools.simulate, seed {seed}).",
+    "police": "SIMULATED police violence crime records (tools.simulate, seed {seed}).",
 }
 
 # Planted hot blocks of the sample: (name, link ids, days, start hour, end hour, share).
