@@ -102,13 +102,14 @@ BLOCK_ID, LINK_ID, PART, NAME, ROAD_CLASS, LENGTH_M = (
     "road_class",
     "length_m",
 )
-INCIDENT_ID, SOURCE, SNAP_DIST, TIME_START, TIME_END, WEIGHT, REASON = (
+INCIDENT_ID, SOURCE, SNAP_DIST, TIME_START, TIME_END, WEIGHT, TIME_PRECISION, REASON = (
     "incident_id",
     "source",
     "snap_dist",
     "time_start",
     "time_end",
     "weight",
+    "time_precision",
     "reason",
 )
 WINDOW, WINDOW_SPEC, INCIDENTS, HARM, RISK, RISK_PER_KM, RANK, PERCENTILE = (
@@ -162,6 +163,12 @@ JOINED_INCIDENTS = Output(
         Field(TIME_START, DATETIME, "local wall-clock", "start (or only) time"),
         Field(TIME_END, DATETIME, "local wall-clock", "end time; time_start for an instant"),
         Field(WEIGHT, REAL, "e.g. harm days", "harm weight; NULL stays NULL"),
+        Field(
+            TIME_PRECISION,
+            TEXT,
+            "",
+            "how precisely the time is known: instant, range, day, month or none",
+        ),
     ),
 )
 """The incident's own attributes come first (renamed with ``_in`` where a name clashes)."""

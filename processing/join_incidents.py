@@ -16,6 +16,7 @@ from qgis.core import (
     QgsProcessingParameterVectorDestination,
 )
 
+from ..hotblocking import schema
 from ..hotblocking.errors import AmbiguousFieldError
 from ..hotblocking.timefields import detect_time_fields
 from .common import (
@@ -28,17 +29,8 @@ from .common import (
 )
 from .styling import style_output
 
-ADDED_FIELDS = (
-    "incident_id",
-    "source",
-    "block_id",
-    "snap_dist",
-    "time_start",
-    "time_end",
-    "weight",
-    "time_precision",
-)
-UNMATCHED_FIELDS = ("incident_id", "source", "reason")
+ADDED_FIELDS = tuple(f.name for f in schema.JOINED_INCIDENTS.fields)
+UNMATCHED_FIELDS = tuple(f.name for f in schema.UNMATCHED_INCIDENTS.fields)
 _TIME_KINDS = {"datetime": "datetime", "date": "date", "text": "text"}
 
 
