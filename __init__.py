@@ -5,7 +5,7 @@ plugin imports no numpy, pandas, scipy or shapely: the algorithms import them wh
 """
 
 
-def classFactory(iface):  # noqa: N802 (QGIS API name)
+def classFactory(iface):
     from .plugin_dependencies import use_private_packages
 
     use_private_packages()  # before anything can import shapely & co.

@@ -23,7 +23,7 @@ class HotBlockingPlugin:
         self._dependency_problem_logged = False
         self._unmark_plugin_manager = None
 
-    def initProcessing(self):  # noqa: N802 (QGIS API name)
+    def initProcessing(self):
         if self.provider is not None:
             return
         problem = plugin_dependencies.problem_message()
@@ -40,7 +40,7 @@ class HotBlockingPlugin:
         self.provider = HotBlockingProvider()
         QgsApplication.processingRegistry().addProvider(self.provider)
 
-    def initGui(self):  # noqa: N802 (QGIS API name)
+    def initGui(self):
         self.initProcessing()
         if self.iface is None:
             return

@@ -264,7 +264,7 @@ def location_hint(points: np.ndarray, block_bounds: tuple, unmatched_share: floa
     if len(xy) == 0:
         return None
     minx, miny, maxx, maxy = block_bounds
-    inside = lambda x, y: (x >= minx) & (x <= maxx) & (y >= miny) & (y <= maxy)  # noqa: E731
+    inside = lambda x, y: (x >= minx) & (x <= maxx) & (y >= miny) & (y <= maxy)
     if inside(xy[:, 1], xy[:, 0]).mean() > 0.5 and inside(xy[:, 0], xy[:, 1]).mean() < 0.1:
         return (
             "most incidents fall inside the blocks' extent when easting and northing are "

@@ -32,16 +32,16 @@ class BuildBlocksAlgorithm(HotBlockingAlgorithm):
     def name(self):
         return "buildblocks"
 
-    def displayName(self):  # noqa: N802 (QGIS API name)
+    def displayName(self):
         return tr("Build blocks from road links")
 
-    def shortDescription(self):  # noqa: N802 (QGIS API name)
+    def shortDescription(self):
         return tr("Cuts road links into street sections of equal length, at most a set length.")
 
     def tags(self):
         return tr("street,segment,road,link,open roads,mastermap,osm,hot routes,split").split(",")
 
-    def shortHelpString(self):  # noqa: N802 (QGIS API name)
+    def shortHelpString(self):
         return tr(
             "Turns road links (OS Open Roads, OS MasterMap Highways RoadLink, OSM roads or any "
             "line layer) into blocks: street sections that incidents are counted on.\n\n"
@@ -59,7 +59,7 @@ class BuildBlocksAlgorithm(HotBlockingAlgorithm):
             "in the log and SKIPPED_COUNT. The layer must be in a projected CRS."
         )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)
+    def initAlgorithm(self, config=None):
         self.add(
             QgsProcessingParameterFeatureSource(
                 self.INPUT, tr("Road links"), [QgsProcessing.TypeVectorLine]
@@ -120,7 +120,7 @@ class BuildBlocksAlgorithm(HotBlockingAlgorithm):
         ):
             self.addOutput(QgsProcessingOutputNumber(output_id, tr(label)))
 
-    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API name)
+    def processAlgorithm(self, parameters, context, feedback):
         # The core and the readers load numpy, pandas and shapely: only once a run starts.
         import numpy as np
 

@@ -34,29 +34,29 @@ class HotBlockingAlgorithm(QgsProcessingAlgorithm):
     def group(self):
         return tr("Hot Blocking")
 
-    def groupId(self):  # noqa: N802 (QGIS API name)
+    def groupId(self):
         return "hotblocking"
 
     def icon(self):
         return QIcon(ICON_PATH)
 
-    def createInstance(self):  # noqa: N802 (QGIS API name)
+    def createInstance(self):
         return type(self)()
 
     # Missing or too-old Python packages: every way of running refuses with the load-time
     # message (toolbox: canExecute; dialog, batch, processing.run: checkParameterValues;
     # anything else, e.g. a model step: prepareAlgorithm, reported rather than raised).
-    def canExecute(self):  # noqa: N802 (QGIS API name)
+    def canExecute(self):
         problem = plugin_dependencies.problem_message()
         return not problem, problem
 
-    def checkParameterValues(self, parameters, context):  # noqa: N802 (QGIS API name)
+    def checkParameterValues(self, parameters, context):
         problem = plugin_dependencies.problem_message()
         if problem:
             return False, problem
         return super().checkParameterValues(parameters, context)
 
-    def prepareAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API name)
+    def prepareAlgorithm(self, parameters, context, feedback):
         problem = plugin_dependencies.problem_message()
         if problem:
             feedback.reportError(problem, True)

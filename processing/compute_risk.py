@@ -101,16 +101,16 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
     def name(self):
         return "computerisk"
 
-    def displayName(self):  # noqa: N802 (QGIS API name)
+    def displayName(self):
         return tr("Compute hot-block risk by time window")
 
-    def shortDescription(self):  # noqa: N802 (QGIS API name)
+    def shortDescription(self):
         return tr("Ranks blocks by violence risk in each time window, with harm and significance.")
 
     def tags(self):
         return tr("risk,hot spot,hot block,time window,aoristic,harm,poisson,rank,night").split(",")
 
-    def shortHelpString(self):  # noqa: N802 (QGIS API name)
+    def shortHelpString(self):
         return tr(
             "For every block and every time window: how much violence happened there, how "
             "much harm, whether it is a real hot block, and when in the week it peaks.\n\n"
@@ -140,7 +140,7 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
             "of the period / rate before). Blocks must be in a projected CRS in metres."
         )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)
+    def initAlgorithm(self, config=None):
         self.add(
             QgsProcessingParameterFeatureSource(
                 self.BLOCKS, tr("Blocks"), [QgsProcessing.TypeVectorLine]
@@ -276,7 +276,7 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
             self.addOutput(QgsProcessingOutputNumber(output_id, tr(label)))
         self.addOutput(QgsProcessingOutputNumber("HOT_BLOCKS", tr("Hot blocks (all windows)")))
 
-    def checkParameterValues(self, parameters, context):  # noqa: N802 (QGIS API name)
+    def checkParameterValues(self, parameters, context):
         ok, message = super().checkParameterValues(parameters, context)
         if not ok:
             return ok, message
@@ -299,7 +299,7 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
                 tr("Hot block rule value: {problem}.").format(problem=error)
             ) from error
 
-    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API name)
+    def processAlgorithm(self, parameters, context, feedback):
         # The core loads numpy, pandas, scipy and shapely: only once a run starts.
         import pandas as pd
 

@@ -49,16 +49,16 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
     def name(self):
         return "joinincidents"
 
-    def displayName(self):  # noqa: N802 (QGIS API name)
+    def displayName(self):
         return tr("Join incidents to blocks")
 
-    def shortDescription(self):  # noqa: N802 (QGIS API name)
+    def shortDescription(self):
         return tr("Links each incident to its nearest block; every record is accounted for.")
 
     def tags(self):
         return tr("nearest,snap,join,ambulance,a&e,istv,police,crime,incident,street").split(",")
 
-    def shortHelpString(self):  # noqa: N802 (QGIS API name)
+    def shortHelpString(self):
         return tr(
             "Links each incident point of one source (ambulance, A&E, police...) to its nearest "
             "block.\n\n"
@@ -82,7 +82,7 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
             "read, always."
         )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)
+    def initAlgorithm(self, config=None):
         self.add(
             QgsProcessingParameterFeatureSource(
                 self.INCIDENTS, tr("Incidents"), [QgsProcessing.TypeVectorPoint]
@@ -170,7 +170,7 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
         ):
             self.addOutput(QgsProcessingOutputNumber(output_id, tr(label)))
 
-    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API name)
+    def processAlgorithm(self, parameters, context, feedback):
         # The core and the readers load numpy, pandas and shapely: only once a run starts.
         from ..hotblocking.errors import Cancelled
         from ..hotblocking.join import join_incidents

@@ -27,10 +27,10 @@ class ShippedModel(QgsProcessingModelAlgorithm):
     """A .model3 shipped with the plugin. A model's group id is its group's text; this one
     shares the algorithms' group id, so the toolbox shows one "Hot Blocking" group, not two."""
 
-    def groupId(self):  # noqa: N802 (QGIS API name)
+    def groupId(self):
         return "hotblocking"
 
-    def createInstance(self):  # noqa: N802 (QGIS API name)
+    def createInstance(self):
         # Each run gets a copy: keep it a ShippedModel (QGIS's own copy would drop the
         # overrides here).
         model = ShippedModel()
@@ -39,11 +39,11 @@ class ShippedModel(QgsProcessingModelAlgorithm):
         return model
 
     # Refuses up front, with the same message as its steps, when packages are missing.
-    def canExecute(self):  # noqa: N802 (QGIS API name)
+    def canExecute(self):
         problem = plugin_dependencies.problem_message()
         return (False, problem) if problem else super().canExecute()
 
-    def checkParameterValues(self, parameters, context):  # noqa: N802 (QGIS API name)
+    def checkParameterValues(self, parameters, context):
         problem = plugin_dependencies.problem_message()
         if problem:
             return False, problem
@@ -57,13 +57,13 @@ class HotBlockingProvider(QgsProcessingProvider):
     def name(self):
         return "Hot Blocking"
 
-    def longName(self):  # noqa: N802 (QGIS API name)
+    def longName(self):
         return f"Hot Blocking {plugin_version()}"
 
     def icon(self):
         return QIcon(ICON_PATH)
 
-    def versionInfo(self):  # noqa: N802 (QGIS API name)
+    def versionInfo(self):
         return plugin_version()
 
     def load(self):
@@ -78,7 +78,7 @@ class HotBlockingProvider(QgsProcessingProvider):
             QgsApplication.processingRegistry().providerAdded.disconnect(self._reload_for_models)
             self.refreshAlgorithms()
 
-    def loadAlgorithms(self):  # noqa: N802 (QGIS API name)
+    def loadAlgorithms(self):
         for algorithm in (
             BuildBlocksAlgorithm(),
             JoinIncidentsAlgorithm(),
@@ -99,11 +99,11 @@ class HotBlockingProvider(QgsProcessingProvider):
 
     # Outputs are written in bulk straight to GeoPackage (see gpkg_writer): temporary
     # outputs must be files, not memory layers, for every run path to behave the same.
-    def supportsNonFileBasedOutput(self):  # noqa: N802 (QGIS API name)
+    def supportsNonFileBasedOutput(self):
         return False
 
-    def supportedOutputVectorLayerExtensions(self):  # noqa: N802 (QGIS API name)
+    def supportedOutputVectorLayerExtensions(self):
         return ["gpkg"]
 
-    def defaultVectorFileExtension(self, hasGeometry=True):  # noqa: N802,N803
+    def defaultVectorFileExtension(self, hasGeometry=True):
         return "gpkg"

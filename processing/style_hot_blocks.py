@@ -53,10 +53,10 @@ class StyleHotBlocksAlgorithm(HotBlockingAlgorithm):
     def name(self):
         return "stylehotblocks"
 
-    def displayName(self):  # noqa: N802 (QGIS API name)
+    def displayName(self):
         return tr("Style Hot Blocking layers")
 
-    def shortDescription(self):  # noqa: N802 (QGIS API name)
+    def shortDescription(self):
         return tr(
             "Re-applies the Hot Blocking style to blocks, hot blocks or incidents made earlier."
         )
@@ -64,7 +64,7 @@ class StyleHotBlocksAlgorithm(HotBlockingAlgorithm):
     def tags(self):
         return tr("style,symbology,qml,labels,legend,hot block,restyle,default style").split(",")
 
-    def shortHelpString(self):  # noqa: N802 (QGIS API name)
+    def shortHelpString(self):
         return tr(
             "Applies the Hot Blocking style to a layer made earlier (or restyled by hand), "
             "the same style every Hot Blocking output loads with.\n\n"
@@ -89,7 +89,7 @@ class StyleHotBlocksAlgorithm(HotBlockingAlgorithm):
             "same name, so the file opens styled in any project."
         )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)
+    def initAlgorithm(self, config=None):
         self.add(
             QgsProcessingParameterVectorLayer(
                 self.INPUT, tr("Layer"), [QgsProcessing.TypeVectorAnyGeometry]
@@ -113,7 +113,7 @@ class StyleHotBlocksAlgorithm(HotBlockingAlgorithm):
         )
         self.addOutput(QgsProcessingOutputVectorLayer(self.OUTPUT, tr("Styled layer")))
 
-    def prepareAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API name)
+    def prepareAlgorithm(self, parameters, context, feedback):
         # Main thread (as native:setlayerstyle): safe to restyle a project layer here.
         # A failure is reported and returns False, as QgsProcessingAlgorithm::prepare does
         # with a C++ exception (a Python exception raised here made a QGIS 3.22 process
@@ -158,7 +158,7 @@ class StyleHotBlocksAlgorithm(HotBlockingAlgorithm):
         self._source, self._provider = layer.source(), layer.providerType()
         return True
 
-    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API name)
+    def processAlgorithm(self, parameters, context, feedback):
         if self.parameterAsBool(parameters, self.SAVE_AS_DEFAULT, context):
             saved = False
             if self._provider == "ogr":

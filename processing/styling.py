@@ -230,7 +230,7 @@ class StyleOnLoad(QgsProcessingLayerPostProcessorInterface):
         self.style = style
         self.done = False
 
-    def postProcessLayer(self, layer, context, feedback):  # noqa: N802 (QGIS API name)
+    def postProcessLayer(self, layer, context, feedback):
         self.done = True
         if not isinstance(layer, QgsVectorLayer):
             return

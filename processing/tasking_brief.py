@@ -57,10 +57,10 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
     def name(self):
         return "taskingbrief"
 
-    def displayName(self):  # noqa: N802 (QGIS API name)
+    def displayName(self):
         return tr("Patrol tasking brief (PDF)")
 
-    def shortDescription(self):  # noqa: N802 (QGIS API name)
+    def shortDescription(self):
         return tr(
             "A printable A4 brief of the top hot blocks in one time window, with maps, "
             "hour-of-week charts and randomised patrol visits."
@@ -76,7 +76,7 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
         # thread, as QGIS's own "Export print layout as PDF" does.
         return super().flags() | QgsProcessingAlgorithm.FlagNoThreading
 
-    def shortHelpString(self):  # noqa: N802 (QGIS API name)
+    def shortHelpString(self):
         return tr(
             "Makes an A4 portrait PDF tasking brief for patrols from the output of 'Compute "
             "hot-block risk by time window', for one time window.\n\n"
@@ -110,7 +110,7 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
             "ranges) and print rounded. Maps are drawn in the layer's CRS (metres)."
         )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API name)
+    def initAlgorithm(self, config=None):
         self.add(
             QgsProcessingParameterFeatureSource(
                 self.HOTBLOCKS,
@@ -234,7 +234,7 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
         )
         self.addOutput(QgsProcessingOutputNumber(self.PAGE_COUNT, tr("Pages")))
 
-    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API name)
+    def processAlgorithm(self, parameters, context, feedback):
         # Content, maps and the core load numpy, pandas and shapely: only once a run starts.
         from ..hotblocking.brief_content import BriefOptions, build_content, top_rows
         from ..hotblocking.errors import PatrolPlanError

@@ -46,28 +46,28 @@ def stand_in_iface(main_window):
     class Iface(QObject):
         currentLayerChanged = pyqtSignal(object)  # noqa: N815 (QGIS API name)
 
-        def mainWindow(self):  # noqa: N802 (QGIS API name)
+        def mainWindow(self):
             return main_window
 
-        def activeLayer(self):  # noqa: N802 (QGIS API name)
+        def activeLayer(self):
             return None
 
-        def addDockWidget(self, area, dock):  # noqa: N802 (QGIS API name)
+        def addDockWidget(self, area, dock):
             main_window.addDockWidget(area, dock)
 
-        def removeDockWidget(self, dock):  # noqa: N802 (QGIS API name)
+        def removeDockWidget(self, dock):
             main_window.removeDockWidget(dock)
 
-        def addToolBarIcon(self, action):  # noqa: N802 (QGIS API name)
+        def addToolBarIcon(self, action):
             pass
 
-        def removeToolBarIcon(self, action):  # noqa: N802 (QGIS API name)
+        def removeToolBarIcon(self, action):
             pass
 
-        def addPluginToMenu(self, menu, action):  # noqa: N802 (QGIS API name)
+        def addPluginToMenu(self, menu, action):
             pass
 
-        def removePluginMenu(self, menu, action):  # noqa: N802 (QGIS API name)
+        def removePluginMenu(self, menu, action):
             pass
 
     return Iface()

@@ -43,7 +43,7 @@ def mark_in_plugin_manager(plugin_key: str, message: str):
     previous = vars(plugins).get("getInstalledPlugin")  # None: the class's own method
     scan = plugins.getInstalledPlugin
 
-    def get_installed_plugin(key, path, readOnly):  # noqa: N803 (QGIS's argument name)
+    def get_installed_plugin(key, path, readOnly):
         plugin = scan(key, path, readOnly)
         return mark(plugin) if key == plugin_key else plugin
 

@@ -319,7 +319,7 @@ class HotBlockExplorerDock(QDockWidget):
         for widget in self._selection_widgets:
             widget.setVisible(False)
 
-        get = lambda name: _value(feature, name)  # noqa: E731
+        get = lambda name: _value(feature, name)
         self.title_label.setText(get(schema.NAME) or "(unnamed street)")
         self.block_label.setText(f"block {get(schema.BLOCK_ID) or '–'}")
 

@@ -115,12 +115,12 @@ class HourChart(QWidget):
         grid, cell_w, cell_h = self._layout()
         return QRectF(grid.left() + hour * cell_w, grid.top() + day * cell_h, cell_w, cell_h)
 
-    def sizeHint(self) -> QSize:  # noqa: N802 (Qt API name)
+    def sizeHint(self) -> QSize:
         return QSize(360, 150)
 
     # --- painting and tooltips ---------------------------------------------------------
 
-    def paintEvent(self, event):  # noqa: N802 (Qt API name)
+    def paintEvent(self, event):
         painter = QPainter(self)
         try:
             self._paint(painter)

@@ -118,7 +118,7 @@ def test_smoothing_conserves_total_and_stays_on_the_network(run, tmp_path, scena
         BANDWIDTH=150,
         OUTPUT=str(tmp_path / "smooth.gpkg"),
     )
-    night = lambda rows, b: rows[("Night", b)]["risk"]  # noqa: E731
+    night = lambda rows, b: rows[("Night", b)]["risk"]
     blocks = ("B1", "B2", "B3", "B4", "B5")
     assert sum(night(smooth, b) for b in blocks) == pytest.approx(
         sum(night(plain, b) for b in blocks)
@@ -250,7 +250,7 @@ def test_an_empty_value_is_the_rules_own_default(run, tmp_path, scenario, rule, 
             super().__init__()
             self.lines = []
 
-        def pushInfo(self, info):  # noqa: N802 (QGIS API name)
+        def pushInfo(self, info):
             self.lines.append(info)
 
     log = Log()

@@ -91,7 +91,7 @@ def test_prepare_reports_the_message_and_stops(broken):
     class Feedback(QgsProcessingFeedback):
         errors: list = []
 
-        def reportError(self, error, fatalError=False):  # noqa: N802,N803 (QGIS API)
+        def reportError(self, error, fatalError=False):
             self.errors.append((error, fatalError))
 
     algorithm = QgsApplication.processingRegistry().createAlgorithmById("hotblocking:buildblocks")
@@ -129,7 +129,7 @@ def test_message_bar_shows_the_headline_and_the_whole_message(qgis_app):
     bar = QgsMessageBar()
 
     class Iface:
-        def messageBar(self):  # noqa: N802 (QGIS API name)
+        def messageBar(self):
             return bar
 
     notice.show_in_message_bar(Iface(), MESSAGE)

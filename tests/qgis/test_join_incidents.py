@@ -357,7 +357,7 @@ def test_swapped_easting_northing_gets_a_clear_hint(run, tmp_path):
             super().__init__()
             self.errors = []
 
-        def reportError(self, error, fatalError=False):  # noqa: N802,N803
+        def reportError(self, error, fatalError=False):
             self.errors.append(error)
 
     feedback = Collect()
