@@ -51,7 +51,7 @@ _NAT = np.datetime64("NaT", "ms")
 
 def _as_ms(times) -> np.ndarray:
     """Any datetime-like array (numpy, pandas Series/Index) as naive datetime64[ms]."""
-    if isinstance(times, (pd.Series, pd.Index)):
+    if isinstance(times, pd.Series | pd.Index):
         if getattr(times.dtype, "tz", None) is not None:
             raise ValueError("expected naive local times, got tz-aware values")
         times = times.to_numpy()

@@ -8,7 +8,8 @@ layouts. Accepted without a format:
 * ISO 8601 (year first): ``2026-11-21``, ``2026-11-21 23:15``, ``2026-11-21T23:15:00``, fractional
   seconds (``.123`` or ``,123``), and ``Z`` / ``+01:00`` / ``+0100`` / ``+01`` offsets. A value with
   an offset is an instant: it is converted to the zone's wall clock (:mod:`hotblocking.clock`;
-  in Europe/London ``2026-07-01T12:00:00Z`` is 13:00 BST). ``/`` and ``.`` also work as year-first separators.
+  in Europe/London ``2026-07-01T12:00:00Z`` is 13:00 BST). ``/`` and ``.`` also work as
+  year-first separators.
 * UK day first: ``21/11/2026``, ``21/11/2026 23:15``, ``21/11/2026 23:15:00``,
   ``21-11-2026 23:15:00``, ``21.11.2026 23:15``; one-digit day, month and hour too.
   Never month first: ``11/21/2026`` is unreadable and ``03/04/2026`` is 3 April.
