@@ -14,13 +14,20 @@ from ..errors import InputError, check_cancelled
 from ..network import BlockNetwork, smooth
 from ..windows import Window
 from .counts import count_window, window_share
-from .inputs import block_network, check_columns, read_blocks, read_incidents
+from .inputs import (
+    Blocks,
+    Incidents,
+    block_network,
+    check_columns,
+    read_blocks,
+    read_incidents,
+)
 from .merging import merge_duplicates
 from .period import in_last_third, occurrence_days
 from .profiles import hour_profiles, long_profiles, peak_labels, window_profiles
 from .ranking import HotRule, rank_window
 from .table import RiskTable, block_columns, summarise
-from .weights import age_reference, harm_weight, risk_weights, time_flags
+from .weights import TimeFlags, age_reference, harm_weight, risk_weights, time_flags
 
 
 @dataclass
@@ -114,62 +121,18 @@ def compute_risk(
     week_profiles = hour_profiles(used, flags.countable, len(block_table), tz)
     step(0.3)
 
-    # 6. counts per window
-    n_blocks, n_windows = len(block_table), len(windows)
-    columns = list(sources.columns.values())
-    table = RiskTable(columns, n_blocks, n_windows)
-    raw_risk = np.zeros((n_blocks, n_windows))
-    for k, window in enumerate(windows):
-        share = window_share(used, flags, window, days, tz)
-        counts = count_window(used, share, source_mask, harm, weight, last_third, n_blocks)
-        del share
-        table.put(
-            k,
-            incidents=counts.incidents,
-            harm=counts.harm,
-            first_seen=counts.first_seen,
-            last_seen=counts.last_seen,
-            trend=counts.trend,
-            **dict(zip(columns, counts.by_source)),
-        )
-        raw_risk[:, k] = counts.risk
-        step(0.3 + 0.3 * (k + 1) / n_windows)
-
-    # 7. smoothing
+    # 6. counts per window; 7. smoothing; 8. ranks, significance, hot, peak, profile
+    table = RiskTable(list(sources.columns.values()), len(block_table), len(windows))
+    raw_risk = _count_windows(
+        table, windows, used, flags, days, source_mask, harm, weight, last_third, tz, step
+    )
     risk = _smoothed(raw_risk, network, bandwidth_m, block_table.lengths, step, cancelled)
+    del raw_risk
     step(0.85)
-
-    # 8. ranks, significance, hot, peak and profile per window
-    with np.errstate(divide="ignore", invalid="ignore"):
-        per_km = np.where(block_table.lengths > 0, 1000.0 / block_table.lengths, np.nan)
-    window_dtype = pd.CategoricalDtype([w.label for w in windows])
-    long_frames = []
-    hot_blocks, window_incidents, blocks_with_any = {}, {}, {}
-    for k, window in enumerate(windows):
-        window_risk = risk[:, k]
-        window_counts = table.get(k, schema.INCIDENTS)
-        ranks = rank_window(window_risk, window_counts, block_table.lengths, hot_rule)
-        window_profile = window_profiles(week_profiles, window)
-        table.put(
-            k,
-            risk=window_risk,
-            risk_per_km=window_risk * per_km,
-            rank=ranks.rank,
-            percentile=ranks.percentile,
-            expected=ranks.expected,
-            p_value=ranks.p_value,
-            q_value=ranks.q_value,
-            hot=ranks.hot,
-            peak=peak_labels(window_profile, window_counts),
-            profile=schema.encode_profiles(window_profile),
-        )
-        long_frames.append(long_profiles(window_profile, block_table.ids, k, window_dtype))
-        hot_blocks[window.label] = int(ranks.hot.sum())
-        window_incidents[window.label] = float(window_counts.sum())
-        blocks_with_any[window.label] = int((window_counts > 0).sum())
-        del window_profile
-        step(0.85 + 0.14 * (k + 1) / n_windows)
-    del week_profiles, risk, raw_risk
+    long_frames, by_window = _rank_windows(
+        table, windows, risk, week_profiles, block_table, hot_rule, step
+    )
+    del week_profiles, risk
 
     # 9. the tables and the summary
     result = RiskResult(
@@ -182,11 +145,7 @@ def compute_risk(
             source_mask=source_mask,
             merged=len(found) - len(used),
             blocks=block_table,
-            by_window={
-                "hot_blocks": hot_blocks,
-                "window_incidents": window_incidents,
-                "blocks_with_any_by_window": blocks_with_any,
-            },
+            by_window=by_window,
             reference_local=reference_local,
             rule=hot_rule,
         ),
@@ -204,6 +163,88 @@ def _checked_windows(windows: Sequence[Window]) -> list[Window]:
     if len(set(labels)) != len(labels):
         raise InputError("window labels must be unique")
     return windows
+
+
+def _count_windows(
+    table: RiskTable,
+    windows: list[Window],
+    used: Incidents,
+    flags: TimeFlags,
+    days,
+    source_mask: np.ndarray,
+    harm: np.ndarray,
+    weight: np.ndarray,
+    last_third: np.ndarray | None,
+    tz,
+    step,
+) -> np.ndarray:
+    """Stage 6 for every window: counts into ``table``; the unsmoothed risk (blocks x
+    windows) returned."""
+    n_blocks = table.n_blocks
+    raw_risk = np.zeros((n_blocks, len(windows)))
+    for k, window in enumerate(windows):
+        share = window_share(used, flags, window, days, tz)
+        counts = count_window(used, share, source_mask, harm, weight, last_third, n_blocks)
+        del share
+        table.put(
+            k,
+            incidents=counts.incidents,
+            harm=counts.harm,
+            first_seen=counts.first_seen,
+            last_seen=counts.last_seen,
+            trend=counts.trend,
+            **dict(zip(table.source_columns, counts.by_source)),
+        )
+        raw_risk[:, k] = counts.risk
+        step(0.3 + 0.3 * (k + 1) / len(windows))
+    return raw_risk
+
+
+def _rank_windows(
+    table: RiskTable,
+    windows: list[Window],
+    risk: np.ndarray,
+    week_profiles,
+    blocks: Blocks,
+    rule: HotRule,
+    step,
+) -> tuple[list[pd.DataFrame], dict[str, dict]]:
+    """Stage 8 for every window: risk, ranks, significance, hot, peak and profile text into
+    ``table``; the long profiles per window and the per-window summary numbers returned."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_km = np.where(blocks.lengths > 0, 1000.0 / blocks.lengths, np.nan)
+    window_dtype = pd.CategoricalDtype([w.label for w in windows])
+    long_frames = []
+    by_window: dict[str, dict] = {
+        "hot_blocks": {},
+        "window_incidents": {},
+        "blocks_with_any_by_window": {},
+    }
+    for k, window in enumerate(windows):
+        window_risk = risk[:, k]
+        window_counts = table.get(k, schema.INCIDENTS)
+        ranks = rank_window(window_risk, window_counts, blocks.lengths, rule)
+        window_profile = window_profiles(week_profiles, window)
+        table.put(
+            k,
+            risk=window_risk,
+            risk_per_km=window_risk * per_km,
+            rank=ranks.rank,
+            percentile=ranks.percentile,
+            expected=ranks.expected,
+            p_value=ranks.p_value,
+            q_value=ranks.q_value,
+            hot=ranks.hot,
+            peak=peak_labels(window_profile, window_counts),
+            profile=schema.encode_profiles(window_profile),
+        )
+        long_frames.append(long_profiles(window_profile, blocks.ids, k, window_dtype))
+        by_window["hot_blocks"][window.label] = int(ranks.hot.sum())
+        by_window["window_incidents"][window.label] = float(window_counts.sum())
+        by_window["blocks_with_any_by_window"][window.label] = int((window_counts > 0).sum())
+        del window_profile
+        step(0.85 + 0.14 * (k + 1) / len(windows))
+    return long_frames, by_window
 
 
 def _smoothed(raw_risk, network, bandwidth_m, lengths, step, cancelled) -> np.ndarray:

@@ -25,6 +25,7 @@ class RiskTable:
 
     def __init__(self, source_columns: list[str], n_blocks: int, n_windows: int) -> None:
         self.n_blocks = n_blocks
+        self.source_columns = list(source_columns)
         self.names = schema.HOT_BLOCKS.names(source_columns)
         kinds = {name: schema.HOT_BLOCKS.field(name).kind for name in self.names}
         self.reals = [name for name in self.names if kinds[name] == schema.REAL]
