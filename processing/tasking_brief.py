@@ -104,10 +104,9 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
             "are withheld too. Only aggregates per street section are printed, never a "
             "record.\n\n"
             "Window hours: read from the layer's window_spec field (written by 'Compute "
-            "hot-block risk'); for older layers give the same 'Time windows' text used for the "
-            "risk computation (WINDOWS), unless the label itself is a window such as "
-            "'Fri-Sat 22:00-04:00'. Counts are aoristic (fractional for from/to "
-            "ranges) and print rounded. Maps are drawn in the layer's CRS (metres)."
+            "hot-block risk'); WINDOWS, when given, must agree with them. Counts are aoristic "
+            "(fractional for from/to ranges) and print rounded. Maps are drawn in the layer's "
+            "CRS (metres)."
         )
 
     def initAlgorithm(self, config=None):
@@ -133,8 +132,8 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
             ),
             "The 'Time windows' text given to 'Compute hot-block risk', e.g. 'Fri/Sat "
             "nights=Fri-Sat 22:00-04:00; Weekday lunch=weekdays 11:00-15:00': it gives the "
-            "window's days and hours (for the chart outline and the patrol plan). Not needed "
-            "for layers made by this version, which store them (window_spec).",
+            "window's days and hours (for the chart outline and the patrol plan). Not needed: "
+            "the layer stores them (window_spec); when given, they must agree with it.",
             advanced=True,
         )
         self.add(

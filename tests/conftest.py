@@ -16,6 +16,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 PLUGIN_PACKAGE = "hotblocking_under_test"
 LINKS = tempfile.mkdtemp(prefix="hb-paths-")
@@ -25,3 +27,11 @@ os.symlink(ROOT, os.path.join(LINKS, PLUGIN_PACKAGE))
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT]
 sys.path.insert(0, LINKS)
 sys.path.insert(0, str(ROOT / "tests" / "helpers"))
+
+
+@pytest.fixture(scope="session")
+def sample_truth():
+    """The sample's expected numbers, worked out independently (tests/helpers/hb_truth.py)."""
+    from hb_truth import sample_truth as truth  # OGR and shapely: only when a test asks
+
+    return truth()

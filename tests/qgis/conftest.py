@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from hb_plugin import load_plugin_package
-from hb_truth import sample_truth as _sample_truth
 
 
 @pytest.fixture(scope="session")
@@ -32,9 +31,3 @@ def run(plugin):
         )
 
     return _run
-
-
-@pytest.fixture(scope="session")
-def sample_truth():
-    """The sample's expected numbers, worked out independently (tests/helpers/hb_truth.py)."""
-    return _sample_truth()

@@ -186,11 +186,16 @@ def test_plain_qgis_process_loads_the_installed_copy(installed_home, runs):
     assert "Hot Blocking cannot run" not in runs["blocks"]["stderr"]
 
 
-def test_readme_pipeline(runs):
+def test_readme_pipeline(runs, sample_truth):
+    truth = sample_truth
     blocks = runs["blocks"]["results"]
-    assert (blocks["BLOCK_COUNT"], blocks["LINK_COUNT"], blocks["SKIPPED_COUNT"]) == (547, 433, 0)
-    expected = {"ambulance": (3000, 2988), "ae": (2000, 1985), "police": (2500, 2490)}
-    for key, (read, joined) in expected.items():
+    assert (blocks["BLOCK_COUNT"], blocks["LINK_COUNT"], blocks["SKIPPED_COUNT"]) == (
+        truth.blocks,
+        truth.links,
+        0,
+    )
+    for key, layer in (("ambulance", "ambulance"), ("ae", "ae_istv"), ("police", "police")):
+        read, joined = truth.read[layer], truth.joined[layer]
         results = runs["joins"][key]["results"]
         assert (results["READ_COUNT"], results["MATCHED_COUNT"], results["UNMATCHED_COUNT"]) == (
             read,
@@ -198,14 +203,14 @@ def test_readme_pipeline(runs):
             read - joined,
         ), key
     risk = runs["risk"]["results"]
-    assert risk["INCIDENTS_USED"] == 2988 + 1985 + 2490
+    assert risk["INCIDENTS_USED"] == sum(truth.joined.values())
     assert (risk["BLOCKS_WITH_ANY"], risk["HOT_BLOCKS"]) == (489, 20)
     assert runs["brief"]["results"]["PAGE_COUNT"] == 11
     pdf = runs["folder"] / runs["brief"]["results"]["OUTPUT"]
     assert pdf.read_bytes().startswith(b"%PDF")
 
 
-def test_shipped_model(runs):
+def test_shipped_model(runs, sample_truth):
     results = runs["model"]["results"]
     folder = runs["folder"]
     uris = [str(folder / v) for v in results.values() if isinstance(v, str)]
@@ -213,9 +218,9 @@ def test_shipped_model(runs):
     pdfs = [u for u in uris if u.endswith(".pdf")]
     assert len(pdfs) == 1 and Path(pdfs[0]).read_bytes().startswith(b"%PDF")
     # blocks, hot blocks (two windows), and joined + unmatched per source
-    assert 547 in counts and 547 * 2 in counts
-    for joined, read in ((2988, 3000), (1985, 2000), (2490, 2500)):
-        assert joined in counts and read - joined in counts
+    assert sample_truth.blocks in counts and sample_truth.blocks * 2 in counts
+    for layer, joined in sample_truth.joined.items():
+        assert joined in counts and sample_truth.unmatched(layer) in counts
 
 
 def test_lonlat_route_matches_a_brute_force_join(runs):
