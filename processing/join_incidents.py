@@ -360,9 +360,7 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
                 tr("Choose the time field: {error}").format(error=error)
             ) from error
         if detected.start:
-            feedback.pushInfo(
-                tr("Time field detected: {reason}.").format(reason=detected.reason)
-            )
+            feedback.pushInfo(tr("Time field detected: {reason}.").format(reason=detected.reason))
         return detected.start, end or detected.end
 
     @staticmethod
