@@ -152,8 +152,8 @@ def test_the_same_joined_layer_twice_is_refused(run, tmp_path):
 def test_ambiguous_time_fields_ask_the_user(run, tmp_path):
     inc = incidents(
         tmp_path,
-        [("POINT (50 1)", {"ref": "a", "start_time": T, "end_time": T})],
-        fields=(("ref", "str"), ("start_time", "str"), ("end_time", "str")),
+        [("POINT (50 1)", {"ref": "a", "call_time": T, "incident_time": T})],
+        fields=(("ref", "str"), ("call_time", "str"), ("incident_time", "str")),
     )
     with pytest.raises(QgsProcessingException, match="Choose the time field"):
         run(
