@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from . import schema
-from .constants import DAY_NAMES, HOURS_PER_DAY, HOURS_PER_WEEK
+from .constants import DAY_NAMES, HOURS_PER_DAY
 from .disclosure import is_suppressed, suppress_count, suppress_row
 from .patrol import patrol_plan
 from .schema import as_number
@@ -142,20 +142,6 @@ def data_period(frame: pd.DataFrame) -> str:
     if pd.isna(first) or pd.isna(last):
         return "no incidents in this window"
     return f"{fmt_date(first)} to {fmt_date(last)}"
-
-
-def profile_outside_window(frame: pd.DataFrame, window: Window) -> list[str]:
-    """Hour-of-week labels where the rows' profiles hold incidents outside ``window``.
-
-    computerisk restricts each profile to its window's hours, so a non-empty answer means
-    the window definition given does not match the one the layer was computed with.
-    """
-    outside = ~window.hour_mask()
-    seen = np.zeros(HOURS_PER_WEEK, dtype=bool)
-    for text in frame[schema.PROFILE]:
-        if isinstance(text, str) and text.strip():
-            seen |= hour_grid(text).ravel() > 0
-    return [hour_of_week_label(i) for i in np.flatnonzero(seen & outside)]
 
 
 def top_rows(frame: pd.DataFrame, top_n: int) -> pd.DataFrame:

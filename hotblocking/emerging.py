@@ -102,7 +102,8 @@ def evening_dates(readings: np.ndarray, window: Window) -> np.ndarray:
     days = ms.astype("datetime64[D]")
     if window.whole_period or not window.crosses_midnight:
         return days
-    minute = ((ms - days.astype("datetime64[ms]")) / np.timedelta64(1, "m")).astype(np.int64)
+    since_midnight = ms.view(np.int64) - days.astype("datetime64[ms]").view(np.int64)
+    minute = since_midnight // 60_000  # NaT rows give nonsense here and stay NaT below
     return days - (minute < window.end_min).astype("timedelta64[D]")
 
 

@@ -107,7 +107,6 @@ PRECISION_RANGE = "range"  # from/to times of day: counted aoristically
 PRECISION_DAY = "day"  # a date (or dates) without a time of day
 PRECISION_MONTH = "month"  # a month only (data.police.uk)
 PRECISION_NONE = "none"  # no time field was used at all
-TIME_OF_DAY_PRECISIONS = (PRECISION_INSTANT, PRECISION_RANGE)
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,11 @@ is free to import when the plugin loads.
 Three fields of the hot-blocks layer hold encoded text. Each encoding is defined here, both
 ways:
 
-* ``profile``: the block's hour-of-week profile inside the window. 168 comma-separated
-  values, one per hour from Monday 00:00 local time. Each value is rounded to 2 decimals with
-  trailing zeros trimmed (``0``, ``1.5``, ``0.33``). The text is empty when the block has
-  nothing in the window. See :func:`encode_profile`, :func:`encode_profiles` and
+* ``profile``: the block's hour-of-week profile over the whole week (the same in each of the
+  block's window rows, so that what happens just outside a window can be seen). 168
+  comma-separated values, one per hour from Monday 00:00 local time. Each value is rounded to 2
+  decimals with trailing zeros trimmed (``0``, ``1.5``, ``0.33``). The text is empty when the
+  block has no incident with a time of day. See :func:`encode_profile`, :func:`encode_profiles` and
   :func:`decode_profile`.
 * ``window`` holds the window's label; ``window_spec`` holds its definition in the
   ``Time windows`` grammar, ``LABEL=DAYS HH:MM-HH:MM``. For example ``Fri/Sat nights=Fri,Sat
@@ -134,7 +135,16 @@ EXPECTED, P_VALUE, Q_VALUE, HOT, PEAK, PROFILE, FIRST_SEEN, LAST_SEEN, TREND, SO
     "trend",
     "sources",
 )
+EVENTS, TREND_TAU, TREND_P, TREND_WORD, PATTERN = (
+    "events",
+    "trend_tau",
+    "trend_p",
+    "trend_word",
+    "pattern",
+)
 DAY, HOUR, VALUE = "day", "hour", "value"
+TIME_OF_DAY_PRECISIONS = ("instant", "range")
+"""The ``time_precision`` values that carry a time of day (day and month do not)."""
 SOURCE_PREFIX = "n_"
 
 # --- outputs ----------------------------------------------------------------------------------
@@ -187,7 +197,7 @@ SOURCE_COUNT = Field(
     SOURCE_PREFIX + "<slug>",
     REAL,
     "incidents (aoristic)",
-    "count per source; a merged duplicate counts once in each of its sources",
+    "the source's joined records in the window (they add up to incidents)",
 )
 
 HOT_BLOCKS = Output(
@@ -199,21 +209,40 @@ HOT_BLOCKS = Output(
         Field(NAME, TEXT, "", "from the blocks"),
         Field(WINDOW, TEXT, "", "the window's label"),
         Field(WINDOW_SPEC, TEXT, "", "the window's definition, 'LABEL=DAYS HH:MM-HH:MM'"),
-        Field(INCIDENTS, REAL, "incidents (aoristic)", "count in the window, unweighted"),
+        Field(INCIDENTS, REAL, "incidents (aoristic)", "joined records in the window, unweighted"),
+        Field(
+            EVENTS,
+            REAL,
+            "events (aoristic)",
+            "the records with duplicates merged (one assault recorded by several sources or "
+            "calls): what risk, ranks, significance and hot count",
+        ),
         Field(HARM, REAL, "harm weight", "harm-weighted count (a missing weight counts 1)"),
-        Field(RISK, REAL, "weighted incidents", "after source weights, harm, decay, smoothing"),
+        Field(RISK, REAL, "weighted events", "after source weights, harm, decay, smoothing"),
         Field(RISK_PER_KM, REAL, "per km", "risk / block length in km"),
         Field(RANK, INT, "", "1 = highest risk in the window; ties share the lower rank"),
         Field(PERCENTILE, REAL, "%", "share of the window's blocks with risk <= this one"),
-        Field(EXPECTED, REAL, "incidents", "count expected from the share of network length"),
-        Field(P_VALUE, REAL, "", "Poisson upper-tail p of the count against expected"),
+        Field(EXPECTED, REAL, "events", "events expected from the share of network length"),
+        Field(P_VALUE, REAL, "", "Poisson upper-tail p of the events against expected"),
         Field(Q_VALUE, REAL, "", "Benjamini-Hochberg q across the window's blocks"),
         Field(HOT, BOOL, "", "meets the hot rule"),
         Field(PEAK, TEXT, "", "busiest hour in the window, e.g. 'Sat 01:00-02:00'"),
-        Field(PROFILE, TEXT, "incidents per hour", "168 hour-of-week values (module doc)"),
+        Field(
+            PROFILE, TEXT, "incidents per hour", "the whole week's 168 hourly values (module doc)"
+        ),
         Field(FIRST_SEEN, DATETIME, "local wall-clock", "first incident counted in the window"),
         Field(LAST_SEEN, DATETIME, "local wall-clock", "last incident counted in the window"),
         Field(TREND, REAL, "ratio", "rate in the last third of the period / the rate before"),
+        Field(TREND_TAU, REAL, "", "Kendall's tau of the events per week or month"),
+        Field(TREND_P, REAL, "", "Mann-Kendall two-sided p of that trend"),
+        Field(TREND_WORD, TEXT, "", "rising, falling or no clear trend; NULL below the minimum"),
+        Field(
+            PATTERN,
+            TEXT,
+            "",
+            "new, consecutive, intensifying, persistent, diminishing, "
+            "sporadic, historical or no pattern; NULL below the minimum",
+        ),
         Field(SOURCES, TEXT, "", "source labels of the n_ columns, 'label=column;...'"),
     ),
     per_source=INCIDENTS,

@@ -231,6 +231,8 @@ def counted_shares(
     period_end=None,
     max_span_hours: float | None = 72.0,
     tz=LONDON,
+    starts_utc=None,
+    ends_utc=None,
 ) -> np.ndarray:
     """How much of each record counts in ``window``: the one rule computerisk and the backtest
     share (0 where it does not count; never NaN).
@@ -243,28 +245,41 @@ def counted_shares(
     * The whole-period window (``all``) counts every record: the share of its range inside
       ``[period_start 00:00, day after period_end 00:00)``, or 1 without a period (a record
       without a start then counts 1; with a period it cannot be placed and counts 0).
+
+    ``starts_utc``/``ends_utc``, when given, are the records' real times (saves converting).
     """
     s, e = _as_ms(starts), _as_ms(ends)
+    su = local_to_utc(s, tz) if starts_utc is None else _as_ms(starts_utc)
+    eu = local_to_utc(e, tz) if ends_utc is None else _as_ms(ends_utc)
     if window.whole_period:
-        return _period_share(s, e, period_start, period_end, tz)
-    share = np.nan_to_num(window_share(s, e, window, period_start, period_end, tz), nan=0.0)
+        return _period_share(su, eu, period_start, period_end, tz)
+    days = _data_days(s, e)
+    if days is None:
+        return np.zeros(s.shape)
+    first, last = days
+    if period_start is not None:
+        first = max(first, np.datetime64(pd.Timestamp(period_start).date(), "D"))
+    if period_end is not None:
+        last = min(last, np.datetime64(pd.Timestamp(period_end).date(), "D"))
+    a, b = occurrence_intervals(window, first, last, tz)
+    share = np.nan_to_num(interval_share(su, eu, a, b), nan=0.0)
     counted = ~np.isnat(s)
     if time_of_day is not None:
         counted &= np.asarray(time_of_day, dtype=bool)
     if max_span_hours is not None and np.isfinite(max_span_hours):
-        counted &= ~long_spans(s, e, max_span_hours, tz)
+        sv, ev, _, is_range = _utc_arrays(su, eu)
+        counted &= ~(is_range & (ev - sv > max_span_hours * MS_PER_HOUR))
     return np.where(counted, share, 0.0)
 
 
-def _period_share(s, e, period_start, period_end, tz) -> np.ndarray:
+def _period_share(starts_utc, ends_utc, period_start, period_end, tz) -> np.ndarray:
     if period_start is None and period_end is None:
-        return np.ones(s.shape)
+        return np.ones(starts_utc.shape)
     lo, hi = period_bounds(period_start, period_end)
     first = lo if not np.isnat(lo) else np.datetime64("0001-01-02", "ms")
     last = hi if not np.isnat(hi) else np.datetime64("9999-12-30", "ms")
     a, b = clock.local_spans_to_utc(np.array([first]), np.array([last]), tz)
-    share = interval_share(local_to_utc(s, tz), local_to_utc(e, tz), a, b)
-    return np.nan_to_num(share, nan=0.0)
+    return np.nan_to_num(interval_share(starts_utc, ends_utc, a, b), nan=0.0)
 
 
 def hour_profile_utc(

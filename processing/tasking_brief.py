@@ -400,7 +400,6 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
         return clone
 
     def _window(self, parameters, context, frame):
-        from ..hotblocking.brief_content import profile_outside_window
         from ..hotblocking.errors import WindowSpecError
         from ..hotblocking.windows import parse_windows, stored_window
 
@@ -446,15 +445,22 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
                     "the same 'Time windows' text used for the risk computation."
                 ).format(window=label, windows=", ".join(f"'{w.label}'" for w in defined))
             )
-        # A sample of the busiest rows is enough to catch a window given with the wrong hours
-        # (parsing every profile of a 500k-block network would take seconds).
-        rows = frame[frame[schema.WINDOW] == label]
-        outside = profile_outside_window(rows.nlargest(500, schema.INCIDENTS), window)
-        if outside:
+        stored = frame.loc[frame[schema.WINDOW] == label, schema.WINDOW_SPEC].dropna()
+        if given and len(stored) and not _same_hours(stored_window(label, stored.iloc[0]), window):
             raise QgsProcessingException(
                 tr(
-                    "The layer's '{window}' profiles hold incidents at {hours}, outside the hours "
-                    "given for it ({spec}): give the time windows used for the risk computation."
-                ).format(window=label, hours=", ".join(outside[:3]), spec=spec or label)
+                    "Window '{window}' is given as '{given}', but the layer was computed with "
+                    "'{stored}': leave 'Time windows' empty to use the layer's own."
+                ).format(window=label, given=window.spec, stored=stored.iloc[0])
             )
         return label, window
+
+
+def _same_hours(a, b) -> bool:
+    """Two windows covering the same days and hours (labels aside)."""
+    return (a.days, a.start_min, a.end_min, a.whole_period) == (
+        b.days,
+        b.start_min,
+        b.end_min,
+        b.whole_period,
+    )

@@ -16,7 +16,7 @@ from .. import schema
 from ..arrays import usable_lengths
 from ..errors import InputError
 from ..network import BlockNetwork, build_network
-from ..timeline import in_period, local_to_utc
+from ..timeline import local_to_utc, period_bounds
 
 BLOCK_COLUMNS = (schema.BLOCK_ID, schema.LINK_ID, schema.NAME, schema.LENGTH_M)
 INCIDENT_COLUMNS = (schema.BLOCK_ID, schema.SOURCE, schema.TIME_START)
@@ -42,7 +42,8 @@ class Blocks:
 @dataclass(frozen=True, eq=False)
 class Incidents:
     """Incidents as aligned arrays: block position, source code, local and UTC times
-    (naive ``datetime64[ms]``, NaT where missing) and harm weight (NaN where missing)."""
+    (naive ``datetime64[ms]``, NaT where missing), harm weight (NaN where missing) and
+    whether the time of day is known (False for a date or a month only)."""
 
     block: np.ndarray
     source: np.ndarray
@@ -51,6 +52,7 @@ class Incidents:
     start_utc: np.ndarray
     end_utc: np.ndarray
     weight: np.ndarray
+    time_of_day: np.ndarray
 
     def __len__(self) -> int:
         return int(self.block.shape[0])
@@ -65,6 +67,7 @@ class Incidents:
             self.start_utc[rows],
             self.end_utc[rows],
             self.weight[rows] if weight is None else weight,
+            self.time_of_day[rows],
         )
 
 
@@ -151,10 +154,14 @@ def read_incidents(
     period_end,
     tz,
 ) -> tuple[Incidents, Sources, InputCounts]:
-    """The incidents on known blocks whose start lies in the study period, with UTC times.
+    """The incidents on known blocks that can count in the study period, with UTC times.
 
-    ``incidents``: block_id, source, time_start and optionally time_end, weight (naive local
-    times). With no period every incident on a known block is kept, untimed ones included.
+    ``incidents``: block_id, source, time_start and optionally time_end, weight and
+    time_precision (naive local times; without time_precision a start means a time of day).
+    With no period every incident on a known block is kept, untimed ones included. With a
+    period, those whose time overlaps its days or the next day (a night window started on the
+    period's last evening ends then) are kept; counting then clips them exactly
+    (:func:`hotblocking.timeline.counted_shares`).
     """
     block = block_positions(incidents[schema.BLOCK_ID], blocks)
     sources, source = read_sources(incidents[schema.SOURCE], source_weights)
@@ -164,7 +171,7 @@ def read_incidents(
         dtype=np.float64
     )
     known = block >= 0
-    in_time = in_period(start, period_start, period_end)
+    in_time = _overlaps_period(start, end, period_start, period_end)
     counts = InputCounts(
         given=len(incidents),
         unknown_block=int((~known).sum()),
@@ -181,6 +188,7 @@ def read_incidents(
         start_utc=local_to_utc(start, tz),
         end_utc=local_to_utc(end, tz),
         weight=weight[keep],
+        time_of_day=_time_of_day(incidents)[keep],
     )
     return kept, sources, counts
 
@@ -196,6 +204,29 @@ def block_network(
     if network is not None and network.graph.shape[0] != len(blocks):
         raise InputError("network does not match blocks")
     return network
+
+
+def _time_of_day(incidents: pd.DataFrame) -> np.ndarray:
+    """Whether each record's time of day is known (its precision is an instant or a range)."""
+    if schema.TIME_PRECISION in incidents.columns:
+        precision = incidents[schema.TIME_PRECISION].astype(object)
+        return precision.isin(schema.TIME_OF_DAY_PRECISIONS).to_numpy()
+    return incidents[schema.TIME_START].notna().to_numpy()
+
+
+def _overlaps_period(start, end, period_start, period_end) -> np.ndarray:
+    """Every record without a period; else those whose [start, end] touches the period's
+    days or the day after (untimed records cannot be placed)."""
+    first, after = period_bounds(period_start, period_end)
+    if np.isnat(first) and np.isnat(after):
+        return np.ones(start.shape, dtype=bool)
+    finish = np.where(np.isnat(end) | (end < start), start, end)
+    keep = ~np.isnat(start)
+    if not np.isnat(first):
+        keep &= finish >= first
+    if not np.isnat(after):
+        keep &= start < after + np.timedelta64(1, "D")
+    return keep
 
 
 def _column(frame: pd.DataFrame, name: str, default) -> pd.Series:

@@ -1,4 +1,4 @@
-"""Stage 4: the study period's last third (for ``trend``) and the dates to count over."""
+"""Stage 4: the study period's last third (for ``trend``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import numpy as np
 
 from ..timeline import period_bounds
 from .inputs import Incidents
-from .weights import TimeFlags
 
 
 def in_last_third(
@@ -25,19 +24,3 @@ def in_last_third(
         return None
     first_ms, last_ms = first.view(np.int64), last.view(np.int64)
     return start.view(np.int64) >= first_ms + (last_ms - first_ms) * 2 // 3
-
-
-def occurrence_days(
-    incidents: Incidents, flags: TimeFlags
-) -> tuple[np.datetime64, np.datetime64] | None:
-    """Local dates whose window occurrences can hold a countable incident: the day before
-    the first start (a night window started the evening before) to the latest end; None
-    when nothing counts."""
-    countable = flags.countable
-    if not countable.any():
-        return None
-    starts = incidents.start[countable]
-    ends = np.where(flags.is_range, incidents.end, incidents.start)[countable]
-    first_day = starts.min().astype("datetime64[D]") - np.timedelta64(1, "D")
-    last_day = max(ends.max(), starts.max()).astype("datetime64[D]")
-    return first_day, last_day

@@ -13,7 +13,7 @@ from ..constants import LONDON
 from ..errors import InputError, check_cancelled
 from ..network import BlockNetwork, smooth
 from ..windows import Window
-from .counts import count_window, window_share
+from .counts import count_window, in_study_period, window_share
 from .inputs import (
     Blocks,
     Incidents,
@@ -22,12 +22,13 @@ from .inputs import (
     read_blocks,
     read_incidents,
 )
-from .merging import merge_duplicates
-from .period import in_last_third, occurrence_days
+from .merging import Events, merge_duplicates
+from .period import in_last_third
 from .profiles import hour_profiles, long_profiles, peak_labels, window_profiles
 from .ranking import HotRule, rank_window
 from .table import RiskTable, block_columns, summarise
-from .weights import TimeFlags, age_reference, harm_weight, risk_weights, time_flags
+from .trends import TREND_MIN_COUNT, trend_steps, window_trends
+from .weights import age_reference, harm_weight, risk_weights, time_flags
 
 
 @dataclass
@@ -55,24 +56,30 @@ def compute_risk(
     reference_time=None,
     bandwidth_m: float = 0.0,
     merge_minutes: float = 0.0,
+    merge_repeats: bool = True,
     max_span_hours: float | None = 72.0,
     period_start=None,
     period_end=None,
     snap_tolerance: float = 0.01,
     network: BlockNetwork | None = None,
+    trend_step: str = "month",
+    trend_min_count: float = TREND_MIN_COUNT,
     tz=LONDON,
     progress: Callable[[float], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
 ) -> RiskResult:
     """Risk per block per time window (:mod:`hotblocking.risk` for methods and conventions).
 
-    ``incidents``: block_id, source, time_start, time_end, weight (naive local times).
-    ``blocks``: block_id, link_id, name, length_m; ``block_geoms`` aligned LineStrings (needed
-    for ``bandwidth_m > 0`` or ``merge_minutes > 0`` unless a ``network`` from
-    :func:`hotblocking.network.build_network` is given; ``snap_tolerance`` in layer units).
-    ``risk`` = source weight x (harm or 1) x ``0.5 ** (age_days / half_life_days)`` (no decay
-    when 0; age from ``reference_time``, default the latest incident start; later incidents
-    are not boosted), summed per block in the window, then smoothed over ``bandwidth_m``.
+    ``incidents``: block_id, source, time_start, time_end, weight, time_precision (naive local
+    times of zone ``tz``). ``blocks``: block_id, link_id, name, length_m; ``block_geoms``
+    aligned LineStrings (needed for ``bandwidth_m > 0`` or ``merge_minutes > 0`` unless a
+    ``network`` from :func:`hotblocking.network.build_network` is given; ``snap_tolerance``
+    in layer units). Records of one event are merged within ``merge_minutes`` (across sources,
+    and within a source when ``merge_repeats``: :mod:`.merging`). ``risk`` = per event, source
+    weight x (harm or 1) x ``0.5 ** (age_days / half_life_days)`` (no decay when 0; age from
+    ``reference_time``, default the latest start; later events are not boosted), summed per
+    block in the window, then smoothed over ``bandwidth_m``. Trends use ``trend_step`` ("week"
+    or "month") counts of events and are withheld below ``trend_min_count`` events.
     Raises :class:`hotblocking.errors.Cancelled` when ``cancelled()`` turns True.
     """
 
@@ -89,43 +96,50 @@ def compute_risk(
 
     # 1. blocks, incidents, network
     block_table = read_blocks(blocks, block_geoms)
-    found, sources, given = read_incidents(
+    nearby, sources, given = read_incidents(
         incidents, block_table, source_weights, period_start, period_end, tz
     )
+    shares = [
+        window_share(nearby, w, period_start, period_end, max_span_hours, tz) for w in windows
+    ]
+    found, shares, given = in_study_period(nearby, shares, given, period_start, period_end, tz)
     step(0.1)
     needed = bandwidth_m > 0 or merge_minutes > 0
     network = block_network(block_table, network, needed, snap_tolerance)
     step(0.15)
-    # 2. duplicates merged
-    used, source_mask = merge_duplicates(found, len(sources), network, merge_minutes)
+    # 2. records of one event merged
+    events = merge_duplicates(found, len(sources), network, merge_minutes, merge_repeats)
     step(0.2)
     # 3. what counts and what it weighs; 4. study period
-    flags = time_flags(used, max_span_hours)
-    harm = harm_weight(used)
-    reference_local = age_reference(used, flags.has_time, reference_time)
-    weight = risk_weights(
-        used,
-        source_mask,
+    flags = time_flags(found, max_span_hours)
+    harm = harm_weight(found)
+    reference_local = age_reference(found, flags.has_time, reference_time)
+    firsts = found.take(events.first, weight=events.weight)
+    event_weight = risk_weights(
+        firsts,
+        events.source_mask,
         sources,
-        flags,
+        time_flags(firsts, max_span_hours),
         use_harm=use_harm,
         half_life_days=half_life_days,
-        harm=harm,
+        harm=harm_weight(firsts),
         reference_local=reference_local,
         tz=tz,
     )
-    last_third = in_last_third(used, flags.has_time, period_start, period_end)
-    days = occurrence_days(used, flags)
+    last_third = in_last_third(found, flags.has_time, period_start, period_end)
     step(0.25)
     # 5. hour-of-week profiles
-    week_profiles = hour_profiles(used, flags.countable, len(block_table), tz)
+    week_profiles = hour_profiles(found, flags.countable, len(block_table), tz)
     step(0.3)
 
-    # 6. counts per window; 7. smoothing; 8. ranks, significance, hot, peak, profile
+    # 6. counts per window (and the events' trends); 7. smoothing; 8. ranks, significance...
     table = RiskTable(list(sources.columns.values()), len(block_table), len(windows))
-    raw_risk = _count_windows(
-        table, windows, used, flags, days, source_mask, harm, weight, last_third, tz, step
-    )
+    counting = _Counting(
+        found, firsts, events, harm, event_weight, last_third, block_table.lengths,
+        period_start, period_end, max_span_hours, trend_step, trend_min_count, tz,
+    )  # fmt: skip
+    raw_risk = _count_windows(table, windows, shares, counting, step)
+    del shares
     risk = _smoothed(raw_risk, network, bandwidth_m, block_table.lengths, step, cancelled)
     del raw_risk
     step(0.85)
@@ -140,14 +154,14 @@ def compute_risk(
         profiles=pd.concat(long_frames, ignore_index=True),
         summary=summarise(
             given=given,
-            used=used,
+            used=found,
             flags=flags,
-            source_mask=source_mask,
-            merged=len(found) - len(used),
+            events=events,
             blocks=block_table,
             by_window=by_window,
             reference_local=reference_local,
             rule=hot_rule,
+            tz=tz,
         ),
         source_columns=sources.columns,
     )
@@ -165,34 +179,61 @@ def _checked_windows(windows: Sequence[Window]) -> list[Window]:
     return windows
 
 
+@dataclass(frozen=True, eq=False)
+class _Counting:
+    """What counting a window needs: the records, the events' first records, their
+    weights, the study period and the trend settings."""
+
+    records: Incidents
+    firsts: Incidents
+    events: Events
+    harm: np.ndarray
+    event_weight: np.ndarray
+    last_third: np.ndarray | None
+    lengths: np.ndarray
+    period_start: object
+    period_end: object
+    max_span_hours: float | None
+    trend_step: str
+    trend_min_count: float
+    tz: object
+
+
 def _count_windows(
-    table: RiskTable,
-    windows: list[Window],
-    used: Incidents,
-    flags: TimeFlags,
-    days,
-    source_mask: np.ndarray,
-    harm: np.ndarray,
-    weight: np.ndarray,
-    last_third: np.ndarray | None,
-    tz,
-    step,
+    table: RiskTable, windows: list[Window], shares: list, counting: _Counting, step
 ) -> np.ndarray:
-    """Stage 6 for every window: counts into ``table``; the unsmoothed risk (blocks x
-    windows) returned."""
+    """Stage 6 for every window: counts and trends into ``table`` from each record's
+    ``shares`` of the windows; the unsmoothed risk (blocks x windows) returned."""
     n_blocks = table.n_blocks
     raw_risk = np.zeros((n_blocks, len(windows)))
+    steps = trend_steps(counting.records, counting.period_start, counting.period_end)
     for k, window in enumerate(windows):
-        share = window_share(used, flags, window, days, tz)
-        counts = count_window(used, share, source_mask, harm, weight, last_third, n_blocks)
-        del share
+        share = shares[k]
+        counts = count_window(
+            counting.records,
+            share,
+            counting.events,
+            counting.harm,
+            counting.event_weight,
+            counting.last_third,
+            n_blocks,
+        )
+        trends = window_trends(
+            counting.firsts, share[counting.events.first], window, steps, counting, n_blocks
+        )
+        shares[k] = None  # freed as soon as counted
         table.put(
             k,
             incidents=counts.incidents,
+            events=counts.events,
             harm=counts.harm,
             first_seen=counts.first_seen,
             last_seen=counts.last_seen,
             trend=counts.trend,
+            trend_tau=trends.tau,
+            trend_p=trends.p_value,
+            trend_word=trends.word,
+            pattern=trends.pattern,
             **dict(zip(table.source_columns, counts.by_source)),
         )
         raw_risk[:, k] = counts.risk
@@ -220,10 +261,13 @@ def _rank_windows(
         "window_incidents": {},
         "blocks_with_any_by_window": {},
     }
+    whole_week = schema.encode_profiles(week_profiles)
+    by_window["window_events"] = {}
     for k, window in enumerate(windows):
         window_risk = risk[:, k]
         window_counts = table.get(k, schema.INCIDENTS)
-        ranks = rank_window(window_risk, window_counts, blocks.lengths, rule)
+        window_events = table.get(k, schema.EVENTS)
+        ranks = rank_window(window_risk, window_events, blocks.lengths, rule)
         window_profile = window_profiles(week_profiles, window)
         table.put(
             k,
@@ -236,11 +280,12 @@ def _rank_windows(
             q_value=ranks.q_value,
             hot=ranks.hot,
             peak=peak_labels(window_profile, window_counts),
-            profile=schema.encode_profiles(window_profile),
+            profile=whole_week,
         )
         long_frames.append(long_profiles(window_profile, blocks.ids, k, window_dtype))
         by_window["hot_blocks"][window.label] = int(ranks.hot.sum())
         by_window["window_incidents"][window.label] = float(window_counts.sum())
+        by_window["window_events"][window.label] = float(window_events.sum())
         by_window["blocks_with_any_by_window"][window.label] = int((window_counts > 0).sum())
         del window_profile
         step(0.85 + 0.14 * (k + 1) / len(windows))

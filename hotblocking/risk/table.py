@@ -6,8 +6,10 @@ import numpy as np
 import pandas as pd
 
 from .. import schema
+from ..clock import clock_changes
 from ..windows import Window
 from .inputs import Blocks, Incidents, InputCounts
+from .merging import Events
 from .ranking import HotRule, concentration
 from .weights import TimeFlags
 
@@ -35,7 +37,7 @@ class RiskTable:
         self._others = {
             name: np.empty(n_rows, dtype=_DTYPES.get(kinds[name], object))
             for name in (schema.RANK, schema.HOT, schema.PEAK, schema.PROFILE)
-            + (schema.FIRST_SEEN, schema.LAST_SEEN)
+            + (schema.FIRST_SEEN, schema.LAST_SEEN, schema.TREND_WORD, schema.PATTERN)
         }
 
     def _rows(self, window_index: int) -> slice:
@@ -86,27 +88,33 @@ def summarise(
     given: InputCounts,
     used: Incidents,
     flags: TimeFlags,
-    source_mask: np.ndarray,
-    merged: int,
+    events: Events,
     blocks: Blocks,
     by_window: dict[str, dict],
     reference_local: np.datetime64,
     rule: HotRule,
+    tz,
 ) -> dict:
     """The run in numbers (``RiskResult.summary``); ``by_window`` maps each summary key
     that is given per window to its {label: value}."""
     counts = np.bincount(used.block, minlength=len(blocks)).astype(np.float64)
+    timed = flags.has_time
+    changes = clock_changes(used.start[timed & used.time_of_day], tz)
     return {
         "incidents_input": given.given,
         "incidents_unknown_block": given.unknown_block,
         "incidents_outside_period": given.outside_period,
         "incidents_used": len(used),
         "incidents_without_time": given.without_time,
+        "incidents_without_time_of_day": int((timed & ~used.time_of_day).sum()),
         "incidents_counted_in_windows": int(flags.countable.sum()),
         "spans_flagged": int(flags.too_long.sum()),
         "spans_reversed": int(flags.reversed.sum()),
-        "merged_duplicates": int(merged),
-        "multi_source_incidents": int((source_mask.sum(axis=1) > 1).sum()),
+        "events": len(events),
+        "merged_duplicates": len(used) - len(events),
+        "multi_source_incidents": int((events.source_mask.sum(axis=1) > 1).sum()),
+        "clock_change_ambiguous": changes.ambiguous,
+        "clock_change_nonexistent": changes.nonexistent,
         "blocks": len(blocks),
         "blocks_with_any": int((counts > 0).sum()),
         "network_length_m": float(blocks.lengths.sum()),

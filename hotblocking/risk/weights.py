@@ -15,7 +15,8 @@ from .inputs import Incidents, Sources
 @dataclass(frozen=True, eq=False)
 class TimeFlags:
     """Per incident: has a start time; is a real range (end after start); was recorded with
-    its end before its start; spans more than the limit; counts in windows and profiles."""
+    its end before its start; spans more than the limit; counts in time-of-day windows and
+    profiles (a time of day known, within the span limit)."""
 
     has_time: np.ndarray
     is_range: np.ndarray
@@ -40,7 +41,7 @@ def time_flags(incidents: Incidents, max_span_hours: float | None) -> TimeFlags:
         is_range=is_range,
         reversed=reversed_spans(incidents.start, incidents.end),
         too_long=too_long,
-        countable=has_time & ~too_long,
+        countable=has_time & ~too_long & incidents.time_of_day,
     )
 
 
@@ -55,7 +56,7 @@ def age_reference(incidents: Incidents, has_time: np.ndarray, given=None) -> np.
 
 
 def source_weight(source_mask: np.ndarray, sources: Sources) -> np.ndarray:
-    """Each incident's source weight: the largest among its sources (merged incidents)."""
+    """Each event's source weight: the largest among its sources (merged records)."""
     if len(sources) == 0:
         return np.ones(source_mask.shape[0])
     return np.where(source_mask, sources.weights[None, :], -np.inf).max(axis=1)

@@ -51,6 +51,7 @@ def row(table, block, window):
 
 BASE_COLUMNS = ["block_id", "link_id", "name", "window", "window_spec", "incidents"]
 TAIL_COLUMNS = [
+    "events",
     "harm",
     "risk",
     "risk_per_km",
@@ -65,6 +66,10 @@ TAIL_COLUMNS = [
     "first_seen",
     "last_seen",
     "trend",
+    "trend_tau",
+    "trend_p",
+    "trend_word",
+    "pattern",
     "sources",
 ]
 
@@ -120,8 +125,8 @@ def test_counts_sources_harm_peak_profile_exact():
     assert r.harm == 1.0 + 0.5 * 10.0  # NaN weight counts as 1
     assert r.risk == 1.5 and r.risk_per_km == 15.0 and r["rank"] == 1
     assert r.peak == "Fri 23:00-24:00"
-    cells = ["0"] * 168
-    cells[118], cells[119] = "0.5", "1"  # Fri 21:00 is outside the window's cells
+    cells = ["0"] * 168  # the whole week: Fri 21-22 and Sat 12 (outside the window) too
+    cells[117], cells[118], cells[119], cells[132] = "0.5", "0.5", "1", "1"
     assert r.profile == ",".join(cells)
     assert r.first_seen == pd.Timestamp("2024-03-01 21:00")
     assert r.last_seen == pd.Timestamp("2024-03-01 23:30")
@@ -202,7 +207,7 @@ def test_merge_cross_source_duplicates():
         [
             ("B0", "ambulance", "2024-03-01 23:00", None, np.nan),
             ("B1", "police", "2024-03-01 23:10", None, 30.0),  # adjacent, 10 min: merged
-            ("B0", "ambulance", "2024-03-01 23:20", None, np.nan),  # same source: kept
+            ("B0", "ambulance", "2024-03-01 23:20", None, np.nan),  # 20 min after: a new call
             ("B5", "A&E", "2024-03-01 23:00", None, np.nan),  # not adjacent: kept
             ("B0", "A&E", "2024-03-02 02:00", None, np.nan),  # 3 h later: kept
         ]
@@ -210,13 +215,18 @@ def test_merge_cross_source_duplicates():
     res = compute_risk(inc, blocks, geoms, NIGHT, hot_rule=TOP1, merge_minutes=15)
     assert res.summary["merged_duplicates"] == 1
     assert res.summary["multi_source_incidents"] == 1
-    assert res.summary["incidents_used"] == 4
+    assert (res.summary["incidents_used"], res.summary["events"]) == (5, 4)
     b0, b1 = row(res.table, "B0", "night"), row(res.table, "B1", "night")
-    assert (b0.incidents, b0.n_ambulance, b0.n_police, b0.n_a_e) == (3.0, 2.0, 1.0, 1.0)
-    assert b0.harm == 30.0 + 1.0 + 1.0  # merged incident keeps the largest harm weight
-    assert b1.incidents == 0.0
+    # records stay where they were joined, each in its own source; the merged event counts
+    # once, on its earliest record's block (B0), with the largest harm of its records
+    assert (b0.incidents, b0.n_ambulance, b0.n_police, b0.n_a_e) == (3.0, 2.0, 0.0, 1.0)
+    assert (b1.incidents, b1.n_police, b1.harm) == (1.0, 1.0, 30.0)
+    assert (b0.events, b1.events) == (3.0, 0.0)
+    assert b0.harm == 3.0
+    harmful = compute_risk(inc, blocks, geoms, NIGHT, hot_rule=TOP1, merge_minutes=15, use_harm=True)
+    assert row(harmful.table, "B0", "night").risk == 30.0 + 1.0 + 1.0
     plain = compute_risk(inc, blocks, geoms, NIGHT, hot_rule=TOP1)
-    assert row(plain.table, "B1", "night").incidents == 1.0
+    assert row(plain.table, "B1", "night").events == 1.0
     assert plain.summary["merged_duplicates"] == 0
 
 
@@ -270,9 +280,12 @@ def test_untimed_long_spans_unknown_blocks_and_period():
     per = compute_risk(
         inc, blocks, geoms, NIGHT, hot_rule=TOP1, period_start="2024-03-01", period_end="2024-03-01"
     )
-    assert per.table.incidents.tolist() == [0, 0, 1, 0, 0, 0]
-    assert per.summary["incidents_used"] == 2  # B1 (flagged) and B2; untimed cannot be placed
-    assert per.summary["incidents_outside_period"] == 2
+    # a night belongs to the evening it starts: Sat 00:00 (B3) is Friday's night, in period
+    assert per.table.incidents.tolist() == [0, 0, 1, 1, 0, 0]
+    # B1 (flagged, but on the period's day), B2 and B3; untimed B0 cannot be placed; B4
+    # (Sat 05:00) is in no Friday-night occurrence and not on the period's day
+    assert per.summary["incidents_used"] == 3
+    assert per.summary["incidents_outside_period"] == 1
 
 
 def test_trend_last_third_against_the_rest():

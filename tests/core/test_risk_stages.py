@@ -10,7 +10,7 @@ from hotblocking.network import build_network
 from hotblocking.risk.counts import count_window, window_share
 from hotblocking.risk.inputs import read_blocks, read_incidents
 from hotblocking.risk.merging import merge_duplicates
-from hotblocking.risk.period import in_last_third, occurrence_days
+from hotblocking.risk.period import in_last_third
 from hotblocking.risk.profiles import keep_columns, peak_labels, row_argmax
 from hotblocking.risk.ranking import HotRule, hot_blocks, rank_window
 from hotblocking.risk.table import RiskTable
@@ -111,7 +111,7 @@ def test_weights_source_decay_and_harm():
     assert weight.tolist() == [0.5 * 0.5 * 10.0, 1.0]
 
 
-def test_study_period_last_third_and_occurrence_days():
+def test_study_period_last_third():
     kept, _, _ = incidents(
         [
             ("B0", "police", "2024-01-02 12:00", None, 1.0),
@@ -124,10 +124,6 @@ def test_study_period_last_third_and_occurrence_days():
         True,
     ]
     assert in_last_third(kept, np.zeros(2, bool)) is None
-    assert occurrence_days(kept, flags) == (
-        np.datetime64("2024-01-01"),
-        np.datetime64("2024-01-27"),
-    )
 
 
 def test_counts_in_one_window_by_source_with_first_and_last_seen():
@@ -138,15 +134,14 @@ def test_counts_in_one_window_by_source_with_first_and_last_seen():
             ("B1", "A&E", "2024-03-04 12:00", None, np.nan),  # Monday: outside
         ]
     )
-    flags = time_flags(kept, 72.0)
     (night,) = parse_windows("Fri-Sat 22:00-04:00")
-    share = window_share(kept, flags, night, occurrence_days(kept, flags), LONDON)
+    share = window_share(kept, night, None, None, 72.0, LONDON)
     assert share.tolist() == [0.5, 1.0, 0.0]
-    mask = np.zeros((3, len(sources)), dtype=bool)
-    mask[np.arange(3), kept.source] = True
+    events = merge_duplicates(kept, len(sources), None, merge_minutes=0)
     harm = np.where(np.isnan(kept.weight), 1.0, kept.weight)
-    counts = count_window(kept, share, mask, harm, np.ones(3), None, 3)
+    counts = count_window(kept, share, events, harm, np.ones(3), None, 3)
     assert counts.incidents.tolist() == [1.5, 0.0, 0.0]
+    assert counts.events.tolist() == [1.5, 0.0, 0.0]
     assert counts.by_source.tolist() == [[1.0, 0.0, 0.0], [0.5, 0.0, 0.0]]  # A&E, police
     assert counts.harm.tolist() == [3.0, 0.0, 0.0]
     assert counts.first_seen[0] == np.datetime64("2024-03-01T21:00", "ms")
@@ -163,13 +158,39 @@ def test_merging_keeps_the_earliest_with_the_largest_harm_and_both_sources():
         ]
     )
     network = build_network(blocks().geometries)
-    merged, mask = merge_duplicates(kept, len(sources), network, merge_minutes=30)
-    assert len(merged) == 2
-    assert merged.block.tolist() == [1, 0]  # the ambulance call (23:00) stands for the pair
-    assert merged.weight[0] == 5.0 and np.isnan(merged.weight[1])  # the pair's largest harm
-    assert mask.tolist() == [[True, True], [True, False]]  # ambulance, police
-    same, same_mask = merge_duplicates(kept, len(sources), None, merge_minutes=0)
-    assert same is kept and same_mask.sum() == 3
+    events = merge_duplicates(kept, len(sources), network, merge_minutes=30)
+    assert len(events) == 2
+    assert kept.block[events.first].tolist() == [1, 0]  # the 23:00 call stands for the pair
+    assert events.weight[0] == 5.0 and np.isnan(events.weight[1])  # the pair's largest harm
+    assert events.source_mask.tolist() == [[True, True], [True, False]]  # ambulance, police
+    assert events.group.tolist() == [0, 0, 1]
+    separate = merge_duplicates(kept, len(sources), None, merge_minutes=0)
+    assert len(separate) == 3 and separate.source_mask.sum() == 3
+
+
+def test_repeat_calls_within_a_source_are_one_event_per_span():
+    calls = ["2024-03-01 23:00", "2024-03-01 23:05", "2024-03-01 23:08", "2024-03-01 23:50"]
+    kept, sources, _ = incidents([("B0", "ambulance", t, None, np.nan) for t in calls])
+    network = build_network(blocks().geometries)
+    events = merge_duplicates(kept, len(sources), network, merge_minutes=30)
+    assert events.group.tolist() == [0, 0, 0, 1]  # 23:50 is 42 minutes after 23:08
+    off = merge_duplicates(kept, len(sources), network, merge_minutes=30, repeats=False)
+    assert len(off) == 4
+    every_five = pd.date_range("2024-03-01 20:00", periods=36, freq="5min").astype(str)
+    busy, sources, _ = incidents([("B0", "ambulance", t, None, np.nan) for t in every_five])
+    assert len(merge_duplicates(busy, len(sources), network, merge_minutes=30)) == 6
+
+
+def test_records_without_a_time_of_day_never_merge():
+    kept, sources, _ = incidents(
+        [
+            ("B0", "police", "2024-03-01 00:00", None, np.nan),
+            ("B0", "ambulance", "2024-03-01 00:00", None, np.nan),
+        ]
+    )
+    kept.time_of_day[:] = False  # as for two records of one day (date only)
+    network = build_network(blocks().geometries)
+    assert len(merge_duplicates(kept, len(sources), network, merge_minutes=30)) == 2
 
 
 def test_ranks_significance_and_hot_rules():
