@@ -189,3 +189,45 @@ def write_output(
 def check_cancel(feedback) -> None:
     if feedback.isCanceled():
         raise QgsProcessingException(tr("Cancelled: no output was produced."))
+
+
+TIMEZONE = "TIMEZONE"
+EARLIEST_DATE = "EARLIEST_DATE"
+
+
+def add_timezone_parameter(algorithm) -> None:
+    """The TIMEZONE parameter every algorithm where wall clock matters takes."""
+    from qgis.core import QgsProcessingParameterString
+
+    from ..hotblocking.constants import DEFAULT_TIMEZONE
+
+    algorithm.add(
+        QgsProcessingParameterString(
+            TIMEZONE, tr("Time zone of the records"), DEFAULT_TIMEZONE, optional=True
+        ),
+        "The IANA time zone the records' wall clock belongs to, e.g. Europe/London, "
+        "Europe/Helsinki or America/Phoenix. Times with Z or an offset are converted to it; "
+        "windows, profiles and the patrol plan are in it. Clock changes: an autumn time that "
+        "happens twice means its first occurrence; a spring-gap time counts from the end of "
+        "the gap.",
+        advanced=True,
+    )
+
+
+def timezone_of(algorithm, parameters, context) -> str:
+    """The TIMEZONE value, checked (empty: Europe/London)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from ..hotblocking.constants import DEFAULT_TIMEZONE
+
+    name = algorithm.parameterAsString(parameters, TIMEZONE, context).strip() or DEFAULT_TIMEZONE
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise QgsProcessingException(
+            tr(
+                "Unknown time zone '{name}': give an IANA name such as Europe/London, "
+                "Europe/Helsinki or America/Phoenix."
+            ).format(name=name)
+        ) from error
+    return name

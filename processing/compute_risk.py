@@ -26,10 +26,12 @@ from ..hotblocking.constants import DEFAULT_WINDOWS
 from ..hotblocking.options import HOT_RULE_DEFAULTS, OptionError, hot_rule_value
 from .common import (
     HotBlockingAlgorithm,
+    add_timezone_parameter,
     check_cancel,
     feedback_callbacks,
     optional_output,
     require_projected,
+    timezone_of,
     tr,
     write_output,
 )
@@ -46,6 +48,9 @@ HOT_RULES = [
     ("top_length_share", "Top share of network length per window"),
     ("significance", "Significant (Benjamini-Hochberg q below the value)"),
 ]
+DEFAULT_MERGE_MINUTES = 30.0  # the null simulation: 1 false hot block in 5 runs (28 unmerged)
+DEFAULT_TREND_MIN_COUNT = 10.0
+TREND_STEPS = ("week", "month")
 INCIDENT_FIELDS = [
     schema.BLOCK_ID,
     schema.SOURCE,
@@ -65,7 +70,13 @@ SUMMARY_OUTPUTS = [
     ),
     ("INCIDENTS_OUTSIDE_PERIOD", "incidents_outside_period", "Incidents outside the study period"),
     ("SPANS_FLAGGED", "spans_flagged", "From/to ranges longer than the limit"),
-    ("MERGED_DUPLICATES", "merged_duplicates", "Cross-source duplicates merged"),
+    ("MERGED_DUPLICATES", "merged_duplicates", "Records merged into events"),
+    ("EVENTS", "events", "Events (records of one event merged)"),
+    (
+        "INCIDENTS_WITHOUT_TIME_OF_DAY",
+        "incidents_without_time_of_day",
+        "Incidents without a time of day (a date or month only: whole-period windows only)",
+    ),
     ("SHARE_TOP1_BLOCKS", "share_top_1pct_blocks", "Share of incidents on the top 1% of blocks"),
     ("SHARE_TOP5_BLOCKS", "share_top_5pct_blocks", "Share of incidents on the top 5% of blocks"),
     (
@@ -94,7 +105,10 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
     HOT_RULE = "HOT_RULE"
     HOT_VALUE = "HOT_VALUE"
     MERGE_MINUTES = "MERGE_MINUTES"
+    MERGE_REPEATS = "MERGE_REPEATS"
     MAX_SPAN_HOURS = "MAX_SPAN_HOURS"
+    TREND_STEP = "TREND_STEP"
+    TREND_MIN_COUNT = "TREND_MIN_COUNT"
     OUTPUT = "OUTPUT"
     PROFILES = "PROFILES"
 
@@ -118,26 +132,41 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
             "'Fri/Sat nights=Fri-Sat 22:00-04:00; Lunch=weekdays 11:00-15:00'. DAYS is a day "
             "(Mon..Sun), a range (Fri-Sat), a list (Fri,Sat), daily, weekdays or weekends. A "
             "window ending at or before its start ends the next day: a night belongs to the "
-            "evening it starts.\n\n"
+            "evening it starts. 'LABEL=all' is the whole study period at any time of day: "
+            "every joined incident counts in it, also those known only by day or month "
+            "(data.police.uk), which count in no time-of-day window.\n\n"
             "Counting (aoristic, Ratcliffe 2002): an incident with one time counts 1 in a "
             "window containing it; a from/to range is spread uniformly over its real elapsed "
-            "time and counts the share inside the window. Times are Europe/London wall-clock "
-            "as recorded; durations are real time, so a 20:00-02:00 range on the spring-forward "
-            "night lasts 5 hours. Ranges longer than the span limit (default 72 h) are flagged "
-            "and left out of windows.\n\n"
+            "time and counts the share inside the window. Times are wall clock of the time "
+            "zone (default Europe/London) as recorded; durations are real time. A window is "
+            "a set of wall-clock readings: on the autumn night both passes of 01:00-02:00 are "
+            "in a 01:00-02:00 window; an autumn time recorded once means its first occurrence; "
+            "a time in the spring-forward gap counts from 02:00. Ranges longer than the span "
+            "limit (default 72 h) are flagged and left out of time-of-day windows. A study "
+            "period selects nights by the evening they start and clips ranges to it.\n\n"
+            "Events: records on the same or adjacent blocks within the merge minutes "
+            "(default 30) are one event: an assault recorded by ambulance, A&E and police, or "
+            "several calls about one fight. Without this, one assault recorded three times "
+            "looks like a cluster and false hot blocks appear. Events are what risk, ranks, "
+            "significance and hot count; incidents, the source counts and harm still count "
+            "every record.\n\n"
             "Risk = source weight x (harm weight if used, else 1) x recency decay "
-            "0.5^(age days / half-life), summed per block, then optionally smoothed along the "
-            "network (triangular kernel over network distance up to the bandwidth in metres; "
-            "the total is conserved). Significance: each block's count against the count its "
-            "share of network length predicts (Poisson upper tail), with Benjamini-Hochberg q "
-            "values. Hot blocks per window: top N, top share of network length, or q below a "
-            "threshold.\n\n"
-            "OUTPUT has one row per block per window (zeros included): incidents, one count "
-            "column per source (n_ and the source label, e.g. n_police), "
-            "harm, risk, risk_per_km, rank (1 = highest; ties share the lower rank), "
-            "percentile, expected, p_value, q_value, hot, peak, profile (168 hour-of-week "
-            "values from Monday 00:00), first_seen, last_seen, trend (rate in the last third "
-            "of the period / rate before). Blocks must be in a projected CRS in metres."
+            "0.5^(age days / half-life), summed per block over events, then optionally "
+            "smoothed along the network (triangular kernel over network distance up to the "
+            "bandwidth; the total is conserved). Significance: each block's events against the "
+            "number its share of network length predicts (Poisson upper tail), with "
+            "Benjamini-Hochberg q values. Hot blocks per window: top N, top share of network "
+            "length, or q below a threshold. Trend: a Mann-Kendall test of each block's events "
+            "per week or month, with an emerging-hot-spot pattern (new, consecutive, "
+            "intensifying, persistent, diminishing, sporadic, historical), both withheld below "
+            "the minimum count.\n\n"
+            "OUTPUT has one row per block per window (zeros included): incidents, events, one "
+            "count column per source (n_ and the source label, e.g. n_police), harm, risk, "
+            "risk_per_km, rank (1 = highest; ties share the lower rank), percentile, expected, "
+            "p_value, q_value, hot, peak, profile (the whole week's 168 hourly values from "
+            "Monday 00:00), first_seen, last_seen, trend (rate in the last third of the period "
+            "/ rate before), trend_tau, trend_p, trend_word, pattern, window_spec and sources. "
+            "Blocks must be in a projected CRS."
         )
 
     def initAlgorithm(self, config=None):
@@ -234,14 +263,25 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
         self.add(
             QgsProcessingParameterNumber(
                 self.MERGE_MINUTES,
-                tr("Merge cross-source duplicates within (minutes)"),
+                tr("Merge records of one event within (minutes)"),
                 QgsProcessingParameterNumber.Double,
-                0.0,
+                DEFAULT_MERGE_MINUTES,
                 minValue=0.0,
             ),
-            "Incidents of different sources on the same or adjacent blocks within this many "
-            "minutes are counted once (e.g. an ambulance call and a police crime for one "
-            "assault). 0 = off.",
+            "Records on the same or adjacent blocks within this many minutes are one event "
+            "(an ambulance call and a police crime for one assault: each record with its "
+            "nearest in time of each other source). Events are what risk, ranks, significance "
+            "and hot count; incidents and the source counts still count every record. Without "
+            "merging, one assault recorded three times looks like a cluster. 0 = off.",
+            advanced=True,
+        )
+        self.add(
+            QgsProcessingParameterBoolean(
+                self.MERGE_REPEATS, tr("Also merge repeat records within a source"), True
+            ),
+            "Several calls about one fight: records of one source whose gaps are at most the "
+            "merge minutes form a run, counted as one event per that many minutes from its "
+            "first record.",
             advanced=True,
         )
         self.add(
@@ -252,9 +292,31 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
                 72.0,
                 minValue=0.0,
             ),
-            "Ranges longer than this are flagged in the log and left out of windows.",
+            "Ranges longer than this are flagged in the log and left out of time-of-day "
+            "windows (they still count in an 'all' window).",
             advanced=True,
         )
+        self.add(
+            QgsProcessingParameterEnum(
+                self.TREND_STEP, tr("Trend counted per"), [tr(s) for s in TREND_STEPS], False, 1
+            ),
+            "The time step of each block's trend test (Mann-Kendall) and emerging pattern: "
+            "events per week or per month (by the evening a window occurrence starts).",
+            advanced=True,
+        )
+        self.add(
+            QgsProcessingParameterNumber(
+                self.TREND_MIN_COUNT,
+                tr("Fewest events for a trend"),
+                QgsProcessingParameterNumber.Double,
+                DEFAULT_TREND_MIN_COUNT,
+                minValue=0.0,
+            ),
+            "Below this many events in a window, a block gets no trend word and no pattern "
+            "(too few to tell).",
+            advanced=True,
+        )
+        add_timezone_parameter(self)
         self.add(
             QgsProcessingParameterVectorDestination(
                 self.OUTPUT, tr("Hot blocks"), QgsProcessing.TypeVectorLine
@@ -282,6 +344,7 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
             return ok, message
         try:
             self._hot_rule(parameters, context)
+            timezone_of(self, parameters, context)
         except QgsProcessingException as error:
             return False, str(error)
         return True, ""
@@ -350,6 +413,10 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
                 half_life_days=self.parameterAsDouble(parameters, self.HALF_LIFE_DAYS, context),
                 bandwidth_m=self.parameterAsDouble(parameters, self.BANDWIDTH, context),
                 merge_minutes=self.parameterAsDouble(parameters, self.MERGE_MINUTES, context),
+                merge_repeats=self.parameterAsBool(parameters, self.MERGE_REPEATS, context),
+                trend_step=TREND_STEPS[self.parameterAsEnum(parameters, self.TREND_STEP, context)],
+                trend_min_count=self.parameterAsDouble(parameters, self.TREND_MIN_COUNT, context),
+                tz=timezone_of(self, parameters, context),
                 max_span_hours=self.parameterAsDouble(parameters, self.MAX_SPAN_HOURS, context)
                 or None,
                 period_start=self._date(parameters, self.PERIOD_START, context),
@@ -452,21 +519,21 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
                 )
             source = QgsProcessingFeatureSource(layer, context)
             has_id = "incident_id" in names
-            arrays = read_source(
-                source, layer, INCIDENT_FIELDS + (["incident_id"] if has_id else [])
-            )
+            optional = [n for n in ("incident_id", schema.TIME_PRECISION) if n in names]
+            arrays = read_source(source, layer, INCIDENT_FIELDS + optional)
             ids.append(as_text(arrays.attributes["incident_id"]) if has_id else None)
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "block_id": as_text(arrays.attributes["block_id"]),
-                        "source": as_text(arrays.attributes["source"]),
-                        "time_start": _times(arrays.attributes["time_start"]),
-                        "time_end": _times(arrays.attributes["time_end"]),
-                        "weight": plain_values(arrays.attributes["weight"]).astype(float),
-                    }
-                )
+            frame = pd.DataFrame(
+                {
+                    "block_id": as_text(arrays.attributes["block_id"]),
+                    "source": as_text(arrays.attributes["source"]),
+                    "time_start": _times(arrays.attributes["time_start"]),
+                    "time_end": _times(arrays.attributes["time_end"]),
+                    "weight": plain_values(arrays.attributes["weight"]).astype(float),
+                }
             )
+            if schema.TIME_PRECISION in arrays.attributes:  # older joins: a start = time of day
+                frame[schema.TIME_PRECISION] = as_text(arrays.attributes[schema.TIME_PRECISION])
+            frames.append(frame)
             feedback.pushInfo(
                 tr("{layer}: {count} joined incidents").format(
                     layer=layer.name(), count=len(arrays)
@@ -494,9 +561,26 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
                 tr("{count} incident(s) are ranges longer than the limit (not in windows)."),
             ),
             ("incidents_outside_period", tr("{count} incident(s) are outside the study period.")),
+            (
+                "incidents_without_time_of_day",
+                tr(
+                    "{count} incident(s) have a date or a month but no time of day: they count "
+                    "in totals and in 'all' windows, never in a time-of-day window."
+                ),
+            ),
         ):
             if summary.get(key):
                 feedback.pushWarning(template.format(count=summary[key]))
+        ambiguous = summary.get("clock_change_ambiguous", 0)
+        skipped = summary.get("clock_change_nonexistent", 0)
+        if ambiguous or skipped:
+            feedback.pushInfo(
+                tr(
+                    "Clock changes: {ambiguous} time(s) in an autumn hour that happens twice "
+                    "(read as its first occurrence), {skipped} in a spring-forward gap (kept as "
+                    "recorded, counted from the end of the gap)."
+                ).format(ambiguous=ambiguous, skipped=skipped)
+            )
 
 
 def _at_least_one(parameter):

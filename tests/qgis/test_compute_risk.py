@@ -1,5 +1,7 @@
 """hotblocking:computerisk on a hand-built street with planted hot blocks and known counts."""
 
+import datetime
+
 import pytest
 from hb_layers import write_gpkg
 from osgeo import ogr
@@ -20,6 +22,7 @@ JOINED_FIELDS = [
     ("weight", "real"),
 ]
 WINDOWS = "Night=Fri-Sat 22:00-04:00; Lunch=weekdays 11:00-15:00"
+FRIDAYS_2025 = [datetime.date(2025, 1, 3) + datetime.timedelta(weeks=k) for k in range(52)]
 
 
 def incident(block, source, start, end=None, weight=None):
@@ -68,11 +71,29 @@ def compute(run, tmp_path, blocks, incidents, **extra):
         "WINDOWS": WINDOWS,
         "HOT_RULE": 0,
         "HOT_VALUE": 1,
+        "MERGE_MINUTES": 0,  # the scenario's five copies are meant as five incidents
         "OUTPUT": str(tmp_path / "risk.gpkg"),
     }
     params.update(extra)
     result = run("computerisk", params)
     return result, risk_rows(result["OUTPUT"])
+
+
+def test_by_default_copies_of_one_record_are_one_event(run, tmp_path, scenario):
+    params = {
+        "BLOCKS": scenario[0],
+        "INCIDENTS": [scenario[1]],
+        "WINDOWS": WINDOWS,
+        "OUTPUT": str(tmp_path / "default.gpkg"),
+    }
+    result = run("computerisk", params)
+    night = risk_rows(result["OUTPUT"])[("Night", "B2")]
+    # five ambulance records at 23:00 are one event; the police range starting at 21:00 is
+    # two hours away from them, so it stays an event of its own
+    assert night["incidents"] == pytest.approx(5.5)
+    assert night["events"] == pytest.approx(1.5)
+    # 11 records: 5 + 1 on B2, 3 copies on B4 (one event), B1 and B3 alone: 5 events
+    assert (result["EVENTS"], result["MERGED_DUPLICATES"]) == (5, 6)
 
 
 def test_exact_counts_ranks_and_complete_map(run, tmp_path, scenario):
@@ -275,9 +296,10 @@ def test_an_empty_value_is_the_rules_own_default(run, tmp_path, scenario, rule, 
 
 
 def test_an_empty_significance_value_is_q_005(run, tmp_path, scenario):
-    # 20 Friday-night incidents on B2 and one on each other block: against the 4.8 its fifth
-    # of the network length predicts, B2 is far beyond q 0.05; one incident is not.
-    rows = [incident("B2", "ambulance", "2025-06-06T23:00:00.000")] * 20
+    # 20 Friday-night incidents on B2 (20 Fridays) and one on each other block: against the
+    # 4.8 its fifth of the network length predicts, B2 is far beyond q 0.05; one is not.
+    fridays = [f"{day.isoformat()}T23:00:00.000" for day in FRIDAYS_2025[:20]]
+    rows = [incident("B2", "ambulance", t) for t in fridays]
     rows += [incident(b, "ambulance", "2025-06-06T23:30:00.000") for b in ("B1", "B3", "B4", "B5")]
     joined = write_gpkg(tmp_path / "many.gpkg", "joined", ogr.wkbPoint, rows, JOINED_FIELDS)
     params = {"BLOCKS": scenario[0], "INCIDENTS": [joined], "WINDOWS": WINDOWS, "HOT_RULE": 2}
