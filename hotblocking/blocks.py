@@ -29,7 +29,16 @@ import shapely
 from .arrays import exclusive_cumsum
 from .errors import InputError
 
-__all__ = ["BlockSplit", "split_links", "block_ids", "RTOL"]
+__all__ = [
+    "BlockSplit",
+    "LineParts",
+    "RTOL",
+    "block_ids",
+    "chain_nodes",
+    "line_parts",
+    "renumber_parts",
+    "split_links",
+]
 
 RTOL = 1e-9
 """Relative tolerance on length ratios and cut positions.
@@ -184,11 +193,34 @@ def split_links(geoms: np.ndarray, max_length: float) -> BlockSplit:
         return _split(geoms, max_length)
 
 
-def _split(geoms: np.ndarray, max_length: float) -> BlockSplit:
+@dataclass(frozen=True, eq=False)
+class LineParts:
+    """The line parts of a geometry array, as flat 2D vertex arrays (parts in input order).
+
+    Parts of zero length and links with non-finite coordinates are left out; ``reason`` says
+    why each input gives no part (None where it gives at least one).
+    """
+
+    coords: np.ndarray
+    """(nv, 2) float64 vertices, part after part."""
+    vertex_part: np.ndarray
+    """int64 (nv,): the part each vertex belongs to (non-decreasing)."""
+    part_link: np.ndarray
+    """int64 (nparts,): input position of each part's link."""
+    part_length: np.ndarray
+    """float64 (nparts,): planar length of each part."""
+    segment_length: np.ndarray
+    """float64 (nv - 1,): length from vertex i to i + 1 (0 where they are in different parts)."""
+    reason: np.ndarray
+    """object (n,): None, or why the input gives no part."""
+
+
+def line_parts(geoms: np.ndarray) -> LineParts:
+    """Split a geometry array into its line parts (see :class:`LineParts`); Z is dropped."""
+    geoms = np.asarray(geoms, dtype=object)
     n = geoms.shape[0]
     reason, type_id = _reject(n, geoms)
 
-    # --- parts and their 2D coordinates -------------------------------------------------------
     cand = np.flatnonzero(reason == None)  # noqa: E711 (element-wise comparison)
     coords, cpart, part_link = _part_coords(geoms, cand, type_id)
     nparts = part_link.shape[0]
@@ -215,9 +247,18 @@ def _split(geoms: np.ndarray, max_length: float) -> BlockSplit:
         seg = seg[keep_v[:-1]]  # whole parts go, so kept segments stay with their vertex
         coords = coords[keep_v]
         cpart = new_id[cpart[keep_v]]
-        nparts = part_link.shape[0]
         same = cpart[1:] == cpart[:-1]
         seg[~same] = 0.0
+    return LineParts(coords, cpart, part_link, part_len, seg, reason)
+
+
+def _split(geoms: np.ndarray, max_length: float) -> BlockSplit:
+    parts = line_parts(geoms)
+    reason = parts.reason
+    coords, cpart, part_link = parts.coords, parts.vertex_part, parts.part_link
+    part_len, seg = parts.part_length, parts.segment_length
+    nparts = part_link.shape[0]
+    same = cpart[1:] == cpart[:-1]
     nv = coords.shape[0]
 
     # --- number of blocks per part --------------------------------------------------------------
@@ -355,3 +396,38 @@ def block_ids(
     if dup.any():
         raise InputError(f"block ids are not unique, e.g. {sorted(set(out[dup]))[:5]}")
     return out
+
+
+def chain_nodes(
+    split: BlockSplit, start_node: np.ndarray, end_node: np.ndarray, node_count: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Node ids ``(start, end)`` per block of a split of noded pieces.
+
+    ``split`` comes from :func:`split_links` on pieces whose end nodes are ``start_node`` and
+    ``end_node`` (``node_count`` nodes). A piece's first block starts at the piece's start
+    node and its last block ends at its end node; each cut between two blocks of a piece
+    becomes a new node, numbered from ``node_count`` on.
+    """
+    piece = split.link_index
+    n = piece.shape[0]
+    first = np.ones(n, dtype=bool)
+    first[1:] = piece[1:] != piece[:-1]
+    last = np.ones(n, dtype=bool)
+    last[:-1] = piece[1:] != piece[:-1]
+    # the cut after block i (not a piece's last) gets the next new id
+    new_id = node_count + np.cumsum(~last) - 1
+    end = np.where(last, np.asarray(end_node, dtype=np.int64)[piece], new_id)
+    start = np.empty(n, dtype=np.int64)
+    start[first] = np.asarray(start_node, dtype=np.int64)[piece[first]]
+    start[1:][~first[1:]] = end[:-1][~first[1:]]
+    return start, end
+
+
+def renumber_parts(link_index: np.ndarray) -> np.ndarray:
+    """Part numbers 1, 2, ... along each link for rows sorted by link (then position)."""
+    link_index = np.asarray(link_index)
+    n = link_index.shape[0]
+    new = np.ones(n, dtype=bool)
+    new[1:] = link_index[1:] != link_index[:-1]
+    first_row = np.maximum.accumulate(np.where(new, np.arange(n), 0))
+    return (np.arange(n) - first_row + 1).astype(np.int64)

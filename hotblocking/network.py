@@ -30,11 +30,14 @@ from .errors import check_cancelled as _check
 
 __all__ = [
     "BlockNetwork",
+    "Connectivity",
     "block_graph",
     "build_network",
+    "connectivity",
     "endpoint_nodes",
     "graph_from_nodes",
     "kernel_matrix",
+    "network_from_nodes",
     "smooth",
 ]
 
@@ -123,6 +126,61 @@ def build_network(
     lens = usable_lengths(shapely.length(geoms) if lengths is None else lengths)
     start, end = endpoint_nodes(geoms, tolerance)
     return BlockNetwork(graph_from_nodes(start, end, lens), start, end, lens)
+
+
+def network_from_nodes(
+    start_node: np.ndarray, end_node: np.ndarray, lengths: np.ndarray
+) -> BlockNetwork:
+    """A :class:`BlockNetwork` from stored node ids (e.g. the ``from_node``/``to_node`` that
+    buildblocks writes after noding), so adjacency follows the noding and grade separation
+    instead of being guessed again from end points. Node -1 means "no node"."""
+    start = np.asarray(start_node, dtype=np.int64)
+    end = np.asarray(end_node, dtype=np.int64)
+    lens = np.asarray(lengths, dtype=np.float64)
+    lens = np.where(np.isfinite(lens) & (lens > 0), lens, 0.0)
+    return BlockNetwork(graph_from_nodes(start, end, lens), start, end, lens)
+
+
+@dataclass(frozen=True)
+class Connectivity:
+    """How well blocks hang together: smoothing and merging only work within a component."""
+
+    components: int
+    """Connected components (groups of blocks joined end to end)."""
+    isolated: int
+    """Blocks that share no end with any other block."""
+    largest: int
+    """Blocks in the largest component."""
+    component: np.ndarray
+    """int64 component label per block."""
+
+
+def connectivity(start_node: np.ndarray, end_node: np.ndarray) -> Connectivity:
+    """Components and isolated blocks of blocks given by their end node ids (-1 = none)."""
+    start = np.asarray(start_node, dtype=np.int64)
+    end = np.asarray(end_node, dtype=np.int64)
+    n = start.shape[0]
+    if n == 0:
+        return Connectivity(0, 0, 0, np.empty(0, dtype=np.int64))
+    top = int(max(start.max(), end.max(), -1)) + 1
+    missing_s, missing_e = start < 0, end < 0
+    start = np.where(missing_s, top + np.arange(n), start)  # a missing end meets nothing
+    end = np.where(missing_e, top + n + np.arange(n), end)
+    size = top + 2 * n
+    graph = sp.coo_matrix((np.ones(n, dtype=np.int8), (start, end)), shape=(size, size))
+    _, label = connected_components(graph, directed=False)
+    _, component = np.unique(label[start], return_inverse=True)
+    component = component.ravel().astype(np.int64)
+    degree = np.bincount(np.concatenate([start, end]), minlength=size)
+    loop = (start == end).astype(np.int64)
+    others = degree[start] - 1 - loop + degree[end] - 1 - loop
+    counts = np.bincount(component)
+    return Connectivity(
+        components=int(counts.shape[0]),
+        isolated=int((others == 0).sum()),
+        largest=int(counts.max()),
+        component=component,
+    )
 
 
 def block_graph(
