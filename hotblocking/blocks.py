@@ -36,6 +36,7 @@ __all__ = [
     "block_ids",
     "chain_nodes",
     "line_parts",
+    "link_id_text",
     "renumber_parts",
     "split_links",
 ]
@@ -431,3 +432,36 @@ def renumber_parts(link_index: np.ndarray) -> np.ndarray:
     new[1:] = link_index[1:] != link_index[:-1]
     first_row = np.maximum.accumulate(np.where(new, np.arange(n), 0))
     return (np.arange(n) - first_row + 1).astype(np.int64)
+
+
+def link_id_text(values: np.ndarray, fids: np.ndarray) -> tuple[np.ndarray, str | None]:
+    """Link ids as text, and why feature ids were used instead (None when they were not).
+
+    Whole numbers in a Real field read as integers ("17", not "17.0", so block ids are
+    "17:1", not "17.0:1"); missing values (None/NaN) become None. A field whose values are
+    all equal (an all-zero id column) or all missing identifies no link: the feature ids
+    are used instead, and the reason is returned for the log.
+    """
+    values = np.asarray(values)
+    fids = np.asarray(fids)
+    if values.dtype.kind == "f":
+        finite = np.isfinite(values)
+        whole = finite & (np.floor(values) == values) & (np.abs(values) < 2**53)
+        text = np.full(values.shape[0], None, dtype=object)
+        text[whole] = values[whole].astype(np.int64).astype(str).astype(object)
+        other = finite & ~whole
+        text[other] = values[other].astype(str).astype(object)
+    elif values.dtype.kind in "iub":
+        text = values.astype(np.int64).astype(str).astype(object)
+    else:
+        values = values.astype(object)
+        present = pd.notna(values)
+        text = np.full(values.shape[0], None, dtype=object)
+        text[present] = values[present].astype(str).astype(object)
+        text[text == ""] = None
+    known = pd.Series(text, dtype=object).dropna()
+    if text.shape[0] > 1 and known.nunique() <= 1:
+        what = f"one value ({known.iloc[0]!r})" if len(known) else "no value"
+        reason = f"the id field holds {what} for every link: feature ids are used instead"
+        return fids.astype(np.int64).astype(str).astype(object), reason
+    return text, None

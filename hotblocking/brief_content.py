@@ -153,6 +153,16 @@ def top_rows(frame: pd.DataFrame, top_n: int) -> pd.DataFrame:
     return rows.drop(columns="_neg").head(top_n)
 
 
+def _street_words(row) -> str:
+    """What a patrol reads for the block: its description (street, between which streets)
+    from buildblocks, else its street name."""
+    for column in (schema.DESCRIPTION, schema.NAME):
+        value = row.get(column) if hasattr(row, "get") else None
+        if isinstance(value, str) and value.strip():
+            return value
+    return "(unnamed street)"
+
+
 def build_content(frame: pd.DataFrame, window: Window, options: BriefOptions) -> BriefContent:
     """The brief's text for the rows of one window (one row per block)."""
     n_min = int(options.min_shown or 0)
@@ -274,9 +284,7 @@ def _block_page(order, row, src_cols, labels, area_total, window, hours, options
         label=str(int(row[schema.RANK])),
         ties=0,
         block_id=str(row[schema.BLOCK_ID]),
-        name=str(row[schema.NAME])
-        if isinstance(row[schema.NAME], str) and row[schema.NAME]
-        else "(unnamed street)",
+        name=_street_words(row),
         counts=counts,
         total=total_text,
         harm=harm,

@@ -114,12 +114,15 @@ def _runs(key: np.ndarray, road: np.ndarray, start: np.ndarray, end: np.ndarray)
     valid = node >= 0
     degree = np.bincount(node[valid], minlength=1)
     deg = np.where(valid, degree[np.maximum(node, 0)], 0)
-    inc = pd.DataFrame({"node": node, "key": np.concatenate([key, key]), "blk": blk})
-    inc = inc[valid]
-    same = inc.groupby(["node", "key"], sort=False)["blk"].transform("size").to_numpy()
-    roads_here = np.bincount(node[valid & np.concatenate([road, road])], minlength=degree.shape[0])
-    is_road = np.concatenate([road, road])[valid]
-    other_roads = roads_here[inc["node"].to_numpy()] - np.where(is_road, same, 0)
+    is_road = np.concatenate([road, road])
+    inc = pd.DataFrame(
+        {"node": node, "key": np.concatenate([key, key]), "road": is_road.astype(np.int64)}
+    )[valid]
+    group = inc.groupby(["node", "key"], sort=False)["road"]
+    same = group.transform("size").to_numpy()
+    roads_in_group = group.transform("sum").to_numpy()
+    roads_here = np.bincount(node[valid & is_road], minlength=degree.shape[0])
+    other_roads = roads_here[inc["node"].to_numpy()] - roads_in_group
     pos = np.flatnonzero(valid)[(same == 2) & (other_roads == 0)]
     pos = pos[np.lexsort((key[blk[pos]].astype(str), node[pos]))]
     a, b = blk[pos[0::2]], blk[pos[1::2]]
@@ -223,12 +226,11 @@ def describe_blocks(
         ends["cross"] = cross
 
     # --- text per run ----------------------------------------------------------------------------
-    ends["cross"] = ends["cross"].where(ends["cross"].notna(), None)
     first = ends[ends["slot"] == 0].set_index("run")
     second = ends[ends["slot"] == 1].set_index("run")
     runs = np.unique(run)
-    a = first["cross"].reindex(runs).to_numpy(dtype=object)
-    b = second["cross"].reindex(runs).to_numpy(dtype=object)
+    a = _none(first["cross"].reindex(runs))
+    b = _none(second["cross"].reindex(runs))
     dead = (first["deg"].reindex(runs).to_numpy() == 1) | (
         second["deg"].reindex(runs).to_numpy() == 1
     )
@@ -239,6 +241,11 @@ def describe_blocks(
     description = text[label]
     with_ends = int((suffix[label] != "").sum())
     return Descriptions(street, description, is_beside, with_ends)
+
+
+def _none(values: pd.Series) -> np.ndarray:
+    """Object array with every missing value (None, NaN) as None."""
+    return values.astype(object).where(values.notna(), None).to_numpy(dtype=object)
 
 
 def _suffix(a: np.ndarray, b: np.ndarray, dead: np.ndarray) -> np.ndarray:

@@ -35,7 +35,18 @@ ROAD_FIELD_CANDIDATES: dict[str, tuple[str, ...]] = {
         "roadclassification",
         "highway",
         "fclass",
+        "road_class",  # the plugin's own blocks
     ),
+    # road number (A40, B4520), the name of a numbered road without a street name
+    "number": (
+        "roadnumber",
+        "road_classification_number",
+        "roadclassificationnumber",
+        "ref",
+    ),
+    # OS MasterMap Highways grade separation at each end (0 = ground level)
+    "start_level": ("startgradeseparation", "start_grade_separation"),
+    "end_level": ("endgradeseparation", "end_grade_separation"),
 }
 """Lower-case candidates per role, in priority order (matched case-insensitively)."""
 
@@ -77,7 +88,7 @@ def _match(field_names: Iterable[str], wanted: str) -> str | None:
 
 
 def detect_field(field_names: Sequence[str], role: str) -> str | None:
-    """The road layer's field for ``role`` ("id", "name" or "class"), or None.
+    """The road layer's field for ``role`` (a key of ``ROAD_FIELD_CANDIDATES``), or None.
 
     Candidates are tried in the priority order of ``ROAD_FIELD_CANDIDATES`` (OS Open Roads
     shapefile, OS Open Roads GeoPackage, OS MasterMap Highways, OSM), matching names

@@ -103,6 +103,7 @@ BLOCK_ID, LINK_ID, PART, NAME, ROAD_CLASS, LENGTH_M = (
     "road_class",
     "length_m",
 )
+DESCRIPTION, FROM_NODE, TO_NODE = "description", "from_node", "to_node"
 INCIDENT_ID, SOURCE, SNAP_DIST, TIME_START, TIME_END, WEIGHT, TIME_PRECISION, REASON = (
     "incident_id",
     "source",
@@ -155,10 +156,18 @@ BLOCKS = Output(
     (
         Field(BLOCK_ID, TEXT, "", "'<link id>:<part>', unique; a repeated link id gets '#2'"),
         Field(LINK_ID, TEXT, "", "the road link's id"),
-        Field(PART, INT, "", "1 for the block nearest the link's first vertex"),
-        Field(NAME, TEXT, "", "street name"),
+        Field(PART, INT, "", "parts numbered along the link from its first vertex"),
+        Field(NAME, TEXT, "", "street name; else road number; else the street beside (paths)"),
+        Field(
+            DESCRIPTION,
+            TEXT,
+            "",
+            "'High St between Mill Ln and Bridge St', 'footway beside High St', ...",
+        ),
         Field(ROAD_CLASS, TEXT, "", "road classification"),
-        Field(LENGTH_M, REAL, "CRS units (m)", "length of the geometry"),
+        Field(LENGTH_M, REAL, "m (true metres)", "length of the geometry"),
+        Field(FROM_NODE, INT, "", "junction at the block's first vertex (blocks meet by node)"),
+        Field(TO_NODE, INT, "", "junction at the block's last vertex"),
     ),
 )
 
@@ -169,7 +178,7 @@ JOINED_INCIDENTS = Output(
         Field(INCIDENT_ID, TEXT, "", "'<source>:<feature id>'"),
         Field(SOURCE, TEXT, "", "the source label"),
         Field(BLOCK_ID, TEXT, "", "the block it joined to"),
-        Field(SNAP_DIST, REAL, "CRS units of BLOCKS", "distance to the block"),
+        Field(SNAP_DIST, REAL, "m (true metres)", "distance to the block"),
         Field(TIME_START, DATETIME, "local wall-clock", "start (or only) time"),
         Field(TIME_END, DATETIME, "local wall-clock", "end time; time_start for an instant"),
         Field(WEIGHT, REAL, "e.g. harm days", "harm weight; NULL stays NULL"),
@@ -207,6 +216,7 @@ HOT_BLOCKS = Output(
         Field(BLOCK_ID, TEXT, "", "from the blocks"),
         Field(LINK_ID, TEXT, "", "from the blocks"),
         Field(NAME, TEXT, "", "from the blocks"),
+        Field(DESCRIPTION, TEXT, "", "from the blocks (their name when they have none)"),
         Field(WINDOW, TEXT, "", "the window's label"),
         Field(WINDOW_SPEC, TEXT, "", "the window's definition, 'LABEL=DAYS HH:MM-HH:MM'"),
         Field(INCIDENTS, REAL, "incidents (aoristic)", "joined records in the window, unweighted"),

@@ -308,7 +308,7 @@ def _block_page(layout, items: PageItems, content, block, layers, crs, number, t
         BODY_W,
         map_h,
         layers.block_layers(block.order),
-        block_extent(layers.top_geometry(block.order)),
+        block_extent(layers.top_geometry(block.order), layers.block_width),
         crs,
         item_id=f"block_{block.order}",
     )

@@ -219,11 +219,11 @@ def _rows(blocks, geometries, index=None):
     return [(geometries[i], [ids[i], names[i]]) for i in index if geometries[i] is not None]
 
 
-def _near_top(geometries, top_geometries) -> np.ndarray:
+def _near_top(geometries, top_geometries, block_width: float) -> np.ndarray:
     """Rows whose geometry reaches into any block page's map (with room for its shape)."""
     boxes = []
     for geometry in top_geometries:
-        extent = block_extent(geometry)
+        extent = block_extent(geometry, block_width)
         grow = 0.6 * max(extent.width(), extent.height())
         c = extent.center()
         boxes.append(shapely.box(c.x() - grow, c.y() - grow, c.x() + grow, c.y() + grow))
@@ -237,12 +237,24 @@ def _near_top(geometries, top_geometries) -> np.ndarray:
 class BriefMapLayers:
     """Builds and owns (through ``project``) the layers the brief's maps draw."""
 
-    def __init__(self, project, crs, blocks, geometries, top, context_layers=(), window_layer=None):
+    def __init__(
+        self,
+        project,
+        crs,
+        blocks,
+        geometries,
+        top,
+        context_layers=(),
+        window_layer=None,
+        block_width: float = 420.0,
+    ):
         """``blocks``: the window's rows (block_id, name) aligned with ``geometries``;
         ``top``: [(order, label, block_id, name, geometry)] for the top blocks, where
-        label is the rank as printed ("3", or "14a" for a tied rank)."""
+        label is the rank as printed ("3", or "14a" for a tied rank); ``block_width``: the
+        least width of a block page's map, in map units (420 m converted)."""
         self.project = project
         self.crs = crs
+        self.block_width = block_width
         self.context = [_grey_context(layer) for layer in context_layers]
         fields = [("block_id", QVariant.String), ("name", QVariant.String)]
         if window_layer is not None:  # the input filtered to the window: no copy per block
@@ -255,7 +267,7 @@ class BriefMapLayers:
             )
         # Street-level pages only need the blocks around the top blocks: a small copy draws
         # fast even when the network has 500k blocks.
-        near = _near_top(geometries, [g for *_, g in top])
+        near = _near_top(geometries, [g for *_, g in top], block_width)
         self.named_blocks = memory_layer(
             "Blocks (named)", "LineString", crs, fields, _rows(blocks, geometries, near)
         )

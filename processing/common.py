@@ -9,6 +9,7 @@ import tempfile
 from osgeo import gdal
 from qgis.core import (
     QgsCoordinateReferenceSystem,
+    QgsCoordinateTransformContext,
     QgsProcessingAlgorithm,
     QgsProcessingException,
     QgsProcessingOutputLayerDefinition,
@@ -100,21 +101,20 @@ def feedback_callbacks(feedback, start: float = 0.0, end: float = 100.0):
     return progress, feedback.isCanceled
 
 
-def require_projected(crs: QgsCoordinateReferenceSystem, what: str) -> None:
-    """Distances and lengths must be in linear units: refuse a geographic CRS clearly."""
-    if not crs.isValid():
+def require_projected(
+    crs: QgsCoordinateReferenceSystem, what: str, extent=None, transform_context=None
+) -> None:
+    """Lengths must be true metres where the data is: refuse a geographic CRS, or one whose
+    scale error over ``extent`` exceeds 1% (Web Mercator in the UK: x1.6), naming a CRS
+    suited to the place (see units.py)."""
+    from .units import check_crs
+
+    check = check_crs(crs, extent, transform_context or QgsCoordinateTransformContext())
+    if not check.ok:
         raise QgsProcessingException(
-            tr(
-                "{what} has no valid CRS: set its CRS (e.g. EPSG:27700 British National Grid)."
-            ).format(what=what)
-        )
-    if crs.isGeographic():
-        raise QgsProcessingException(
-            tr(
-                "{what} is in a geographic CRS ({crs}, degrees): distances and lengths would be "
-                "meaningless. Reproject it to a projected CRS in metres first (e.g. EPSG:27700 "
-                "British National Grid, with 'Reproject layer')."
-            ).format(what=what, crs=crs.authid() or crs.description())
+            tr("{what} {problem}: distances and lengths would be wrong. {advice} first.").format(
+                what=what, problem=check.problem(), advice=check.advice()
+            )
         )
 
 

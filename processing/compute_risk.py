@@ -19,6 +19,7 @@ from qgis.core import (
     QgsProcessingParameterNumber,
     QgsProcessingParameterString,
     QgsProcessingParameterVectorDestination,
+    QgsUnitTypes,
 )
 
 from ..hotblocking import schema
@@ -36,6 +37,7 @@ from .common import (
     write_output,
 )
 from .styling import style_output
+from .units import metres_per_unit, resolve_distance
 
 if TYPE_CHECKING:  # heavy: imported when an algorithm runs, not when QGIS starts
     import pandas as pd
@@ -58,7 +60,17 @@ INCIDENT_FIELDS = [
     schema.TIME_END,
     schema.WEIGHT,
 ]
-BLOCK_FIELDS = [schema.BLOCK_ID, schema.LINK_ID, schema.NAME, schema.LENGTH_M]
+BLOCK_FIELDS = [
+    schema.BLOCK_ID,
+    schema.LINK_ID,
+    schema.NAME,
+    schema.DESCRIPTION,
+    schema.LENGTH_M,
+    schema.FROM_NODE,
+    schema.TO_NODE,
+]
+TOUCH_M = 0.01  # block ends this close meet (layers without from_node/to_node)
+ISOLATED_WARNING_SHARE = 0.02
 SUMMARY_OUTPUTS = [
     ("INCIDENTS_USED", "incidents_used", "Incidents used"),
     ("BLOCKS_WITH_ANY", "blocks_with_any", "Blocks with any incident"),
@@ -153,7 +165,10 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
             "Risk = source weight x (harm weight if used, else 1) x recency decay "
             "0.5^(age days / half-life), summed per block over events, then optionally "
             "smoothed along the network (triangular kernel over network distance up to the "
-            "bandwidth; the total is conserved). Significance: each block's events against the "
+            "bandwidth; the total is conserved). Blocks are neighbours (for smoothing and "
+            "events on adjacent blocks) where buildblocks' from_node/to_node say they meet, so "
+            "noding and grade separation are honoured; else where their ends meet within 1 "
+            "cm. Significance: each block's events against the "
             "number its share of network length predicts (Poisson upper tail), with "
             "Benjamini-Hochberg q values. Hot blocks per window: top N, top share of network "
             "length, or q below a threshold. Trend: a Mann-Kendall test of each block's events "
@@ -165,8 +180,12 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
             "risk_per_km, rank (1 = highest; ties share the lower rank), percentile, expected, "
             "p_value, q_value, hot, peak, profile (the whole week's 168 hourly values from "
             "Monday 00:00), first_seen, last_seen, trend (rate in the last third of the period "
-            "/ rate before), trend_tau, trend_p, trend_word, pattern, window_spec and sources. "
-            "Blocks must be in a projected CRS."
+            "/ rate before), trend_tau, trend_p, trend_word, pattern, window_spec and sources.\n\n"
+            "Units: length_m and risk_per_km are true metres and kilometres, converted from "
+            "the blocks' CRS units (e.g. US survey feet). The bandwidth is in the blocks' "
+            "units, as in QGIS's own tools; the log gives it in metres too. A geographic CRS, "
+            "or one whose scale error where the blocks are exceeds 1% (Web Mercator), is "
+            "refused with a suitable CRS named."
         )
 
     def initAlgorithm(self, config=None):
@@ -175,7 +194,8 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
                 self.BLOCKS, tr("Blocks"), [QgsProcessing.TypeVectorLine]
             ),
             "The blocks layer (from 'Build blocks from road links'): block_id, link_id, name, "
-            "length_m. Every block appears in the output, with zeros where nothing happened.",
+            "description, from_node, to_node. Every block appears in the output, with zeros "
+            "where nothing happened.",
         )
         self.add(
             _at_least_one(
@@ -226,12 +246,15 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
             "An incident this many days older than the latest counts half. 0 = no decay.",
             advanced=True,
         )
+        bandwidth = QgsProcessingParameterDistance(
+            self.BANDWIDTH, tr("Network smoothing bandwidth"), 0.0, self.BLOCKS, minValue=0.0
+        )
+        bandwidth.setDefaultUnit(QgsUnitTypes.DistanceMeters)
         self.add(
-            QgsProcessingParameterDistance(
-                self.BANDWIDTH, tr("Network smoothing bandwidth"), 0.0, self.BLOCKS, minValue=0.0
-            ),
+            bandwidth,
             "Spread each block's risk over blocks within this network distance (blocks joined "
-            "end to end), with a triangular kernel that conserves the total. 0 = off.",
+            "end to end), with a triangular kernel that conserves the total. In the blocks' "
+            "units (e.g. feet for a feet CRS). 0 = off.",
             advanced=True,
         )
         self.add(
@@ -389,10 +412,19 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
         blocks_source = self.parameterAsSource(parameters, self.BLOCKS, context)
         if blocks_source is None:
             raise QgsProcessingException(self.invalidSourceError(parameters, self.BLOCKS))
-        require_projected(blocks_source.sourceCrs(), tr("The blocks layer"))
-        blocks = self._read_blocks(
-            blocks_source, self.parameterAsVectorLayer(parameters, self.BLOCKS, context)
+        crs = blocks_source.sourceCrs()
+        require_projected(
+            crs, tr("The blocks layer"), blocks_source.sourceExtent(), context.transformContext()
         )
+        per_unit = metres_per_unit(crs) or 1.0
+        bandwidth = resolve_distance(self, parameters, self.BANDWIDTH, context, 0.0, crs, crs)
+        merge_minutes = self.parameterAsDouble(parameters, self.MERGE_MINUTES, context)
+        blocks = self._read_blocks(
+            blocks_source, self.parameterAsVectorLayer(parameters, self.BLOCKS, context), per_unit
+        )
+        network = None
+        if bandwidth.metres > 0 or merge_minutes > 0:
+            network = _network(blocks, per_unit, bandwidth, feedback)
         incidents = self._read_incidents(parameters, context, feedback)
         feedback.pushInfo(
             tr("{incidents} joined incidents on {blocks} blocks, {windows} window(s).").format(
@@ -411,8 +443,8 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
                 source_weights=weights or None,
                 use_harm=self.parameterAsBool(parameters, self.USE_HARM, context),
                 half_life_days=self.parameterAsDouble(parameters, self.HALF_LIFE_DAYS, context),
-                bandwidth_m=self.parameterAsDouble(parameters, self.BANDWIDTH, context),
-                merge_minutes=self.parameterAsDouble(parameters, self.MERGE_MINUTES, context),
+                bandwidth_m=bandwidth.metres,
+                merge_minutes=merge_minutes,
                 merge_repeats=self.parameterAsBool(parameters, self.MERGE_REPEATS, context),
                 trend_step=TREND_STEPS[self.parameterAsEnum(parameters, self.TREND_STEP, context)],
                 trend_min_count=self.parameterAsDouble(parameters, self.TREND_MIN_COUNT, context),
@@ -423,6 +455,7 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
                 period_end=self._date(parameters, self.PERIOD_END, context),
                 progress=progress,
                 cancelled=cancelled,
+                network=network,
             )
         except Cancelled:
             check_cancel(feedback)
@@ -472,11 +505,12 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
         return np.datetime64(value.date().toString("yyyy-MM-dd"), "D")
 
     @staticmethod
-    def _read_blocks(source, layer):
+    def _read_blocks(source, layer, per_unit: float):
+        import numpy as np
         import pandas as pd
         import shapely
 
-        from .bridge import as_text, read_source
+        from .bridge import as_text, plain_values, read_source
 
         names = source.fields().names()
         lower = {n.lower(): n for n in names}
@@ -490,9 +524,18 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
         wanted = [lower[n] for n in BLOCK_FIELDS if n in lower]
         arrays = read_source(source, layer, wanted)
         frame = pd.DataFrame({"block_id": as_text(arrays.attributes[lower["block_id"]])})
-        for name in ("link_id", "name"):
+        for name in ("link_id", "name", "description"):
             frame[name] = as_text(arrays.attributes[lower[name]]) if name in lower else None
-        frame["length_m"] = shapely.length(arrays.geometries)
+        if "description" not in lower:
+            frame["description"] = frame["name"]
+        for name in ("from_node", "to_node"):
+            frame[name] = (
+                plain_values(arrays.attributes[lower[name]]).astype(float)
+                if name in lower
+                else np.nan
+            )
+        # true metres from the geometry (a length_m attribute may be stale or in other units)
+        frame["length_m"] = shapely.length(arrays.geometries) * per_unit
         if frame["block_id"].duplicated().any():
             dupes = frame["block_id"][frame["block_id"].duplicated()].unique()[:5]
             raise QgsProcessingException(
@@ -581,6 +624,47 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
                     "recorded, counted from the end of the gap)."
                 ).format(ambiguous=ambiguous, skipped=skipped)
             )
+
+
+def _network(blocks, per_unit: float, bandwidth, feedback):
+    """Block adjacency: buildblocks' node ids when the layer has them (noding and grade
+    separation honoured), else block ends meeting within 1 cm; connectivity is logged."""
+    import numpy as np
+
+    from ..hotblocking.network import build_network, connectivity, network_from_nodes
+
+    frame, geometries = blocks
+    nodes = frame[["from_node", "to_node"]].to_numpy()
+    if np.isfinite(nodes).all() and len(frame):
+        network = network_from_nodes(
+            nodes[:, 0].astype(np.int64), nodes[:, 1].astype(np.int64), frame["length_m"]
+        )
+        how = tr("from_node/to_node")
+    else:
+        network = build_network(geometries, frame["length_m"].to_numpy(), TOUCH_M / per_unit)
+        how = tr("block ends meeting within 1 cm")
+    joined = connectivity(network.start_node, network.end_node)
+    if bandwidth.metres > 0:
+        feedback.pushInfo(
+            tr(
+                "Smoothing bandwidth {bandwidth}; blocks joined by {how}: {components} "
+                "components, {isolated} isolated blocks."
+            ).format(
+                bandwidth=bandwidth.text,
+                how=how,
+                components=joined.components,
+                isolated=joined.isolated,
+            )
+        )
+        if len(frame) and joined.isolated > ISOLATED_WARNING_SHARE * len(frame):
+            feedback.pushWarning(
+                tr(
+                    "{isolated} of {blocks} blocks touch no other block: smoothing cannot "
+                    "spread their risk, so isolated fragments keep all of it and may outrank "
+                    "busy streets. Rebuild the blocks with 'Split links at junctions' on."
+                ).format(isolated=joined.isolated, blocks=len(frame))
+            )
+    return network
 
 
 def _at_least_one(parameter):

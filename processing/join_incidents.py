@@ -14,6 +14,7 @@ from qgis.core import (
     QgsProcessingParameterField,
     QgsProcessingParameterString,
     QgsProcessingParameterVectorDestination,
+    QgsUnitTypes,
 )
 
 from ..hotblocking import schema
@@ -28,7 +29,9 @@ from .common import (
     write_output,
 )
 from .styling import style_output
+from .units import default_mismatch, metres_per_unit, resolve_distance
 
+DEFAULT_MAX_DISTANCE_M = 50.0
 ADDED_FIELDS = tuple(f.name for f in schema.JOINED_INCIDENTS.fields)
 UNMATCHED_FIELDS = tuple(f.name for f in schema.UNMATCHED_INCIDENTS.fields)
 _TIME_KINDS = {"datetime": "datetime", "date": "date", "text": "text"}
@@ -63,11 +66,15 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
             "Links each incident point of one source (ambulance, A&E, police...) to its nearest "
             "block.\n\n"
             "Method: exact nearest by true distance from the point to the line geometry (not "
-            "by bounding box), within the maximum distance (inclusive, in the blocks' CRS "
-            "units: metres for British National Grid). Ties go to the block that comes first "
+            "by bounding box), within the maximum distance (inclusive). Ties go to the block "
+            "that comes first "
             "in the blocks layer, so each incident gives exactly one row (QGIS's 'Join by "
             "nearest' repeats rows on ties). Incidents in another CRS are transformed with "
-            "the project's transform settings. The blocks must be in a projected CRS.\n\n"
+            "the project's transform settings.\n\n"
+            "Units: the maximum distance is in the blocks' CRS units, as in QGIS's own tools "
+            "(feet for a feet CRS); without a value, 50 m converted to those units. snap_dist "
+            "is in true metres. The blocks' CRS must be projected, with a scale error under 1% "
+            "where the blocks are (not Web Mercator); otherwise a suitable CRS is named.\n\n"
             "Times: DateTime, Date or text fields; text as ISO 8601 or UK day-first "
             "('21/11/2026 23:15', '21-11-2026 23:15:00'), never month-first, or an explicit "
             "format. Times are local Europe/London wall-clock as recorded; ISO times with an "
@@ -102,16 +109,18 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
             "Street blocks (from 'Build blocks from road links') or any line layer in a "
             "projected CRS. Its block_id field is used when present, else the feature id.",
         )
+        max_distance = QgsProcessingParameterDistance(
+            self.MAX_DISTANCE,
+            tr("Maximum distance to a block"),
+            DEFAULT_MAX_DISTANCE_M,
+            self.BLOCKS,
+            minValue=0.0,
+        )
+        max_distance.setDefaultUnit(QgsUnitTypes.DistanceMeters)
         self.add(
-            QgsProcessingParameterDistance(
-                self.MAX_DISTANCE,
-                tr("Maximum distance to a block"),
-                50.0,
-                self.BLOCKS,
-                minValue=0.0,
-            ),
+            max_distance,
             "Incidents farther than this from every block are not joined (reason: beyond max "
-            "distance). In the blocks' CRS units. 0 = no limit.",
+            "distance). In the blocks' CRS units; without a value, 50 m. 0 = no limit.",
         )
         self.add(
             QgsProcessingParameterField(
@@ -154,7 +163,7 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
             QgsProcessingParameterVectorDestination(
                 self.OUTPUT, tr("Joined incidents"), QgsProcessing.TypeVectorPoint
             ),
-            "Incidents joined to a block, with incident_id, source, block_id, snap_dist, "
+            "Incidents joined to a block, with incident_id, source, block_id, snap_dist (metres), "
             "time_start, time_end, weight.",
         )
         self.add(
@@ -187,8 +196,27 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
         incidents_layer = self.parameterAsVectorLayer(parameters, self.INCIDENTS, context)
         blocks_layer = self.parameterAsVectorLayer(parameters, self.BLOCKS, context)
         blocks_crs = blocks_source.sourceCrs()
-        require_projected(blocks_crs, tr("The blocks layer"))
-        max_distance = self.parameterAsDouble(parameters, self.MAX_DISTANCE, context)
+        require_projected(
+            blocks_crs,
+            tr("The blocks layer"),
+            blocks_source.sourceExtent(),
+            context.transformContext(),
+        )
+        distance = resolve_distance(
+            self,
+            parameters,
+            self.MAX_DISTANCE,
+            context,
+            DEFAULT_MAX_DISTANCE_M,
+            blocks_crs,
+            blocks_crs,
+        )
+        warning = default_mismatch(distance, self.MAX_DISTANCE, DEFAULT_MAX_DISTANCE_M, blocks_crs)
+        if warning:
+            feedback.pushWarning(tr(warning))
+        feedback.pushInfo(tr("Maximum distance to a block: {d}.").format(d=distance.text))
+        max_distance = distance.value
+        per_unit = metres_per_unit(blocks_crs) or 1.0
         time_format = self.parameterAsString(parameters, self.TIME_FORMAT, context).strip() or None
         fields = incidents_source.fields()
         kinds = {f.name(): field_kind(f) for f in fields}
@@ -269,7 +297,7 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
             Column("incident_id", "text", incidents.fids[matched], prefix=f"{source_label}:"),
             Column.constant("source", source_label, int(matched.sum())),
             Column("block_id", "text", block_ids[result.block_index[matched]]),
-            Column("snap_dist", "real", result.distance[matched]),
+            Column("snap_dist", "real", result.distance[matched] * per_unit),
             Column("time_start", "datetime", result.time_start[matched]),
             Column("time_end", "datetime", result.time_end[matched]),
             Column("weight", "real", result.weight[matched]),

@@ -24,6 +24,7 @@ from qgis.core import (
 from ..hotblocking import schema
 from ..plugin_metadata import plugin_version
 from .common import HotBlockingAlgorithm, tr
+from .units import true_metres_per_unit
 
 if TYPE_CHECKING:  # heavy: imported when an algorithm runs, not when QGIS starts
     import numpy as np
@@ -35,6 +36,8 @@ try:  # QGIS >= 3.26
     ALWAYS_TEXT = Qgis.TextRenderFormat.AlwaysText
 except AttributeError:  # QGIS 3.22
     ALWAYS_TEXT = QgsRenderContext.TextFormatAlwaysText
+
+BLOCK_MAP_WIDTH_M = 420.0  # a block page's map shows at least this many metres across
 
 
 class TaskingBriefAlgorithm(HotBlockingAlgorithm):
@@ -301,6 +304,10 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
         project = QgsProject()  # private: never QgsProject.instance() (headless, modeller)
         crs = source.sourceCrs()
         project.setCrs(crs)
+        # Scale bars measure on the ellipsoid: true metres in any CRS (Web Mercator's planar
+        # metres are x1.6 too long in the UK; feet are converted either way).
+        project.setEllipsoid("EPSG:7030")
+        metres = true_metres_per_unit(crs, source.sourceExtent(), context.transformContext())
         metadata = project.metadata()
         metadata.setTitle(options.title)
         metadata.setAuthor(options.prepared_by)
@@ -308,7 +315,14 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
         context_layers = self.parameterAsLayerList(parameters, self.CONTEXT, context) or []
         window_blocks = self._window_layer(parameters, context, label)
         layers = BriefMapLayers(
-            project, crs, frame, geometries, top_specs, context_layers, window_blocks
+            project,
+            crs,
+            frame,
+            geometries,
+            top_specs,
+            context_layers,
+            window_blocks,
+            block_width=BLOCK_MAP_WIDTH_M / metres,
         )
         layout = build_layout(project, content, layers, crs, feedback)
         if feedback.isCanceled():
@@ -365,7 +379,8 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
                     "risk by time window'."
                 ).format(fields=", ".join(missing))
             )
-        wanted = list(BRIEF_FIELDS) + schema.source_fields(names)
+        optional = [schema.DESCRIPTION] if schema.DESCRIPTION in names else []
+        wanted = list(BRIEF_FIELDS) + optional + schema.source_fields(names)
         arrays = read_source(source, layer, wanted)
         frame = pd.DataFrame(index=range(len(arrays)))
         for name in wanted:

@@ -138,6 +138,13 @@ def style_blocks(layer) -> None:
     settings.priority = 2  # below every hot-block rank
     layer.setLabeling(QgsVectorLayerSimpleLabeling(settings))
     layer.setLabelsEnabled(True)
+    _describe(layer, 'block [% "block_id" %], [% round("length_m") %] m')
+
+
+def _describe(layer, detail: str) -> None:
+    """Map tips name a block by its description (buildblocks: "footway beside High St")."""
+    words = "coalesce(\"description\", \"name\", '(unnamed street)')"
+    layer.setMapTipTemplate(f"<b>[% {words} %]</b><br>{detail}")
 
 
 def style_hot_blocks(layer) -> None:
@@ -181,6 +188,7 @@ def style_hot_blocks(layer) -> None:
     )
     layer.setLabeling(QgsRuleBasedLabeling(label_root))
     layer.setLabelsEnabled(True)
+    _describe(layer, '[% "window" %]: rank [% "rank" %], [% "incidents" %] incidents')
 
 
 def style_joined_incidents(layer) -> None:

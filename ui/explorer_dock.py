@@ -320,7 +320,9 @@ class HotBlockExplorerDock(QDockWidget):
             widget.setVisible(False)
 
         get = lambda name: _value(feature, name)
-        self.title_label.setText(get(schema.NAME) or "(unnamed street)")
+        # the block's description ("High St between Mill Ln and Bridge St") says where it is
+        title = get(schema.DESCRIPTION) or get(schema.NAME) or "(unnamed street)"
+        self.title_label.setText(title)
         self.block_label.setText(f"block {get(schema.BLOCK_ID) or '–'}")
 
         window_text = _window_text(get(schema.WINDOW), get(schema.WINDOW_SPEC))

@@ -32,6 +32,7 @@ class Blocks:
     index: pd.Index
     link_ids: np.ndarray
     names: np.ndarray
+    descriptions: np.ndarray
     lengths: np.ndarray
     geometries: np.ndarray | None
 
@@ -104,7 +105,8 @@ def check_columns(incidents: pd.DataFrame, blocks: pd.DataFrame) -> None:
 
 
 def read_blocks(blocks: pd.DataFrame, geometries: np.ndarray | None) -> Blocks:
-    """Blocks with unique ids; a missing ``length_m`` is taken from the geometry."""
+    """Blocks with unique ids; a missing ``length_m`` is taken from the geometry; without a
+    ``description`` column (blocks not made by buildblocks) the name stands for it."""
     ids = blocks[schema.BLOCK_ID].to_numpy()
     index = pd.Index(ids)
     if not index.is_unique:
@@ -119,6 +121,9 @@ def read_blocks(blocks: pd.DataFrame, geometries: np.ndarray | None) -> Blocks:
         index=index,
         link_ids=blocks[schema.LINK_ID].to_numpy(),
         names=blocks[schema.NAME].to_numpy(),
+        descriptions=blocks[
+            schema.DESCRIPTION if schema.DESCRIPTION in blocks.columns else schema.NAME
+        ].to_numpy(),
         lengths=usable_lengths(lengths),
         geometries=geometries,
     )

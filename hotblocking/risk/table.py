@@ -77,6 +77,7 @@ def block_columns(blocks: Blocks, windows: list[Window], labels: dict[str, str])
         schema.BLOCK_ID: np.tile(blocks.ids, n_windows),
         schema.LINK_ID: np.tile(blocks.link_ids, n_windows),
         schema.NAME: np.tile(blocks.names, n_windows),
+        schema.DESCRIPTION: np.tile(blocks.descriptions, n_windows),
         schema.WINDOW: np.repeat(np.array([w.label for w in windows], dtype=object), n_blocks),
         schema.WINDOW_SPEC: np.repeat(np.array([w.spec for w in windows], dtype=object), n_blocks),
         schema.SOURCES: np.full(n_blocks * n_windows, schema.encode_sources(labels), dtype=object),
