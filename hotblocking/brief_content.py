@@ -105,7 +105,7 @@ class BlockPage:
     label: str  # the rank as printed: "14", or "14a", "14b"... for tied blocks
     ties: int  # other briefed blocks sharing the rank
     block_id: str
-    name: str
+    name: str  # the street (cover table, map labels); the description when unnamed
     counts: list[str]  # printed, per source (same order as BriefContent.sources)
     total: str
     harm: str
@@ -114,6 +114,7 @@ class BlockPage:
     why: list[str]
     when: list[str]
     plan: list[str]
+    description: str = ""  # "High St between Mill Ln and Bridge St": the block page's title
 
 
 @dataclass
@@ -153,10 +154,10 @@ def top_rows(frame: pd.DataFrame, top_n: int) -> pd.DataFrame:
     return rows.drop(columns="_neg").head(top_n)
 
 
-def _street_words(row) -> str:
-    """What a patrol reads for the block: its description (street, between which streets)
-    from buildblocks, else its street name."""
-    for column in (schema.DESCRIPTION, schema.NAME):
+def _street_words(row, *columns: str) -> str:
+    """The first of ``columns`` the row has text in: the street name ("name") or the
+    description from buildblocks ("High St between Mill Ln and Bridge St")."""
+    for column in columns:
         value = row.get(column) if hasattr(row, "get") else None
         if isinstance(value, str) and value.strip():
             return value
@@ -284,7 +285,7 @@ def _block_page(order, row, src_cols, labels, area_total, window, hours, options
         label=str(int(row[schema.RANK])),
         ties=0,
         block_id=str(row[schema.BLOCK_ID]),
-        name=_street_words(row),
+        name=_street_words(row, schema.NAME, schema.DESCRIPTION),
         counts=counts,
         total=total_text,
         harm=harm,
@@ -293,4 +294,5 @@ def _block_page(order, row, src_cols, labels, area_total, window, hours, options
         why=why,
         when=when,
         plan=plan,
+        description=_street_words(row, schema.DESCRIPTION, schema.NAME),
     )

@@ -190,18 +190,23 @@ def describe_blocks(
     ends = ends[ends["slot"] < 2]
     ends = ends.assign(street=street[ends["block"].to_numpy()])
 
-    # cross street by topology: a named street at the same node, another name than the run's
-    named = np.flatnonzero(np.concatenate([has_street, has_street]) & (node >= 0))
-    at_node = pd.DataFrame(
-        {
-            "node": node[named],
-            "cross": street[blk[named]],
-            "path": path_like[blk[named]] & ~(names[blk[named]] != None),  # noqa: E711
-        }
+    # cross street by topology: a street (own name) at the same node, not the run's name;
+    # roads before paths, then a street passing through the node (met twice there: the
+    # crossing street) before one that starts there (often the run's continuation)
+    own = names != None  # noqa: E711 (element-wise)
+    named = np.flatnonzero(np.concatenate([own, own]) & (node >= 0))
+    at_node = (
+        pd.DataFrame(
+            {"node": node[named], "cross": names[blk[named]], "path": path_like[blk[named]]}
+        )
+        .groupby(["node", "cross", "path"], as_index=False)
+        .size()
     )
     met = ends[ends["node"] >= 0].merge(at_node, on="node")
     met = met[met["cross"] != met["street"]]
-    met = met.sort_values(["run", "slot", "path", "cross"]).drop_duplicates(["run", "slot"])
+    met = met.sort_values(
+        ["run", "slot", "path", "size", "cross"], ascending=[True, True, True, False, True]
+    ).drop_duplicates(["run", "slot"])
     ends = ends.merge(met[["run", "slot", "cross"]], on=["run", "slot"], how="left")
 
     # cross street by proximity for the ends still without one

@@ -145,6 +145,7 @@ def _node(geoms, mode, tolerance, min_length, gap, start_level, end_level) -> No
     vlevel[last] = lv_end
 
     joined = 0
+    tp, ts = np.empty(0, dtype=np.int64), np.empty(0)
     if mode == "touch" and nparts:
         coords, tp, ts, joined = _touches(
             coords,

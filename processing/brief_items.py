@@ -67,6 +67,19 @@ def line_height(f: QFont) -> float:
     return QgsLayoutUtils.textHeightMM(f, "Ag\nAg") - QgsLayoutUtils.textHeightMM(f, "Ag")
 
 
+def shorten_to(f: QFont, text: str, width: float) -> str:
+    """``text`` cut at a word and ended with an ellipsis when it is wider than ``width`` mm."""
+    if QgsLayoutUtils.textWidthMM(f, text) <= width:
+        return text
+    words = text.split(" ")
+    while len(words) > 1:
+        words.pop()
+        shorter = " ".join(words).rstrip(",") + "…"
+        if QgsLayoutUtils.textWidthMM(f, shorter) <= width:
+            return shorter
+    return text
+
+
 def wrap(f: QFont, text: str, width: float, indent: str = "") -> list[str]:
     """``text`` broken into lines no wider than ``width`` mm (long words are kept whole).
     Continuation lines start with ``indent`` (e.g. spaces under a bullet)."""

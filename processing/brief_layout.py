@@ -12,7 +12,7 @@ from qgis.core import QgsLayoutItemPage, QgsLayoutUtils, QgsPrintLayout
 
 from ..hotblocking.brief_content import BriefContent
 from .brief_chart import add_hour_chart, chart_height
-from .brief_items import PageItems, font, line_height, wrap
+from .brief_items import PageItems, font, line_height, shorten_to, wrap
 from .brief_maps import (
     BriefMapLayers,
     add_locator,
@@ -249,7 +249,8 @@ def _table(items: PageItems, content: BriefContent, rows, y: float) -> None:
     table_rows = []
     for i in rows:
         b = content.blocks[i]
-        table_rows.append([b.label, b.name, b.block_id, *b.counts, b.total, b.harm, b.peak])
+        street = shorten_to(body, b.name, widths[1])
+        table_rows.append([b.label, street, b.block_id, *b.counts, b.total, b.harm, b.peak])
     items.table(
         MARGIN,
         y,
@@ -283,7 +284,17 @@ def _block_page(layout, items: PageItems, content, block, layers, crs, number, t
         h=11.5,
         valign="middle",
     )
-    items.text(block.name, MARGIN + 14.5, y - 0.6, BODY_W - 14.5, font(16, bold=True), h=7.4)
+    words = block.description or block.name
+    size = next(
+        (
+            s
+            for s in (16, 14, 12)
+            if QgsLayoutUtils.textWidthMM(font(s, bold=True), words) <= BODY_W - 14.5
+        ),
+        11,
+    )
+    title = shorten_to(font(size, bold=True), words, BODY_W - 14.5)
+    items.text(title, MARGIN + 14.5, y - 0.6, BODY_W - 14.5, font(size, bold=True), h=7.4)
     tied = (
         f", tied with {block.ties} other{'s' if block.ties > 1 else ''} briefed"
         if block.ties

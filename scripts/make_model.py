@@ -84,15 +84,16 @@ def model_inputs(c):
     return [
         (
             source("ROADS", "Road links", line),
-            "Road link lines in a projected CRS (e.g. OS Open Roads RoadLink in EPSG:27700).",
+            "Road lines in any CRS: OS Open Roads, MasterMap Highways RoadLink, an OSM extract "
+            "(file.osm.pbf|layername=lines) or any line layer.",
             60,
         ),
         (
             c.QgsProcessingParameterDistance(
                 "MAX_LENGTH", "Maximum block length", 100.0, "ROADS", minValue=0.0
             ),
-            "Links longer than this are cut into equal parts no longer than it (road layer "
-            "units). 0 keeps links whole.",
+            "Pieces longer than this are cut into equal parts no longer than it (road layer "
+            "units; metres for a layer in degrees). 0 keeps them whole.",
             120,
         ),
         (
@@ -100,7 +101,8 @@ def model_inputs(c):
                 "MAX_DISTANCE", "Maximum distance to a block", 50.0, "ROADS", minValue=0.0
             ),
             "Incidents farther than this from every block are not joined (reason: beyond max "
-            "distance), for all three sources. Road layer units; 0 = no limit.",
+            "distance), for all three sources. In the blocks' units (metres when the roads "
+            "were in degrees); 0 = no limit.",
             180,
         ),
         (

