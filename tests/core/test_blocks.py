@@ -291,3 +291,38 @@ def test_block_ids_refuse_collisions():
     with pytest.raises(ValueError, match="not unique"):
         block_ids(np.array(["A", "A#2", "A"], dtype=object), np.array([1, 1, 1]))
     assert block_ids(np.array([], dtype=object), np.array([], dtype=int)).size == 0
+
+
+# --- link ids, node chains and part numbers -------------------------------------------------
+
+
+def test_real_ids_print_as_integers_and_missing_stay_missing():
+    from hotblocking.blocks import link_id_text
+
+    ids, reason = link_id_text(np.array([17.0, 2.0, np.nan, 2.5]), np.arange(4))
+    assert ids.tolist() == ["17", "2", None, "2.5"] and reason is None
+    ids, reason = link_id_text(np.array([5, 6], dtype=np.int64), np.arange(2))
+    assert ids.tolist() == ["5", "6"] and reason is None
+
+
+@pytest.mark.parametrize(
+    "values", [np.zeros(3), np.array(["x", "x", "x"], dtype=object), np.full(3, None, object)]
+)
+def test_an_id_field_with_one_value_gives_way_to_feature_ids(values):
+    from hotblocking.blocks import link_id_text
+
+    ids, reason = link_id_text(values, np.array([10, 11, 12]))
+    assert ids.tolist() == ["10", "11", "12"]
+    assert "feature ids are used instead" in reason
+
+
+def test_chain_nodes_and_renumbered_parts():
+    from hotblocking.blocks import chain_nodes, renumber_parts
+
+    pieces = np.array(
+        [LineString([(0, 0), (250, 0)]), LineString([(250, 0), (250, 80)])], dtype=object
+    )
+    split = split_links(pieces, 100.0)
+    start, end = chain_nodes(split, np.array([7, 8]), np.array([8, 9]), node_count=10)
+    assert start.tolist() == [7, 10, 11, 8] and end.tolist() == [10, 11, 8, 9]
+    assert renumber_parts(np.array([0, 0, 0, 3, 3, 5])).tolist() == [1, 2, 3, 1, 2, 1]

@@ -119,3 +119,31 @@ def test_no_time_field():
 )
 def test_looks_like_time_name(name, expected):
     assert looks_like_time_name(name) is expected
+
+
+def test_the_plugins_own_blocks_give_their_class():
+    blocks = ["fid", "block_id", "link_id", "part", "name", "description", "road_class"]
+    assert detect_field(blocks, "class") == "road_class"
+    assert detect_field(blocks, "name") == "name"
+
+
+@pytest.mark.parametrize(
+    "fields, number, levels",
+    [
+        (OPEN_ROADS_SHP, "roadNumber", (None, None)),
+        (
+            OPEN_ROADS_GPKG + ["road_classification_number"],
+            "road_classification_number",
+            (None, None),
+        ),
+        (
+            MASTERMAP + ["roadClassificationNumber", "startGradeSeparation", "endGradeSeparation"],
+            "roadClassificationNumber",
+            ("startGradeSeparation", "endGradeSeparation"),
+        ),
+        (GEOFABRIK, "ref", (None, None)),
+    ],
+)
+def test_road_numbers_and_grade_separation(fields, number, levels):
+    assert detect_field(fields, "number") == number
+    assert (detect_field(fields, "start_level"), detect_field(fields, "end_level")) == levels

@@ -141,3 +141,20 @@ def test_cancel_and_progress():
     assert seen[-1] == 1.0 and seen == sorted(seen)
     with pytest.raises(Cancelled):
         nw.smooth(np.ones(len(geoms)), g, 150.0, shapely.length(geoms), cancelled=lambda: True)
+
+
+def test_connectivity_counts_components_and_isolated_blocks():
+    # blocks 0-1-2 chained, 3 alone, 4 a loop on its own node, 5 with a missing end
+    start = np.array([0, 1, 2, 10, 20, -1])
+    end = np.array([1, 2, 3, 11, 20, 30])
+    c = nw.connectivity(start, end)
+    assert c.components == 4 and c.isolated == 3 and c.largest == 3
+    assert len(set(c.component[:3].tolist())) == 1
+
+
+def test_network_from_nodes_follows_the_stored_nodes_not_the_geometry():
+    # two blocks whose ends meet on the map but sit at different grade levels (no shared node)
+    net = nw.network_from_nodes(np.array([0, 2]), np.array([1, 3]), np.array([10.0, 30.0]))
+    assert net.graph.nnz == 0
+    net = nw.network_from_nodes(np.array([0, 1]), np.array([1, 3]), np.array([10.0, 30.0]))
+    assert net.graph[0, 1] == 20.0
