@@ -235,7 +235,7 @@ class BuildBlocksAlgorithm(HotBlockingAlgorithm):
         ):
             warning = default_mismatch(distance, key, default, layer_crs)
             if warning:
-                feedback.pushWarning(tr(warning))
+                feedback.pushWarning(warning)
         per_unit = metres_per_unit(crs) or 1.0
         node = self.parameterAsBool(parameters, self.NODE, context)
         mode = ("shared_vertex" if osm else "touch") if node else "none"
@@ -400,12 +400,12 @@ class BuildBlocksAlgorithm(HotBlockingAlgorithm):
             raise QgsProcessingException(
                 tr(
                     "The road links layer {problem}, and the area is too wide for one "
-                    "projected CRS (even {target} {issue}). Split the area or reproject it "
-                    "yourself."
+                    "projected CRS (even {target} has a scale error of x{scale} there). Split "
+                    "the area or reproject it yourself."
                 ).format(
                     problem=check.problem(),
                     target=describe_crs(target),
-                    issue=reached.problem().replace(f"is in {describe_crs(target)}, ", ""),
+                    scale=f"{reached.scale:.3g}",
                 )
             )
         feedback.pushInfo(

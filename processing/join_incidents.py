@@ -213,7 +213,7 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
         )
         warning = default_mismatch(distance, self.MAX_DISTANCE, DEFAULT_MAX_DISTANCE_M, blocks_crs)
         if warning:
-            feedback.pushWarning(tr(warning))
+            feedback.pushWarning(warning)
         feedback.pushInfo(tr("Maximum distance to a block: {d}.").format(d=distance.text))
         max_distance = distance.value
         per_unit = metres_per_unit(blocks_crs) or 1.0

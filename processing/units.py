@@ -31,6 +31,8 @@ from qgis.core import (
     QgsUnitTypes,
 )
 
+from .common import tr
+
 MAX_SCALE_ERROR = 0.01
 """Largest relative length error accepted from a CRS at the data's location."""
 
@@ -161,25 +163,40 @@ class CrsCheck:
     def problem(self) -> str:
         """Why lengths in this CRS are not true metres ("" when they are)."""
         if not self.crs.isValid():
-            return "has no valid CRS"
+            return tr("has no valid CRS")
         if self.geographic:
-            return f"is in a geographic CRS ({describe_crs(self.crs)}, degrees)"
+            return tr("is in a geographic CRS ({crs}, degrees)").format(crs=describe_crs(self.crs))
         if metres_per_unit(self.crs) is None:
-            return f"is in {describe_crs(self.crs)}, whose units are not a length"
+            return tr("is in {crs}, whose units are not a length").format(
+                crs=describe_crs(self.crs)
+            )
         if abs(self.scale - 1.0) > MAX_SCALE_ERROR:
-            return (
-                f"is in {describe_crs(self.crs)}, whose scale error where the data is reaches "
-                f"x{self.scale:.3g} (lengths {100 * abs(self.scale - 1):.1f}% too "
-                f"{'long' if self.scale > 1 else 'short'})"
+            template = (
+                tr(
+                    "is in {crs}, whose scale error where the data is reaches x{scale} "
+                    "(lengths {percent}% too long)"
+                )
+                if self.scale > 1
+                else tr(
+                    "is in {crs}, whose scale error where the data is reaches x{scale} "
+                    "(lengths {percent}% too short)"
+                )
+            )
+            return template.format(
+                crs=describe_crs(self.crs),
+                scale=f"{self.scale:.3g}",
+                percent=f"{100 * abs(self.scale - 1):.1f}",
             )
         return ""
 
     def advice(self) -> str:
         if not self.crs.isValid():
-            return "Set the layer's CRS (Layer Properties > Source)"
+            return tr("Set the layer's CRS (Layer Properties > Source)")
         if self.suggestion.isValid():
-            return f"Reproject it to {describe_crs(self.suggestion)} (e.g. with 'Reproject layer')"
-        return "Reproject it to a projected CRS in metres suited to the area"
+            return tr("Reproject it to {crs} (e.g. with 'Reproject layer')").format(
+                crs=describe_crs(self.suggestion)
+            )
+        return tr("Reproject it to a projected CRS in metres suited to the area")
 
 
 def check_crs(crs, extent: QgsRectangle | None, transform_context) -> CrsCheck:
@@ -248,10 +265,16 @@ def default_mismatch(distance: Distance, key: str, default_m: float, layer_crs) 
     if not math.isclose(distance.metres / per_unit, default_m, rel_tol=1e-9):
         return None
     unit = unit_name(layer_crs)
-    return (
-        f"{key} is {default_m:g} {unit} ({distance.metres:.4g} m) in the layer's units; the "
-        f"documented default is {default_m:g} m ({default_m / per_unit:.5g} {unit}). Enter "
-        f"{default_m / per_unit:.5g} if you meant metres."
+    return tr(
+        "{key} is {value:g} {unit} ({metres:.4g} m) in the layer's units; the documented "
+        "default is {value:g} m ({converted:.5g} {unit}). Enter {converted:.5g} if you meant "
+        "metres."
+    ).format(
+        key=key,
+        value=default_m,
+        unit=unit,
+        metres=distance.metres,
+        converted=default_m / per_unit,
     )
 
 
