@@ -11,8 +11,10 @@ the street, so most blocks a crime snaps to near a busy street can be unnamed pa
 2. **Runs.** Blocks of the same street (or unnamed blocks of the same kind) that follow one
    another through nodes where nothing else meets form a run (a street between junctions).
 3. **Ends.** At each end of a run, the cross street is a named street meeting it at that node
-   (another name than the run's; roads before paths, then alphabetical); failing that, the
-   nearest other-named street within ``near`` (20 m) of the end point.
+   (another name than the run's; roads before paths, then a street passing through the
+   node before one starting there, then alphabetical); failing that, for paths (a pavement
+   often stops short of the crossing street), the nearest other-named street within
+   ``near`` (20 m) of the end point.
 4. **Text.** "<street> between A and B" when the two ends give two streets; "<street> off A"
    when one end gives A and the other is a dead end (or gives A too); "<street> near A"
    otherwise. Unnamed blocks read "<kind> off A" ("steps off High St"), "unnamed road
@@ -210,7 +212,9 @@ def describe_blocks(
     ends = ends.merge(met[["run", "slot", "cross"]], on=["run", "slot"], how="left")
 
     # cross street by proximity for the ends still without one
-    lost = ends["cross"].isna().to_numpy()
+    # (only for paths: a pavement often stops short of the crossing street; a road that
+    # meets nothing at its end is a dead end, whatever runs nearby, e.g. on a bridge)
+    lost = ends["cross"].isna().to_numpy() & path_like[ends["block"].to_numpy()]
     if lost.any() and near > 0:
         rows = np.flatnonzero(lost)
         blocks_at = ends["block"].to_numpy()[rows]
