@@ -74,12 +74,11 @@ def _first_per(group: np.ndarray, *keys: np.ndarray) -> np.ndarray:
     return order[first]
 
 
-def _beside(geoms, names, path_like, beside, angle, step):
-    """Name from the street beside, per block (None where rule 1 gives nothing)."""
-    out = np.full(geoms.shape[0], None, dtype=object)
-    has_name = names != None  # noqa: E711 (element-wise)
-    cand = np.flatnonzero(path_like & ~has_name)
-    streets = np.flatnonzero(has_name & ~path_like)
+def _beside(geoms, code, path_like, beside, angle, step):
+    """Name code of the street beside each block (rule 1), -1 where there is none."""
+    out = np.full(geoms.shape[0], -1, dtype=np.int64)
+    cand = np.flatnonzero(path_like & (code < 0))
+    streets = np.flatnonzero((code >= 0) & ~path_like)
     if cand.size == 0 or streets.size == 0 or beside <= 0:
         return out
     mid = shapely.line_interpolate_point(geoms[cand], 0.5, normalized=True)
@@ -99,7 +98,7 @@ def _beside(geoms, names, path_like, beside, angle, step):
     ok = cos >= np.cos(np.radians(angle))
     pi, si, d = pi[ok], si[ok], d[ok]
     best = _first_per(pi, d)
-    out[cand[pi[best]]] = names[streets[si[best]]]
+    out[cand[pi[best]]] = code[streets[si[best]]]
     return out
 
 
@@ -126,7 +125,7 @@ def _runs(key: np.ndarray, road: np.ndarray, start: np.ndarray, end: np.ndarray)
     roads_here = np.bincount(node[valid & is_road], minlength=degree.shape[0])
     other_roads = roads_here[inc["node"].to_numpy()] - roads_in_group
     pos = np.flatnonzero(valid)[(same == 2) & (other_roads == 0)]
-    pos = pos[np.lexsort((key[blk[pos]].astype(str), node[pos]))]
+    pos = pos[np.lexsort((key[blk[pos]], node[pos]))]
     a, b = blk[pos[0::2]], blk[pos[1::2]]
     join = a != b
     inside = np.zeros(2 * n, dtype=bool)
@@ -161,24 +160,29 @@ def describe_blocks(
     """
     geoms = np.asarray(geoms, dtype=object)
     n = geoms.shape[0]
-    names = np.array([v if isinstance(v, str) and v.strip() else None for v in names], object)
-    kinds = np.asarray(kinds, dtype=object)
-    path_like = np.asarray(path_like, dtype=bool)
     start = np.asarray(start_node, dtype=np.int64)
     end = np.asarray(end_node, dtype=np.int64)
+    path_like = np.asarray(path_like, dtype=bool)
     if n == 0:
         empty = np.empty(0, dtype=object)
         return Descriptions(empty, empty, np.zeros(0, dtype=bool), 0)
+    # names as integer codes in alphabetical order (-1 = none): every comparison below is
+    # on integers; text is built once per run at the end
+    clean = pd.Series(np.asarray(names, dtype=object), dtype=object).str.strip()  # else NaN
+    code, labels = pd.factorize(clean.where(clean != "", None), sort=True)
+    code = code.astype(np.int64)
+    labels = np.asarray(labels, dtype=object)
+    kind_code, kind_labels = pd.factorize(pd.Series(np.asarray(kinds, dtype=object)).fillna("road"))
+    kind_code = kind_code.astype(np.int64)
 
-    beside_name = _beside(geoms, names, path_like, beside, angle, step)
-    is_beside = beside_name != None  # noqa: E711
-    street = np.where(is_beside, beside_name, names)
-    has_street = street != None  # noqa: E711
-    key = pd.Series(
-        np.where(has_street, street, "") + "\x1f" + np.where(has_street & ~is_beside, "", kinds),
-        dtype=object,
-    ).to_numpy()
-    road = (names != None) & ~path_like  # noqa: E711 (element-wise)
+    beside_code = _beside(geoms, code, path_like, beside, angle, step)
+    is_beside = beside_code >= 0
+    street = np.where(is_beside, beside_code, code)
+    has_street = street >= 0
+    key = (street + 1) * (len(kind_labels) + 1) + np.where(
+        has_street & ~is_beside, 0, kind_code + 1
+    )
+    road = (code >= 0) & ~path_like
     run, inside, deg = _runs(key, road, start, end)
 
     # --- the two ends of each run ------------------------------------------------------------
@@ -195,11 +199,10 @@ def describe_blocks(
     # cross street by topology: a street (own name) at the same node, not the run's name;
     # roads before paths, then a street passing through the node (met twice there: the
     # crossing street) before one that starts there (often the run's continuation)
-    own = names != None  # noqa: E711 (element-wise)
-    named = np.flatnonzero(np.concatenate([own, own]) & (node >= 0))
+    named = np.flatnonzero(np.concatenate([code >= 0, code >= 0]) & (node >= 0))
     at_node = (
         pd.DataFrame(
-            {"node": node[named], "cross": names[blk[named]], "path": path_like[blk[named]]}
+            {"node": node[named], "cross": code[blk[named]], "path": path_like[blk[named]]}
         )
         .groupby(["node", "cross", "path"], as_index=False)
         .size()
@@ -210,76 +213,71 @@ def describe_blocks(
         ["run", "slot", "path", "size", "cross"], ascending=[True, True, True, False, True]
     ).drop_duplicates(["run", "slot"])
     ends = ends.merge(met[["run", "slot", "cross"]], on=["run", "slot"], how="left")
+    cross = ends["cross"].fillna(-1).to_numpy().astype(np.int64)
 
     # cross street by proximity for the ends still without one
     # (only for paths: a pavement often stops short of the crossing street; a road that
     # meets nothing at its end is a dead end, whatever runs nearby, e.g. on a bridge)
-    lost = ends["cross"].isna().to_numpy() & path_like[ends["block"].to_numpy()]
+    lost = (cross < 0) & path_like[ends["block"].to_numpy()]
     if lost.any() and near > 0:
         rows = np.flatnonzero(lost)
         blocks_at = ends["block"].to_numpy()[rows]
-        slot_node = ends["node"].to_numpy()[rows]
-        at_start = start[blocks_at] == slot_node
+        at_start = start[blocks_at] == ends["node"].to_numpy()[rows]
         points = np.where(
             at_start,
             shapely.get_point(geoms[blocks_at], 0),
             shapely.get_point(geoms[blocks_at], -1),
         )
-        roads = np.flatnonzero((names != None) & ~path_like)  # noqa: E711
+        roads = np.flatnonzero(road)
         pi, ri, d = _pairs_within(points, geoms[roads], near)
-        other = names[roads[ri]] != ends["street"].to_numpy()[rows[pi]]
+        other = code[roads[ri]] != ends["street"].to_numpy()[rows[pi]]
         pi, ri, d = pi[other], ri[other], d[other]
         best = _first_per(pi, d)
-        cross = ends["cross"].to_numpy(dtype=object)
-        cross[rows[pi[best]]] = names[roads[ri[best]]]
-        ends["cross"] = cross
+        cross[rows[pi[best]]] = code[roads[ri[best]]]
 
     # --- text per run ----------------------------------------------------------------------------
-    first = ends[ends["slot"] == 0].set_index("run")
-    second = ends[ends["slot"] == 1].set_index("run")
     runs = np.unique(run)
-    a = _none(first["cross"].reindex(runs))
-    b = _none(second["cross"].reindex(runs))
-    dead = (first["deg"].reindex(runs).to_numpy() == 1) | (
-        second["deg"].reindex(runs).to_numpy() == 1
-    )
-    suffix = _suffix(a, b, dead)
+    slot, at = ends["slot"].to_numpy(), np.searchsorted(runs, ends["run"].to_numpy())
+    a = np.full(runs.shape[0], -1, dtype=np.int64)
+    b = np.full(runs.shape[0], -1, dtype=np.int64)
+    a[at[slot == 0]] = cross[slot == 0]
+    b[at[slot == 1]] = cross[slot == 1]
+    dead = np.zeros(runs.shape[0], dtype=bool)
+    dead[at[ends["deg"].to_numpy() == 1]] = True
+    suffix = _suffix(labels, a, b, dead)
     rep = _first_per(run)  # one block per run, runs in label order
-    text = _text(street[rep], kinds[rep], is_beside[rep], names[rep] != None, suffix)  # noqa: E711
+    words = np.asarray(kind_labels, dtype=object)[kind_code[rep]]
+    text = _text(labels, street[rep], words, is_beside[rep], code[rep] >= 0, suffix)
     label = np.searchsorted(runs, run)
     description = text[label]
     with_ends = int((suffix[label] != "").sum())
-    return Descriptions(street, description, is_beside, with_ends)
+    name = np.full(n, None, dtype=object)
+    name[has_street] = labels[street[has_street]]
+    return Descriptions(name, description, is_beside, with_ends)
 
 
-def _none(values: pd.Series) -> np.ndarray:
-    """Object array with every missing value (None, NaN) as None."""
-    return values.astype(object).where(values.notna(), None).to_numpy(dtype=object)
-
-
-def _suffix(a: np.ndarray, b: np.ndarray, dead: np.ndarray) -> np.ndarray:
-    """ " between A and B" / " off A" / " near A" / "" per run."""
+def _suffix(labels: np.ndarray, a: np.ndarray, b: np.ndarray, dead: np.ndarray) -> np.ndarray:
+    """ " between A and B" / " off A" / " near A" / "" per run (name codes, -1 = none)."""
     out = np.full(a.shape[0], "", dtype=object)
-    has_a, has_b = a != None, b != None  # noqa: E711
+    has_a, has_b = a >= 0, b >= 0
     both = has_a & has_b & (a != b)
     one = (has_a | has_b) & ~both
     only = np.where(has_a, a, b)
-    out[both] = " between " + a[both].astype(object) + " and " + b[both].astype(object)
+    out[both] = " between " + labels[a[both]] + " and " + labels[b[both]]
     off = one & (dead | (has_a & has_b))
-    out[off] = " off " + only[off].astype(object)
+    out[off] = " off " + labels[only[off]]
     close = one & ~off
-    out[close] = " near " + only[close].astype(object)
+    out[close] = " near " + labels[only[close]]
     return out
 
 
-def _text(street, kind, beside, own, suffix) -> np.ndarray:
-    kind = np.where(kind != None, kind, "road").astype(object)  # noqa: E711
-    named = own
+def _text(labels, street, kind, beside, own, suffix) -> np.ndarray:
+    """The description of each run from its street code, kind word and suffix."""
     by = beside & ~own
     unnamed = ~own & ~by
     out = np.empty(street.shape[0], dtype=object)
-    out[named] = street[named].astype(object) + suffix[named]
-    out[by] = kind[by] + " beside " + street[by].astype(object) + suffix[by]
+    out[own] = labels[street[own]] + suffix[own]
+    out[by] = kind[by] + " beside " + labels[street[by]] + suffix[by]
     plain_kind = np.where(kind == "road", "unnamed road", kind)
     bare = unnamed & (suffix == "")
     out[unnamed] = plain_kind[unnamed] + suffix[unnamed]
