@@ -78,6 +78,12 @@ class NodedNetwork:
     """Parts or pieces under ``min_length`` dropped (their end nodes merged)."""
     joined_ends: int
     """Loose ends moved onto a link within ``gap``."""
+    before_start: np.ndarray
+    """int64 per line part as given (before noding): node id at its first vertex."""
+    before_end: np.ndarray
+    """int64 per line part as given: node id at its last vertex (same rule for meeting)."""
+    before_length: np.ndarray
+    """float64 per line part as given: its planar length."""
 
     def __len__(self) -> int:
         return int(self.link_index.shape[0])
@@ -144,6 +150,12 @@ def _node(geoms, mode, tolerance, min_length, gap, start_level, end_level) -> No
     vlevel[first] = lv_start
     vlevel[last] = lv_end
 
+    # the network as given, for "before noding" figures: part ends meeting as pieces' do
+    before = _cluster(
+        np.concatenate([coords[first], coords[last]]),
+        np.concatenate([lv_start, lv_end]),
+        0.0 if mode == "shared_vertex" else tolerance,
+    )
     joined = 0
     tp, ts = np.empty(0, dtype=np.int64), np.empty(0)
     if mode == "touch" and nparts:
@@ -208,6 +220,9 @@ def _node(geoms, mode, tolerance, min_length, gap, start_level, end_level) -> No
         cuts=int(cut_part.shape[0]),
         short_pieces=int(short.sum()),
         joined_ends=joined,
+        before_start=before[:nparts],
+        before_end=before[nparts:],
+        before_length=parts.part_length,
     )
 
 
@@ -242,16 +257,18 @@ def _end_pairs(coords, vpart, first, last, distance):
     """(end vertex index, other part, distance, position along it) for every part within
     ``distance`` of a part end, the end's own part excluded.
 
-    Candidates come from one bounding-box query of the parts' STRtree (cheaper than its
-    ``dwithin`` predicate); an end that is exactly the other part's end (most pairs in a
-    noded network) is settled in numpy without a GEOS call.
+    Candidates come from one query of an STRtree of the parts' grown bounding boxes
+    (cheaper than the ``dwithin`` predicate); an end that is exactly the other part's end
+    (most pairs in a noded network) is settled in numpy without a GEOS call.
     """
     ends = np.concatenate([first, last])
     lines = _part_lines(coords, vpart)
     xy = coords[ends]
-    x0, y0 = xy[:, 0] - distance, xy[:, 1] - distance
-    boxes = shapely.box(x0, y0, x0 + 2 * distance, y0 + 2 * distance)
-    pi, q = shapely.STRtree(lines).query(boxes)
+    # the tree holds each part's bounding box grown by the distance; the ends are points
+    lo = np.minimum.reduceat(coords, first, axis=0) - distance
+    hi = np.maximum.reduceat(coords, first, axis=0) + distance
+    boxes = shapely.box(lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1])
+    pi, q = shapely.STRtree(boxes).query(shapely.points(xy))
     del boxes
     other = vpart[ends[pi]] != q
     pi, q = pi[other], q[other]

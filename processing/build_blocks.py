@@ -264,19 +264,17 @@ class BuildBlocksAlgorithm(HotBlockingAlgorithm):
             for role in ("start_level", "end_level")
         }
         tiny = TOUCH_M / per_unit
-        noding = dict(tolerance=tiny, min_length=tiny)
         net = node_network(
             geoms[kept],
             mode=mode,
             gap=gap.value if mode == "touch" else 0.0,
             start_level=levels["start_level"],
             end_level=levels["end_level"],
-            **noding,
+            tolerance=tiny,
+            min_length=tiny,
         )
         check_cancel(feedback)
-        before = None
-        if mode != "none":
-            before = _connectivity_whole(geoms[kept], levels, max_length.value, noding)
+        before = _connectivity_whole(net, max_length.value) if mode != "none" else None
         split = split_links(net.geometry, max_length.value)
         block_start, block_end = chain_nodes(split, net.start_node, net.end_node, net.node_count)
         source_rows = kept[net.link_index[split.link_index]]
@@ -485,6 +483,7 @@ class BuildBlocksAlgorithm(HotBlockingAlgorithm):
     def _names(self, links, chosen, rows):
         """Street name, else the road number (A40): a numbered road is named by it."""
         import numpy as np
+        import pandas as pd
 
         from ..hotblocking.osm import tag_values
         from .bridge import as_text
@@ -496,7 +495,8 @@ class BuildBlocksAlgorithm(HotBlockingAlgorithm):
         elif chosen.get("other_tags"):
             number = tag_values(as_text(links.attributes[chosen["other_tags"]]), "ref")[rows]
         if number is not None:
-            blank = np.array([not (isinstance(v, str) and v.strip()) for v in names], bool)
+            stripped = pd.Series(names, dtype=object).str.strip()  # NaN where not text
+            blank = (stripped.isna() | (stripped == "")).to_numpy()
             names = np.where(blank & (number != None), number, names)  # noqa: E711
         return names
 
@@ -610,32 +610,23 @@ def _kinds(classes, osm: bool):
     return words[inverse.ravel()], np.isin(values, list(PATH_KINDS))[inverse.ravel()]
 
 
-def _connectivity_whole(geoms, levels, max_length, noding):
+def _connectivity_whole(net, max_length):
     """Components and isolated blocks the network would have without noding.
 
-    Pieces of a link are chained end to end, so only links cut into one block can be
-    isolated: the isolated pieces of the un-noded network that give a single block.
+    The network as given is its line parts meeting end to end; pieces of a part are chained,
+    so only a part cut into one block can be isolated.
     """
     from dataclasses import replace
 
     import numpy as np
-    import shapely
 
     from ..hotblocking.network import connectivity
-    from ..hotblocking.noding import node_network
 
-    whole = node_network(
-        geoms,
-        mode="none",
-        start_level=levels["start_level"],
-        end_level=levels["end_level"],
-        **noding,
-    )
-    stats = connectivity(whole.start_node, whole.end_node)
+    stats = connectivity(net.before_start, net.before_end)
     if max_length > 0:
-        single = np.ceil(shapely.length(whole.geometry) / max_length * (1 - 1e-9)) <= 1
-        isolated_pieces = _isolated(whole.start_node, whole.end_node)
-        return replace(stats, isolated=int((isolated_pieces & single).sum()))
+        single = np.ceil(net.before_length / max_length * (1 - 1e-9)) <= 1
+        isolated = _isolated(net.before_start, net.before_end)
+        return replace(stats, isolated=int((isolated & single).sum()))
     return stats
 
 

@@ -76,7 +76,8 @@ def test_chart_empty_and_unreadable_profiles(ui, qgis_app):
 # --- the dock ---------------------------------------------------------------------------
 
 FIELDS = (
-    "field=block_id:string&field=name:string&field=window:string&field=window_spec:string"
+    "field=block_id:string&field=name:string&field=description:string"
+    "&field=window:string&field=window_spec:string"
     "&field=incidents:double&field=n_a_e:double&field=n_ambulance:double&field=n_police:double"
     "&field=harm:double&field=risk:double&field=rank:integer&field=percentile:double"
     "&field=expected:double&field=p_value:double&field=q_value:double&field=hot:boolean"
@@ -115,6 +116,7 @@ def hot_blocks_layer() -> QgsVectorLayer:
         dict(
             block_id="L2:1",
             name=None,
+            description="footway off High Street",  # buildblocks' description: the title
             window="Fri/Sat nights",
             window_spec="Fri/Sat nights=Fri,Sat 22:00-04:00",
             incidents=12,
@@ -183,7 +185,7 @@ def test_dock_shows_the_selected_block(ui, qgis_app):
     dock.next_button.click()
     shown = dock.texts()
     assert dock.position_label.text() == "2 of 2"
-    assert shown["title"] == "(unnamed street)" and shown["Police"] == "6"
+    assert shown["title"] == "footway off High Street" and shown["Police"] == "6"
     assert shown["window"] == "Fri/Sat nights: Fri and Sat, 22:00 to 04:00 next day"
     assert shown["trend"].startswith("rising")
     assert dock.chart.values()[4, 23] == 12 and dock.chart.values().sum() == 12
