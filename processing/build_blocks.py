@@ -18,6 +18,7 @@ from qgis.core import (
     QgsUnitTypes,
 )
 
+from ..hotblocking import schema
 from ..hotblocking.fieldnames import detect_field
 from .common import HotBlockingAlgorithm, check_cancel, tr, write_output
 from .styling import style_output
@@ -304,23 +305,24 @@ class BuildBlocksAlgorithm(HotBlockingAlgorithm):
         steps.setCurrentStep(3)
         check_cancel(feedback)
 
-        columns = [
-            Column("block_id", "text", ids),
-            Column("link_id", "text", link_ids[source_rows]),
-            Column("part", "int", part),
-            Column("name", "text", described.name),
-            Column("description", "text", described.description),
-            Column("road_class", "text", classes),
-            Column("length_m", "real", split.length * per_unit),
-            Column("from_node", "int", block_start),
-            Column("to_node", "int", block_end),
-        ]
+        values = {
+            schema.BLOCK_ID: ids,
+            schema.LINK_ID: link_ids[source_rows],
+            schema.PART: part,
+            schema.NAME: described.name,
+            schema.DESCRIPTION: described.description,
+            schema.ROAD_CLASS: classes,
+            schema.LENGTH_M: split.length * per_unit,
+            schema.FROM_NODE: block_start,
+            schema.TO_NODE: block_end,
+        }
+        columns = [Column(f.name, f.kind, values[f.name]) for f in schema.BLOCKS.fields]
         destination = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         out = write_output(
             destination,
-            "blocks",
+            schema.BLOCKS.table,
             split.geometry,
-            "LineString",
+            schema.BLOCKS.geometry,
             crs,
             columns,
             spatial_index="auto",

@@ -49,7 +49,15 @@ def row(table, block, window):
     return sel.iloc[0]
 
 
-BASE_COLUMNS = ["block_id", "link_id", "name", "window", "window_spec", "incidents"]
+BASE_COLUMNS = [
+    "block_id",
+    "link_id",
+    "name",
+    "description",  # the name when the blocks have no description
+    "window",
+    "window_spec",
+    "incidents",
+]
 TAIL_COLUMNS = [
     "events",
     "harm",

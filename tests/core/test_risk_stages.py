@@ -225,10 +225,8 @@ def test_table_is_built_in_schema_order():
     table = RiskTable(["n_a_e"], n_blocks=2, n_windows=1)
     table.put(0, incidents=[1.0, 2.0], n_a_e=[1.0, 0.0], rank=[2, 1], hot=[False, True])
     assert table.get(0, "incidents").tolist() == [1.0, 2.0]
-    whole = {
-        name: np.array(["x", "y"], dtype=object)
-        for name in ("block_id", "link_id", "name", "window", "window_spec", "sources")
-    }
+    names = ("block_id", "link_id", "name", "description", "window", "window_spec", "sources")
+    whole = {name: np.array(["x", "y"], dtype=object) for name in names}
     frame = table.frame(whole)
     assert list(frame.columns) == schema.HOT_BLOCKS.names(["n_a_e"])
     assert frame["rank"].dtype == np.int64 and frame["hot"].dtype == bool

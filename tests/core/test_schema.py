@@ -20,10 +20,11 @@ def test_every_field_has_a_known_kind_and_a_meaning():
 
 def test_hot_blocks_names_put_the_source_columns_after_incidents():
     names = schema.HOT_BLOCKS.names(["n_a_e", "n_police"])
-    assert names[:8] == [
+    assert names[:9] == [
         "block_id",
         "link_id",
         "name",
+        "description",
         "window",
         "window_spec",
         "incidents",
