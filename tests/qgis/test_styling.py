@@ -129,6 +129,7 @@ def pipeline(street, load):
             "WINDOWS": WINDOWS,
             "HOT_RULE": 0,
             "HOT_VALUE": 2,
+            "MERGE_MINUTES": 0,  # the street's repeated records are meant as separate incidents
             "OUTPUT": str(d / "hot.gpkg"),
         },
     )
