@@ -15,6 +15,7 @@ __all__ = [
     "describe_window",
     "format_minute",
     "format_visit",
+    "pattern_words",
     "significance_words",
     "source_title",
     "trend_words",
@@ -41,8 +42,13 @@ def _clock(minute: int) -> str:
     return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
+WHOLE_PERIOD_WORDS = "the whole period, any time of day"
+
+
 def describe_window(window) -> str:
     """``"Fri and Sat, 22:00 to 04:00 next day"``: a window's days and hours in words."""
+    if getattr(window, "whole_period", False):
+        return WHOLE_PERIOD_WORDS
     days = sorted(window.days)
     if days == list(range(7)):
         day_text = "every day"
@@ -88,13 +94,31 @@ def source_title(label: str) -> str:
     return label[:1].upper() + label[1:]
 
 
-def significance_words(p, q, ratio=None) -> str:
+MIN_EVENTS_FOR_TESTS = 5
+"""Fewest events (records of one event merged) a block needs before the brief and the dock
+say whether its count could be chance: below it, a short block's one or two incidents give
+tiny p values that mean little."""
+
+
+_SIGNIFICANT = (  # (q below, how much more, how likely chance is)
+    (0.001, "far more", "very unlikely to be chance"),
+    (0.01, "far more", "unlikely to be chance"),
+    (0.05, "more", "probably not chance"),
+)
+
+
+def significance_words(p, q, ratio=None, events=None) -> str:
     """Plain words for a block's count against what its share of network length predicts.
 
     ``q`` is the Benjamini-Hochberg value across all blocks in the window (it allows for
-    testing every block at once); ``p`` the block's own Poisson upper-tail value; ``ratio``
-    (optional) observed / expected, printed as e.g. ``19 x expected``.
+    testing every block at once) and is the figure the words rest on; ``p`` the block's own
+    Poisson upper-tail value; ``ratio`` (optional) events / expected, printed as e.g.
+    ``19 × expected``. With ``events`` below :data:`MIN_EVENTS_FOR_TESTS` nothing is claimed.
     """
+    if events is not None and not is_missing(events) and float(events) < MIN_EVENTS_FOR_TESTS:
+        if float(events) <= 0:
+            return "not tested: no incident of its own in this window"
+        return f"not tested: too few incidents of its own (under {MIN_EVENTS_FOR_TESTS}) to tell"
     if is_missing(q) or is_missing(p):
         return "not tested (no incidents in this window)"
     q, p = float(q), float(p)
@@ -102,12 +126,13 @@ def significance_words(p, q, ratio=None) -> str:
     if ratio is not None and not is_missing(ratio) and math.isfinite(float(ratio)):
         r = float(ratio)
         times = f"{r:.0f} × expected; " if r >= 10 else f"{r:.1f} × expected; "
-    if q < 0.001:
-        return f"far more than its length predicts ({times}q < 0.001)"
-    if q < 0.01:
-        return f"far more than its length predicts ({times}q < 0.01)"
-    if q < 0.05:
-        return f"more than its length predicts ({times}q < 0.05)"
+    for below, more, chance in _SIGNIFICANT:
+        if q < below:
+            q_text = "q < 0.001" if q < 0.001 else f"q = {q:.2g}"
+            return (
+                f"{more} than its length predicts ({times}{q_text}): {chance}, even allowing "
+                "for every block tested"
+            )
     if p < 0.05:
         return (
             f"more than its length predicts on its own ({times}p = {p:.2g}), but not once "
@@ -116,17 +141,49 @@ def significance_words(p, q, ratio=None) -> str:
     return f"no more than its length predicts: could be chance ({times}q = {q:.2g})"
 
 
-def trend_words(trend, incidents=None) -> str:
-    """``trend`` (rate in the last third of the period / rate before) in words."""
-    if is_missing(trend):
-        if incidents is not None and not is_missing(incidents) and float(incidents) > 0:
-            return "new: nothing before the last third of the period"
-        return "no trend (nothing in this window)"
-    trend = float(trend)
-    if trend >= 1.25:
-        word = "rising"
-    elif trend <= 0.8:
-        word = "falling"
-    else:
-        word = "steady"
-    return f"{word} (recent rate {trend:.1f} × the earlier rate)"
+def _one_in(p: float) -> str:
+    """``p`` as "1 time in N" (rounded to 2 significant figures)."""
+    if p < 0.001:
+        return "less than 1 time in 1,000"
+    n = 1.0 / p
+    n = float(f"{n:.2g}")
+    return f"about 1 time in {n:,.0f}"
+
+
+def trend_words(word, p=None) -> str:
+    """A block's trend in words from computerisk's ``trend_word`` (rising, falling, no clear
+    trend; NULL below the minimum count) and ``trend_p`` (Mann-Kendall two-sided p), with
+    its uncertainty. Nothing is claimed when ``word`` is NULL."""
+    if is_missing(word) or not str(word).strip():
+        return "not given: too few incidents to tell"
+    word = str(word).strip()
+    if is_missing(p):
+        return word
+    p = float(p)
+    if word in ("rising", "falling"):
+        return (
+            f"{word} (Mann-Kendall p = {p:.2g}: with no real change, a trend this clear comes "
+            f"{_one_in(p)})"
+        )
+    return f"{word} (p = {p:.2g}: ups and downs this size are common by chance)"
+
+
+PATTERN_WORDS = {
+    "new": "new: hot in the latest period only",
+    "consecutive": "consecutive: hot in each of the latest periods, never before them",
+    "intensifying": "intensifying: hot in almost every period, and rising",
+    "persistent": "persistent: hot in almost every period",
+    "diminishing": "diminishing: hot in almost every period, but falling",
+    "sporadic": "sporadic: hot on and off, including the latest period",
+    "historical": "historical: hot in almost every period before the latest, not in it",
+    "no pattern": "no pattern: not hot in enough periods to show one",
+}
+"""computerisk's ``pattern`` classes (after Emerging Hot Spot Analysis) in plain words;
+a period is a week or a month, as the trend was counted."""
+
+
+def pattern_words(pattern) -> str:
+    """The ``pattern`` class in words; NULL (below the minimum count) claims nothing."""
+    if is_missing(pattern) or not str(pattern).strip():
+        return "not given: too few incidents to tell"
+    return PATTERN_WORDS.get(str(pattern).strip(), str(pattern).strip())

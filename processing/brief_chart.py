@@ -14,7 +14,9 @@ import numpy as np
 from qgis.core import QgsLayoutUtils
 
 from ..hotblocking.constants import DAY_NAMES
-from .brief_items import PageItems, cell, font, table_columns_x, text_format
+from .brief_items import PageItems, cell, font, table_columns_x, text_format, wrap
+
+WITHHELD = "Hour-of-week pattern withheld: too few incidents to show safely."
 
 SHADES = [  # (upper share of the busiest hour, fill, legend text)
     (0.25, "#e3e3e3", "up to 25%"),
@@ -43,11 +45,15 @@ def chart_height() -> float:
     return 8 * ROW + 9 * GRID + LEGEND + 1.0
 
 
-def add_hour_chart(items: PageItems, x: float, y: float, w: float, grid, window_hours) -> float:
+def add_hour_chart(
+    items: PageItems, x: float, y: float, w: float, grid, window_hours, withheld: str = ""
+) -> float:
     """Draw the chart with its top left at (x, y) mm, ``w`` mm wide; returns its height.
 
-    ``grid``: 7 x 24 values, or None when withheld (small numbers); ``window_hours``: 7 x 24
-    booleans (the hours the window touches).
+    ``grid``: 7 x 24 values of the whole week, or None when withheld or not known (then
+    ``withheld`` says why); ``window_hours``: 7 x 24 booleans (the hours the window
+    touches: outlined, so what happens just outside the window shows beside it). A window
+    covering every hour (whole-period) gets no outline.
     """
     hour_w = (w - DAY_COLUMN - 25 * GRID) / 24.0
     widths = [DAY_COLUMN] + [hour_w] * 24
@@ -78,7 +84,8 @@ def add_hour_chart(items: PageItems, x: float, y: float, w: float, grid, window_
     )
     edges = table_columns_x(x, widths, 0.0, GRID)
     top = y + GRID + ROW + GRID  # under the row of hour labels
-    for first_day, last_day, first_hour, last_hour in outline_boxes(window_hours):
+    boxes = [] if np.asarray(window_hours).all() else outline_boxes(window_hours)
+    for first_day, last_day, first_hour, last_hour in boxes:
         x0, x1 = edges[1 + first_hour] - GRID / 2, edges[2 + last_hour] - GRID / 2
         y0 = top + first_day * (ROW + GRID) - GRID / 2
         items.rect(
@@ -92,12 +99,13 @@ def add_hour_chart(items: PageItems, x: float, y: float, w: float, grid, window_
         )
     legend_y = y + 8 * ROW + 9 * GRID + 1.2
     if grid is None:
+        note_font = font(6.5, italic=True)
         items.text(
-            "Hour-of-week pattern withheld: too few incidents to show safely.",
+            "\n".join(wrap(note_font, withheld or WITHHELD, 24 * hour_w)),
             edges[1],
             legend_y + 0.4,
             24 * hour_w,
-            font(6.5, italic=True),
+            note_font,
         )
         return chart_height()
     text = "Shading: share of the block's busiest hour"

@@ -12,9 +12,8 @@ from qgis.core import QgsLayoutItemPage, QgsLayoutUtils, QgsPrintLayout
 
 from ..hotblocking.brief_content import BriefContent
 from .brief_chart import add_hour_chart, chart_height
-from .brief_items import PageItems, font, line_height, shorten_to, wrap
+from .brief_items import PageItems, font, line_height, wrap
 from .brief_maps import (
-    BriefMapLayers,
     add_locator,
     add_map,
     add_scale_bar,
@@ -66,40 +65,58 @@ def _notes_height(content: BriefContent) -> float:
     return lines * line_height(f) + 1.0
 
 
-def build_layout(
-    project, content: BriefContent, layers: BriefMapLayers, crs, feedback=None
-) -> QgsPrintLayout:
-    """The whole brief: cover (+ table continuation pages) then one page per block."""
+def build_layout(project, sections, crs, feedback=None) -> QgsPrintLayout:
+    """The whole brief: per window section (``sections``: (BriefContent, BriefMapLayers)),
+    a cover (+ table continuation pages) then one page per listed block."""
     layout = QgsPrintLayout(project)
-    layout.setName(content.options.title)
-    chunks, notes_h = page_plan(content)
-    total_pages = len(chunks) + len(content.blocks)
+    layout.setName(sections[0][0].options.title)
+    plans = [page_plan(content) for content, _ in sections]
+    total_pages = sum(
+        len(chunks) + len(content.blocks) for (content, _), (chunks, _) in zip(sections, plans)
+    )
     for _ in range(total_pages):
         page = QgsLayoutItemPage(layout)
         page.setPageSize("A4", QgsLayoutItemPage.Portrait)
         layout.pageCollection().addPage(page)
-    _cover(layout, content, layers, crs, chunks[0], notes_h, total_pages)
-    for i, rows in enumerate(chunks[1:], start=1):
-        items = PageItems(layout, i)
-        _furniture(items, content, i + 1, total_pages)
-        items.text(
-            f"Top {len(content.blocks)} blocks (continued)",
-            MARGIN,
-            BODY_TOP,
-            BODY_W,
-            font(12, bold=True),
-        )
-        _table(items, content, rows, BODY_TOP + 8.0)
-    for j, block in enumerate(content.blocks):
-        index = len(chunks) + j
-        _block_page(
-            layout, PageItems(layout, index), content, block, layers, crs, index + 1, total_pages
-        )
-        if feedback is not None:
-            if feedback.isCanceled():
-                break
-            feedback.setProgress(80.0 * (j + 1) / max(len(content.blocks), 1))  # export: the rest
+    blocks_done, blocks_all = 0, max(sum(len(c.blocks) for c, _ in sections), 1)
+    first_page = 0
+    for (content, layers), (chunks, notes_h) in zip(sections, plans):
+        _cover(layout, first_page, content, layers, crs, chunks[0], notes_h, total_pages)
+        for i, rows in enumerate(chunks[1:], start=1):
+            items = PageItems(layout, first_page + i)
+            _furniture(items, content, first_page + i + 1, total_pages)
+            items.text(
+                f"Hot blocks listed: {len(content.blocks)} (continued)",
+                MARGIN,
+                BODY_TOP,
+                BODY_W,
+                font(12, bold=True),
+            )
+            _table(items, content, rows, BODY_TOP + 8.0)
+        for j, block in enumerate(content.blocks):
+            index = first_page + len(chunks) + j
+            _block_page(
+                layout,
+                PageItems(layout, index),
+                content,
+                block,
+                layers,
+                crs,
+                index + 1,
+                total_pages,
+            )
+            blocks_done += 1
+            if feedback is not None:
+                if feedback.isCanceled():
+                    return layout
+                feedback.setProgress(80.0 * blocks_done / blocks_all)  # export: the rest
+        first_page += len(chunks) + len(content.blocks)
     return layout
+
+
+def _item_id(content: BriefContent, name: str) -> str:
+    """Layout item ids: as before for the first section, numbered for the others."""
+    return name if content.section == 1 else f"{name}_section{content.section}"
 
 
 def _furniture(items: PageItems, content: BriefContent, number: int, total: int) -> None:
@@ -140,22 +157,30 @@ def _furniture(items: PageItems, content: BriefContent, number: int, total: int)
     )
 
 
-def _cover(layout, content, layers, crs, rows, notes_h, total_pages) -> None:
+def _cover(layout, page, content, layers, crs, rows, notes_h, total_pages) -> None:
     o = content.options
-    items = PageItems(layout, 0)
-    _furniture(items, content, 1, total_pages)
+    items = PageItems(layout, page)
+    _furniture(items, content, page + 1, total_pages)
     y = BODY_TOP + 1.0
     y += items.text(o.title, MARGIN, y, BODY_W, font(19, bold=True)) + 0.5
     if o.area:
         y += items.text(o.area, MARGIN, y, BODY_W, font(12)) + 0.5
+    if content.sections > 1:
+        y += (
+            items.text(
+                f"Section {content.section} of {content.sections}: {content.window.label}",
+                MARGIN,
+                y,
+                BODY_W,
+                font(12, bold=True),
+            )
+            + 0.5
+        )
     facts = [
         ("Time window", content.window_title),
-        ("Data period", content.period),
+        ("Data period", f"{content.period} (times: {o.timezone} local time)"),
         ("Incidents in window", _sources_text(content)),
-        (
-            "Hot blocks",
-            f"top {len(content.blocks)} of {content.block_count:,} street sections by risk",
-        ),
+        ("Hot blocks", _hot_text(content)),
     ]
     if o.prepared_by:
         facts.append(("Prepared by", f"{o.prepared_by}, {o.generated:%d %b %Y}"))
@@ -176,11 +201,11 @@ def _cover(layout, content, layers, crs, rows, notes_h, total_pages) -> None:
     map_h = table_y - KEY_H - map_y
     area = layers.extent()
     area.grow(max(area.width(), area.height()) * 0.03)
-    focus = layers.top_extent()
+    focus = layers.top_extent() if content.blocks else area
     zoomed = focus.width() < 0.6 * area.width() or focus.height() < 0.6 * area.height()
     overview = add_map(
         layout,
-        0,
+        page,
         MARGIN,
         map_y,
         BODY_W,
@@ -188,22 +213,22 @@ def _cover(layout, content, layers, crs, rows, notes_h, total_pages) -> None:
         layers.overview_layers(),
         focus if zoomed else area,
         crs,
-        item_id="overview",
+        item_id=_item_id(content, "overview"),
     )
     if zoomed:  # a locator of the whole area in the top left corner
         lh_ = min(map_h * 0.42, 44.0)
         lw_ = min(max(lh_ * area.width() / max(area.height(), 1e-9), 18.0), 60.0)
         add_locator(
-            layout, 0, MARGIN, map_y, lw_, lh_, layers.locator_layers(), area, crs, overview
+            layout, page, MARGIN, map_y, lw_, lh_, layers.locator_layers(), area, crs, overview
         )
     keys = [
-        ("#a50f15", 1.4, f"top {len(content.blocks)} blocks, numbered by rank"),
+        ("#a50f15", 1.4, f"the {len(content.blocks)} hot blocks listed, numbered by rank"),
         ("#8c8c8c", 0.5, "other street sections"),
     ]
     if zoomed:
         keys.append((None, 0, "inset: the whole area (box: this map)"))
     _map_key(items, map_y + map_h, keys)
-    add_scale_bar(layout, 0, PAGE_W - MARGIN, map_y + map_h + 0.8, overview)
+    add_scale_bar(layout, page, PAGE_W - MARGIN, map_y + map_h + 0.8, overview)
     _table(items, content, rows, table_y)
     f = font(6.5)
     ny = BODY_BOTTOM - notes_h
@@ -224,6 +249,16 @@ def _map_key(items: PageItems, y: float, keys) -> None:
         w = QgsLayoutUtils.textWidthMM(f, text) + 1.0
         items.text(text, x, y + 0.9, w, f, h=3.2)
         x += w + 5.0
+
+
+def _hot_text(content: BriefContent) -> str:
+    listed = len(content.blocks)
+    called = (
+        f"the layer calls {content.hot_count} of its {content.block_count:,} street sections hot"
+    )
+    if listed == content.hot_count:
+        return f"{listed} listed in rank order: {called}"
+    return f"{listed} listed in rank order ({called}; see the notes)"
 
 
 def _sources_text(content: BriefContent) -> str:
@@ -249,8 +284,8 @@ def _table(items: PageItems, content: BriefContent, rows, y: float) -> None:
     table_rows = []
     for i in rows:
         b = content.blocks[i]
-        street = shorten_to(body, b.name, widths[1])
-        table_rows.append([b.label, street, b.block_id, *b.counts, b.total, b.harm, b.peak])
+        name = f"{b.name} †" if b.neighbour else b.name
+        table_rows.append([b.label, name, b.block_id, *b.counts, b.total, b.harm, b.peak])
     items.table(
         MARGIN,
         y,
@@ -284,25 +319,16 @@ def _block_page(layout, items: PageItems, content, block, layers, crs, number, t
         h=11.5,
         valign="middle",
     )
-    words = block.description or block.name
-    size = next(
-        (
-            s
-            for s in (16, 14, 12)
-            if QgsLayoutUtils.textWidthMM(font(s, bold=True), words) <= BODY_W - 14.5
-        ),
-        11,
-    )
-    title = shorten_to(font(size, bold=True), words, BODY_W - 14.5)
-    items.text(title, MARGIN + 14.5, y - 0.6, BODY_W - 14.5, font(size, bold=True), h=7.4)
+    items.text(block.name, MARGIN + 14.5, y - 0.6, BODY_W - 14.5, font(16, bold=True), h=7.4)
     tied = (
         f", tied with {block.ties} other{'s' if block.ties > 1 else ''} briefed"
         if block.ties
         else ""
     )
+    neighbour = " · next to hot streets" if block.neighbour else ""
     items.text(
         f"Section {block.block_id}  ·  {content.window.label}: rank {block.rank} of "
-        f"{content.block_count:,} street sections{tied}",
+        f"{content.block_count:,} street sections{tied}{neighbour}",
         MARGIN + 14.5,
         y + 7.4,
         BODY_W - 14.5,
@@ -319,9 +345,9 @@ def _block_page(layout, items: PageItems, content, block, layers, crs, number, t
         BODY_W,
         map_h,
         layers.block_layers(block.order),
-        block_extent(layers.top_geometry(block.order), layers.block_width),
+        block_extent(layers.top_geometry(block.order)),
         crs,
-        item_id=f"block_{block.order}",
+        item_id=_item_id(content, f"block_{block.order}"),
     )
     _map_key(
         items,
@@ -335,15 +361,24 @@ def _block_page(layout, items: PageItems, content, block, layers, crs, number, t
     add_scale_bar(layout, items.page, PAGE_W - MARGIN, map_y + map_h + 0.8, item)
     y = map_y + map_h + KEY_H + 1.0
     heading = font(9.5, bold=True)
+    outlined = "" if content.window.whole_period else f", {content.window.label} outlined"
     items.text(
-        f"When incidents happen here: hour of the week, {content.window.label} outlined",
+        f"When incidents happen here: the whole week, hour by hour{outlined}",
         MARGIN,
         y,
         BODY_W,
         heading,
     )
     y += 5.0
-    add_hour_chart(items, MARGIN, y, BODY_W, block.grid, content.window.hour_mask().reshape(7, 24))
+    add_hour_chart(
+        items,
+        MARGIN,
+        y,
+        BODY_W,
+        block.grid,
+        content.window.hour_mask().reshape(7, 24),
+        withheld=block.chart_note,
+    )
     y += chart_height() + 2.5
     col_w = (BODY_W - 6.0) / 2
     left = _column(items, MARGIN, y, col_w, "Why it is hot", block.why)
@@ -369,7 +404,10 @@ def _plan(items: PageItems, x, y, w, content, block) -> float:
     o = content.options
     body, bold = font(8), font(8, bold=True)
     y += 1.2
-    title = f"Patrol plan: {len(block.plan)} visits of {o.visit_minutes} minutes this week"
+    title = (
+        f"Patrol plan: {len(block.plan)} visits of {o.visit_minutes} minutes this week "
+        f"({o.timezone} time)"
+    )
     y += items.text("\n".join(wrap(bold, title, w)), x, y, w, bold) + 0.6
     if block.plan:
         visits = "\n".join(f"{i}.  {visit}" for i, visit in enumerate(block.plan, start=1))

@@ -90,6 +90,18 @@ def _window_text(label, spec) -> str:
         return f"{label} ({spec})"
 
 
+def _window_hours(label, spec):
+    """The hours the row's window touches (168 booleans), or None when not readable."""
+    from ..hotblocking.windows import stored_window
+
+    if not spec:
+        return None
+    try:
+        return stored_window(label or "", spec).hour_mask()
+    except WindowSpecError:
+        return None
+
+
 def _source_titles(names, sources=None) -> dict[str, str]:
     """``n_`` field -> the source's name as the brief prints it, from the ``sources`` value."""
     row = {**dict.fromkeys(names), schema.SOURCES: sources}
@@ -306,6 +318,7 @@ class HotBlockExplorerDock(QDockWidget):
         for widget in (*self._selection_widgets, self.zoom_button):
             widget.setVisible(False)
         self.chart.set_grid(None)
+        self.chart.set_window_hours(None)
 
     def show_feature(self, feature) -> None:
         """Fill the dock from one hot-blocks feature."""
@@ -332,9 +345,10 @@ class HotBlockExplorerDock(QDockWidget):
         if get(schema.HOT):
             rank_text += "  <b style='color:#b30000'>HOT</b>"
         incidents, expected = get(schema.INCIDENTS), get(schema.EXPECTED)
-        ratio = (
-            float(incidents) / float(expected)
-            if incidents is not None and expected is not None and float(expected) > 0
+        events = get(schema.EVENTS) if get(schema.EVENTS) is not None else incidents
+        ratio = (  # events against the events expected, as the brief prints it
+            float(events) / float(expected)
+            if events is not None and expected is not None and float(expected) > 0
             else None
         )
         seen = "–"
@@ -347,8 +361,10 @@ class HotBlockExplorerDock(QDockWidget):
             schema.HARM: suppress_count(get(schema.HARM)),
             schema.RISK: _number(get(schema.RISK), 2),
             schema.PEAK: get(schema.PEAK) or "–",
-            "significance": significance_words(get(schema.P_VALUE), get(schema.Q_VALUE), ratio),
-            schema.TREND: trend_words(get(schema.TREND), incidents),
+            "significance": significance_words(
+                get(schema.P_VALUE), get(schema.Q_VALUE), ratio, events
+            ),
+            schema.TREND: trend_words(get(schema.TREND_WORD), get(schema.TREND_P)),
             "seen": seen,
         }
         for key, label in self.value_labels.items():
@@ -357,6 +373,7 @@ class HotBlockExplorerDock(QDockWidget):
         for column, label in self.source_labels.items():
             label.setText(suppress_count(get(column)))
         self.chart.set_profile(get(schema.PROFILE))
+        self.chart.set_window_hours(_window_hours(get(schema.WINDOW), get(schema.WINDOW_SPEC)))
 
     # --- for tests and unload ----------------------------------------------------------
 

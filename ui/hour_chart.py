@@ -24,6 +24,7 @@ EMPTY = QColor("#ffffff")
 FULL = QColor("#b30000")  # the plugin icon's red
 GRID_LINE = QColor("#c8c8c8")
 TEXT = QColor("#404040")
+OUTLINE = QColor("#000000")
 
 
 class HourChart(QWidget):
@@ -36,6 +37,7 @@ class HourChart(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._values = None  # nothing to draw (values() gives zeros)
+        self._window = None  # 7 x 24 booleans: the window's hours, outlined
         self._message = ""
         self.setMouseTracking(True)
         self.setMinimumSize(260, 110)
@@ -62,6 +64,44 @@ class HourChart(QWidget):
             self._values = np.asarray(grid, float).reshape(7, 24)
         self._message = message
         self.update()
+
+    def set_window_hours(self, hours) -> None:
+        """Outline these hours (168 or 7 x 24 booleans, e.g. ``Window.hour_mask()``); None,
+        or every hour (a whole-period window), outlines nothing."""
+        if hours is None:
+            self._window = None
+        else:
+            import numpy as np
+
+            mask = np.asarray(hours, dtype=bool).reshape(7, 24)
+            self._window = None if mask.all() else mask
+        self.update()
+
+    def window_hours(self):
+        """The outlined hours (7 x 24 booleans), or None."""
+        return None if self._window is None else self._window.copy()
+
+    def outline_edges(self) -> list[tuple[int, int, str]]:
+        """``(day, hour, side)`` of each outline edge: the sides ("top", "bottom", "left",
+        "right") of window cells that border a cell outside the window or the grid's edge.
+        A night crossing midnight continues on the next row, so its outline is open there."""
+        if self._window is None:
+            return []
+        edges = []
+        inside = self._window
+        for day in range(7):
+            for hour in range(24):
+                if not inside[day, hour]:
+                    continue
+                for side, (d, h) in (
+                    ("top", (day - 1, hour)),
+                    ("bottom", (day + 1, hour)),
+                    ("left", (day, hour - 1)),
+                    ("right", (day, hour + 1)),
+                ):
+                    if not (0 <= d < 7 and 0 <= h < 24 and inside[d, h]):
+                        edges.append((day, hour, side))
+        return edges
 
     def values(self) -> np.ndarray:
         import numpy as np
@@ -137,6 +177,16 @@ class HourChart(QWidget):
                 rect = self.cell_rect(day, hour)
                 painter.fillRect(rect, self.cell_color(day, hour))
                 painter.drawRect(rect)
+        painter.setPen(QPen(OUTLINE, 2))
+        for day, hour, side in self.outline_edges():
+            rect = self.cell_rect(day, hour)
+            ends = {
+                "top": (rect.topLeft(), rect.topRight()),
+                "bottom": (rect.bottomLeft(), rect.bottomRight()),
+                "left": (rect.topLeft(), rect.bottomLeft()),
+                "right": (rect.topRight(), rect.bottomRight()),
+            }[side]
+            painter.drawLine(*ends)
         painter.setPen(TEXT)
         for day, name in enumerate(DAY_NAMES):
             rect = QRectF(0, grid.top() + day * cell_h, grid.left() - 4, cell_h)
