@@ -72,12 +72,17 @@ def section_counts(
     area_id = table.add(area)
     if area_ids:
         table.add_sum(area_ids, area_id)
+    # the blocks not listed: unknown to a reader, unless every block is listed (then 0)
+    known = len(rows) == len(frame)
+
+    def rest(value: float) -> int:
+        return table.add(0.0 if known else value, shown=known, sensitive=False)
+
     rest_ids = []
     for j, area_j in enumerate(area_ids):
-        rest = table.add(area_by_source[j] - cells[:, j].sum(), shown=False, sensitive=False)
-        table.add_sum([row[j] for row in cell_ids] + [rest], area_j)
-        rest_ids.append(rest)
-    rest_total = table.add(area - totals.sum(), shown=False, sensitive=False)
+        rest_ids.append(rest(area_by_source[j] - cells[:, j].sum()))
+        table.add_sum([row[j] for row in cell_ids] + [rest_ids[-1]], area_j)
+    rest_total = rest(area - totals.sum())
     table.add_sum([*total_ids, rest_total], area_id)
     if rest_ids:
         table.add_sum(rest_ids, rest_total)
@@ -94,12 +99,8 @@ def section_counts(
         area_untimed_id = table.add(area_untimed)
         area_timed = table.add(max(area - area_untimed, 0.0), shown=False)
         table.add_sum([area_untimed_id, area_timed], area_id)
-        rest_u = table.add(area_untimed - np.sum(per_block), shown=False, sensitive=False)
-        rest_k = table.add(
-            max(area - area_untimed, 0.0) - (totals.sum() - np.sum(per_block)),
-            shown=False,
-            sensitive=False,
-        )
+        rest_u = rest(area_untimed - np.sum(per_block))
+        rest_k = rest(max(area - area_untimed, 0.0) - (totals.sum() - np.sum(per_block)))
         table.add_sum([*untimed_ids, rest_u], area_untimed_id)
         table.add_sum([*timed_ids, rest_k], area_timed)
         table.add_sum([rest_u, rest_k], rest_total)

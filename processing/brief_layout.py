@@ -144,7 +144,7 @@ def _furniture(items: PageItems, content: BriefContent, number: int, total: int)
     small = font(6.5)
     items.text(f"Page {number} of {total}", MARGIN, 282.4, 30, small, h=3.4)
     items.text(
-        f"Generated {o.generated:%d %b %Y %H:%M} · Hot Blocking {o.version}",
+        f"Generated {o.generated:%d %b %Y %H:%M %Z} · Hot Blocking {o.version}",
         MARGIN + 30,
         282.4,
         BODY_W - 60 - 30,

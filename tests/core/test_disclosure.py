@@ -1,8 +1,9 @@
-"""Small-number suppression of printed counts (hotblocking.disclosure)."""
+"""Small-number suppression of printed counts (hotblocking.disclosure); secondary
+suppression: test_cell_suppression.py."""
 
 import pytest
 
-from hotblocking.disclosure import suppress_count, suppress_row
+from hotblocking.disclosure import suppress_count
 
 
 @pytest.mark.parametrize(
@@ -24,12 +25,3 @@ from hotblocking.disclosure import suppress_count, suppress_row
 )
 def test_suppress_count(n, min_shown, text):
     assert suppress_count(n, min_shown) == text
-
-
-def test_secondary_suppression_stops_differencing():
-    # 150 = 37 + 56 + 57: with 56, 57 and 150 printed, 37 would be recoverable
-    assert suppress_row([56, 37, 57], 150, 50) == (["*", "<50", "57"], "150")
-    assert suppress_row([56, 37, 20], 113, 50) == (["56", "<50", "<50"], "113")  # two hidden: safe
-    assert suppress_row([37, 0, 0], 37, 50) == (["<50", "0", "0"], "<50")
-    assert suppress_row([37, 0, 0], 60, 50) == (["<50", "0", "0"], "*")  # merged duplicates
-    assert suppress_row([56, 37], 93, 0) == (["56", "37"], "93")

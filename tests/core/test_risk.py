@@ -231,7 +231,9 @@ def test_merge_cross_source_duplicates():
     assert (b1.incidents, b1.n_police, b1.harm) == (1.0, 1.0, 30.0)
     assert (b0.events, b1.events) == (3.0, 0.0)
     assert b0.harm == 3.0
-    harmful = compute_risk(inc, blocks, geoms, NIGHT, hot_rule=TOP1, merge_minutes=15, use_harm=True)
+    harmful = compute_risk(
+        inc, blocks, geoms, NIGHT, hot_rule=TOP1, merge_minutes=15, use_harm=True
+    )
     assert row(harmful.table, "B0", "night").risk == 30.0 + 1.0 + 1.0
     plain = compute_risk(inc, blocks, geoms, NIGHT, hot_rule=TOP1)
     assert row(plain.table, "B1", "night").events == 1.0
