@@ -182,6 +182,7 @@ class BlockPage:
     plan: list[str]
     neighbour: bool = False  # hot through the streets next to it
     chart_note: str = ""  # why there is no chart (when grid is None)
+    hours_unknown: bool = False  # records without a time of day: no chart can be drawn
 
 
 @dataclass
@@ -471,6 +472,7 @@ class _Section:
             plan=[format_visit(v) for v in visits],
             neighbour=neighbour,
             chart_note=chart_note,
+            hours_unknown=grid is None and not small,
         )
 
     def _shares(self, row, total, hidden) -> list[str]:
@@ -516,6 +518,7 @@ class _Section:
                 "only), so when they happened is not known."
             )
             when.append(note)
+            when.append("The visits below are spread evenly over the week: no hour to follow.")
             return None, note, "–", when
         stored = row[schema.PEAK]
         peak = stored if isinstance(stored, str) and stored else "–"

@@ -176,9 +176,11 @@ def _read_with_ogr(
 
 
 def _booleans(ds, ogr_layer, names, subset, fids) -> dict:
-    """Boolean fields, read cast to integers through OGR SQL: GDAL 3.6's Arrow stream
-    garbles them (measured: a hot-blocks layer's 20 true values came back as 2, on other
-    rows). Aligned to ``fids``; NULL stays masked."""
+    """Boolean fields, read cast to integers through SQL: GDAL 3.6's Arrow stream garbles
+    them (measured: a hot-blocks layer's 20 true values came back as 2, on other rows).
+    The SQL dialect is the one the layer's attribute filter uses (the driver's own, e.g.
+    SQLite for GeoPackage; OGR SQL for files without one). Aligned to ``fids`` by feature
+    id; NULL stays NULL."""
     defn = ogr_layer.GetLayerDefn()
     wanted = [
         n
@@ -187,23 +189,25 @@ def _booleans(ds, ogr_layer, names, subset, fids) -> dict:
         and defn.GetFieldDefn(defn.GetFieldIndex(n)).GetSubType() == ogr.OFSTBoolean
     ]
     out = {}
+    fid_column = ogr_layer.GetFIDColumn()
+    fid = f'"{fid_column}"' if fid_column else "FID"
+    dialect = "" if fid_column else "OGRSQL"
+    table = ogr_layer.GetName().replace('"', '""')
+    where = f" WHERE {subset}" if subset else ""
     for name in wanted:
         quoted = name.replace('"', '""')
-        table = ogr_layer.GetName().replace('"', '""')
-        where = f" WHERE {subset}" if subset else ""
         sql = ds.ExecuteSQL(
-            f'SELECT CAST("{quoted}" AS INTEGER) AS v FROM "{table}"{where}', dialect="OGRSQL"
+            f'SELECT {fid} AS hb_fid, CAST("{quoted}" AS INTEGER) AS hb_value FROM "{table}"'
+            f"{where}",
+            dialect=dialect,
         )
         try:
             sql.SetIgnoredFields(["OGR_GEOMETRY"])
-            batches = list(
-                sql.GetArrowStreamAsNumPy(options=["INCLUDE_FID=YES", "USE_MASKED_ARRAYS=YES"])
-            )
-            fid_key = sql.GetFIDColumn() or "OGC_FID"
+            batches = list(sql.GetArrowStreamAsNumPy(options=["USE_MASKED_ARRAYS=YES"]))
         finally:
             ds.ReleaseResultSet(sql)
-        got_fids = _concat([b[fid_key] for b in batches], np.int64)
-        values = np.ma.asarray(_concat([b["v"] for b in batches], None))
+        got_fids = np.asarray(_concat([b["hb_fid"] for b in batches], np.int64), np.int64)
+        values = np.ma.asarray(_concat([b["hb_value"] for b in batches], None))
         order = np.argsort(got_fids, kind="stable")
         at = order[np.searchsorted(got_fids, fids, sorter=order)] if len(fids) else order[:0]
         data, mask = np.ma.getdata(values)[at], np.ma.getmaskarray(values)[at]

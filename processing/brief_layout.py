@@ -363,7 +363,8 @@ def _block_page(layout, items: PageItems, content, block, layers, crs, number, t
     heading = font(9.5, bold=True)
     outlined = "" if content.window.whole_period else f", {content.window.label} outlined"
     items.text(
-        f"When incidents happen here: the whole week, hour by hour{outlined}",
+        "When incidents happen here"
+        + (": not known" if block.hours_unknown else f": the whole week, hour by hour{outlined}"),
         MARGIN,
         y,
         BODY_W,

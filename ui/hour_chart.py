@@ -83,8 +83,8 @@ class HourChart(QWidget):
 
     def outline_edges(self) -> list[tuple[int, int, str]]:
         """``(day, hour, side)`` of each outline edge: the sides ("top", "bottom", "left",
-        "right") of window cells that border a cell outside the window or the grid's edge.
-        A night crossing midnight continues on the next row, so its outline is open there."""
+        "right") of window cells that border a cell outside the window or the grid's edge
+        (a night past midnight goes on at the start of the next row, outlined there too)."""
         if self._window is None:
             return []
         edges = []

@@ -269,6 +269,10 @@ def test_an_all_window_prints_no_chart_or_peak_hours_it_cannot_know():
             "time of day (a date or month only), so when they happened is not known."
         )
         assert not any(w.startswith("Peak hours") for w in page.when)
+        assert page.hours_unknown
+        assert page.when[-1] == (
+            "The visits below are spread evenly over the week: no hour to follow."
+        )
     assert content.untimed.startswith("15 of the 20 records counted here have no time of day")
     assert content.period == "Jul 2018 to Sep 2018"  # month-only records: months
     assert POLICE_UK_CAVEAT in content.notes

@@ -25,7 +25,10 @@ def write_gpkg(path, layer_name, geometry_type, features, fields=(), epsg=27700)
     srs.ImportFromEPSG(epsg)
     layer = ds.CreateLayer(layer_name, srs, geometry_type)
     for name, kind in fields:
-        layer.CreateField(ogr.FieldDefn(name, _TYPES[kind]))
+        definition = ogr.FieldDefn(name, ogr.OFTInteger if kind == "bool" else _TYPES[kind])
+        if kind == "bool":  # as computerisk writes hot: an integer of subtype boolean
+            definition.SetSubType(ogr.OFSTBoolean)
+        layer.CreateField(definition)
     for wkt, attributes in features:
         feature = ogr.Feature(layer.GetLayerDefn())
         for key, value in attributes.items():

@@ -82,6 +82,7 @@ FIELDS = (
     "&field=harm:double&field=risk:double&field=rank:integer&field=percentile:double"
     "&field=expected:double&field=p_value:double&field=q_value:double&field=hot:boolean"
     "&field=peak:string&field=profile:string(2000)&field=trend:double&field=sources:string"
+    "&field=events:double&field=trend_word:string&field=trend_p:double"
 )
 SOURCES = "A&E=n_a_e;ambulance=n_ambulance;police=n_police"  # as computerisk writes it
 
@@ -112,6 +113,9 @@ def hot_blocks_layer() -> QgsVectorLayer:
             profile=profile({FRI_23: 2, SAT_01: 5.5}),
             trend=None,
             sources=SOURCES,
+            events=7.5,
+            trend_word=None,  # below computerisk's minimum count
+            trend_p=None,
         ),
         dict(
             block_id="L2:1",
@@ -135,6 +139,9 @@ def hot_blocks_layer() -> QgsVectorLayer:
             profile=profile({FRI_23: 12}),
             trend=2.0,
             sources=SOURCES,
+            events=12,
+            trend_word="rising",
+            trend_p=0.01,
         ),
     ]
     features = []
@@ -173,10 +180,25 @@ def test_dock_shows_the_selected_block(ui, qgis_app):
     assert shown["incidents"] == "8"  # printed as the brief prints counts: rounded
     assert shown["peak"] == "Sat 01:00-02:00"
     assert shown["A&E"] == "3" and shown["Ambulance"] == "5" and shown["Police"] == "–"
-    assert shown["trend"] == "new: nothing before the last third of the period"
+    assert shown["trend"] == "not given: too few incidents to tell"  # as the brief says
     assert shown["significance"].startswith("far more than its length predicts (5.0 × expected")
     assert dock.chart.values()[5, 1] == 5.5 and dock.chart.values()[4, 23] == 2
     assert dock.chart.values().sum() == 7.5
+    # the whole week is drawn, the window's hours outlined (Fri and Sat 22:00 to 04:00)
+    hours = dock.chart.window_hours()
+    assert hours.sum() == 12 and hours[4, 22] and hours[5, 3] and hours[6, 3]
+    assert not hours[4, 21] and not hours[6, 4]
+    edges = dock.chart.outline_edges()
+    assert (4, 22, "left") in edges and (4, 22, "top") in edges and (4, 23, "right") in edges
+    assert (5, 0, "left") in edges and (6, 3, "bottom") in edges and (6, 3, "right") in edges
+    assert (5, 22, "top") not in edges  # Fri 22:00 continues to Sat 22:00 below it
+    dock.chart.resize(480, 200)
+    image = dock.chart.grab().toImage()
+    left_edge = dock.chart.cell_rect(4, 22)
+    at = (
+        left_edge.topLeft().toPoint() + (left_edge.bottomLeft() - left_edge.topLeft()).toPoint() / 2
+    )
+    assert image.pixelColor(at) == QColor("#000000")  # the outline, drawn over the grid
     assert dock.details.isVisibleTo(dock) and not dock.status_label.isVisibleTo(dock)
 
     layer.selectByIds([first, second])  # several: one at a time, with arrows
@@ -187,7 +209,7 @@ def test_dock_shows_the_selected_block(ui, qgis_app):
     assert dock.position_label.text() == "2 of 2"
     assert shown["title"] == "footway off High Street" and shown["Police"] == "6"
     assert shown["window"] == "Fri/Sat nights: Fri and Sat, 22:00 to 04:00 next day"
-    assert shown["trend"].startswith("rising")
+    assert shown["trend"].startswith("rising (Mann-Kendall p = 0.01")
     assert dock.chart.values()[4, 23] == 12 and dock.chart.values().sum() == 12
 
     layer.removeSelection()
