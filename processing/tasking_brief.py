@@ -135,8 +135,9 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
             ),
             "The output of 'Compute hot-block risk by time window': one line per block per "
             "window with block_id, name, window, incidents, a count per source (n_ and the "
-            "source label, e.g. n_police), harm, rank, expected, p_value, q_value, peak, "
-            "profile, first_seen, last_seen, trend.",
+            "source label, e.g. n_police), events, harm, risk, rank, expected, p_value, "
+            "q_value, hot, peak, profile, first_seen, last_seen, trend_p, trend_word, pattern, "
+            "window_spec and sources.",
         )
         self.add(
             QgsProcessingParameterString(
