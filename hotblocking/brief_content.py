@@ -171,7 +171,7 @@ class BlockPage:
     label: str  # the rank as printed: "14", or "14a", "14b"... for tied blocks
     ties: int  # other briefed blocks sharing the rank
     block_id: str
-    name: str
+    name: str  # the street (cover table, map labels); the description when unnamed
     counts: list[str]  # printed, per source (same order as BriefContent.sources)
     total: str
     harm: str
@@ -183,6 +183,7 @@ class BlockPage:
     neighbour: bool = False  # hot through the streets next to it
     chart_note: str = ""  # why there is no chart (when grid is None)
     hours_unknown: bool = False  # records without a time of day: no chart can be drawn
+    description: str = ""  # "High St between Mill Ln and Bridge St": the block page's title
 
 
 @dataclass
@@ -203,6 +204,16 @@ class BriefContent:
     row_index: list[int] = field(default_factory=list)  # each page's row in the frame
     section: int = 1
     sections: int = 1
+
+
+def _street_words(row, *columns: str) -> str:
+    """The first of ``columns`` the row has text in: the street name ("name") or the
+    description from buildblocks ("High St between Mill Ln and Bridge St")."""
+    for column in columns:
+        value = row.get(column) if hasattr(row, "get") else None
+        if isinstance(value, str) and value.strip():
+            return value
+    return "(unnamed street)"
 
 
 def fmt_date(value) -> str:
@@ -454,14 +465,13 @@ class _Section:
             seed=(int(self.options.seed), order),
             profile=None if grid is None or grid.sum() <= 0 else grid.ravel() * self.hours,
         )
-        name = row[schema.NAME]
         return BlockPage(
             order=order,
             rank=int(row[schema.RANK]),
             label=str(int(row[schema.RANK])),
             ties=0,
             block_id=str(row[schema.BLOCK_ID]),
-            name=name if isinstance(name, str) and name else "(unnamed street)",
+            name=_street_words(row, schema.NAME, schema.DESCRIPTION),
             counts=counts,
             total=total_text,
             harm=harm,
@@ -473,6 +483,7 @@ class _Section:
             neighbour=neighbour,
             chart_note=chart_note,
             hours_unknown=grid is None and not small,
+            description=_street_words(row, schema.DESCRIPTION, schema.NAME),
         )
 
     def _shares(self, row, total, hidden) -> list[str]:

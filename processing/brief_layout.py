@@ -12,7 +12,7 @@ from qgis.core import QgsLayoutItemPage, QgsLayoutUtils, QgsPrintLayout
 
 from ..hotblocking.brief_content import BriefContent
 from .brief_chart import add_hour_chart, chart_height
-from .brief_items import PageItems, font, line_height, wrap
+from .brief_items import PageItems, font, line_height, shorten_to, wrap
 from .brief_maps import (
     add_locator,
     add_map,
@@ -284,8 +284,9 @@ def _table(items: PageItems, content: BriefContent, rows, y: float) -> None:
     table_rows = []
     for i in rows:
         b = content.blocks[i]
-        name = f"{b.name} †" if b.neighbour else b.name
-        table_rows.append([b.label, name, b.block_id, *b.counts, b.total, b.harm, b.peak])
+        mark = " †" if b.neighbour else ""
+        street = shorten_to(body, b.name, widths[1] - QgsLayoutUtils.textWidthMM(body, mark))
+        table_rows.append([b.label, street + mark, b.block_id, *b.counts, b.total, b.harm, b.peak])
     items.table(
         MARGIN,
         y,
@@ -319,7 +320,17 @@ def _block_page(layout, items: PageItems, content, block, layers, crs, number, t
         h=11.5,
         valign="middle",
     )
-    items.text(block.name, MARGIN + 14.5, y - 0.6, BODY_W - 14.5, font(16, bold=True), h=7.4)
+    words = block.description or block.name
+    size = next(
+        (
+            s
+            for s in (16, 14, 12)
+            if QgsLayoutUtils.textWidthMM(font(s, bold=True), words) <= BODY_W - 14.5
+        ),
+        11,
+    )
+    title = shorten_to(font(size, bold=True), words, BODY_W - 14.5)
+    items.text(title, MARGIN + 14.5, y - 0.6, BODY_W - 14.5, font(size, bold=True), h=7.4)
     tied = (
         f", tied with {block.ties} other{'s' if block.ties > 1 else ''} briefed"
         if block.ties
@@ -345,7 +356,7 @@ def _block_page(layout, items: PageItems, content, block, layers, crs, number, t
         BODY_W,
         map_h,
         layers.block_layers(block.order),
-        block_extent(layers.top_geometry(block.order)),
+        block_extent(layers.top_geometry(block.order), layers.block_width),
         crs,
         item_id=_item_id(content, f"block_{block.order}"),
     )

@@ -26,6 +26,7 @@ from qgis.core import (
 from ..hotblocking import schema
 from ..plugin_metadata import plugin_version
 from .common import HotBlockingAlgorithm, add_timezone_parameter, timezone_of, tr
+from .units import true_metres_per_unit
 
 if TYPE_CHECKING:  # heavy: imported when an algorithm runs, not when QGIS starts
     import numpy as np
@@ -37,6 +38,8 @@ try:  # QGIS >= 3.26
     ALWAYS_TEXT = Qgis.TextRenderFormat.AlwaysText
 except AttributeError:  # QGIS 3.22
     ALWAYS_TEXT = QgsRenderContext.TextFormatAlwaysText
+
+BLOCK_MAP_WIDTH_M = 420.0  # a block page's map shows at least this many metres across
 
 
 class TaskingBriefAlgorithm(HotBlockingAlgorithm):
@@ -309,6 +312,10 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
         project = QgsProject()  # private: never QgsProject.instance() (headless, modeller)
         crs = source.sourceCrs()
         project.setCrs(crs)
+        # Scale bars measure on the ellipsoid: true metres in any CRS (Web Mercator's planar
+        # metres are x1.6 too long in the UK; feet are converted either way).
+        project.setEllipsoid("EPSG:7030")
+        metres = true_metres_per_unit(crs, source.sourceExtent(), context.transformContext())
         metadata = project.metadata()
         metadata.setTitle(options.title)
         metadata.setAuthor(options.prepared_by)
@@ -334,6 +341,7 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
                 top_specs,
                 context_layers,
                 self._window_layer(parameters, context, label),
+                block_width=BLOCK_MAP_WIDTH_M / metres,
             )
             sections.append((content, layers))
         if not any(content.blocks for content, _ in sections):
@@ -464,7 +472,8 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
                     "risk by time window'."
                 ).format(fields=", ".join(missing))
             )
-        wanted = list(BRIEF_FIELDS) + schema.source_fields(names)
+        optional = [schema.DESCRIPTION] if schema.DESCRIPTION in names else []
+        wanted = list(BRIEF_FIELDS) + optional + schema.source_fields(names)
         arrays = read_source(source, layer, wanted)
         frame = pd.DataFrame(index=range(len(arrays)))
         for name in wanted:
