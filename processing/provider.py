@@ -17,6 +17,7 @@ from ..plugin_metadata import plugin_version
 from .build_blocks import BuildBlocksAlgorithm
 from .common import ICON_PATH, tr
 from .compute_risk import ComputeRiskAlgorithm
+from .evaluate import EvaluateAlgorithm
 from .join_incidents import JoinIncidentsAlgorithm
 from .shipped_models import shipped_models  # made by scripts/make_model.py
 from .style_hot_blocks import StyleHotBlocksAlgorithm
@@ -85,6 +86,7 @@ class HotBlockingProvider(QgsProcessingProvider):
             ComputeRiskAlgorithm(),
             TaskingBriefAlgorithm(),
             StyleHotBlocksAlgorithm(),
+            EvaluateAlgorithm(),
         ):
             self.addAlgorithm(algorithm)
         for path in shipped_models():  # id "hotblocking:<model name>"
