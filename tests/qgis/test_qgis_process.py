@@ -21,7 +21,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 HB_PROCESS = ROOT / "scripts" / "hb-process"
 MODEL_ID = "hotblocking:Hot Blocking: roads + incidents to brief"
-ALGORITHMS = ["buildblocks", "joinincidents", "computerisk", "taskingbrief", "stylehotblocks"]
+ALGORITHMS = [
+    "buildblocks",
+    "joinincidents",
+    "computerisk",
+    "taskingbrief",
+    "stylehotblocks",
+    "evaluate",
+]
 SAMPLE = "sample_data/hotblocking_sample.gpkg"
 WINDOWS = "Fri/Sat nights=Fri-Sat 22:00-04:00; Weekday lunch=weekdays 11:00-15:00"
 
