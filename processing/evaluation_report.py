@@ -196,8 +196,13 @@ def gain_text(gain, low, high) -> str:
     if gain != gain:
         return ""
     if low != low or high != high:
-        return f"{100 * gain:+.1f}"
-    return f"{100 * gain:+.1f} ({100 * low:+.1f} to {100 * high:+.1f})"
+        return _signed(gain)
+    return f"{_signed(gain)} ({_signed(low)} to {_signed(high)})"
+
+
+def _signed(share: float) -> str:
+    """A share in points with its sign; a value that rounds to zero is +0.0, never -0.0."""
+    return f"{round(100 * share, 1) + 0.0:+.1f}"
 
 
 def log_results(feedback, table: pd.DataFrame, level: str, windows: list[str]) -> pd.DataFrame:

@@ -138,7 +138,7 @@ def _pct(value) -> str:
 
 
 def _points(value) -> str:
-    return "-" if value is None or value != value else f"{100 * value:+.1f}"
+    return "-" if value is None or value != value else f"{round(100 * value, 1) + 0.0:+.1f}"
 
 
 if __name__ == "__main__":
