@@ -85,6 +85,7 @@ BACKTEST_HALF_LIVES = "0, 90, 180, 365"
 BACKTEST_SEARCH_LEVEL = 5
 BACKTEST_KDE = {"KDE_CELL_SIZE": 50, "KDE_BANDWIDTH": 100}
 BACKTEST_SEED = 0
+BACKTEST_SPLIT = "2025-10-01"  # the second run: nine months train, the last three test
 
 
 def backtest_parameters(blocks, joined: list, output, **more) -> dict:
