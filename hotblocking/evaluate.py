@@ -50,6 +50,7 @@ __all__ = [
     "Method",
     "Origin",
     "evaluate",
+    "on_known_blocks",
     "rolling_origins",
     "single_split",
 ]
@@ -213,9 +214,13 @@ def evaluate(
     mean hit rate with the 2.5-97.5% spread of the origins' hit rates (with one origin, its
     bootstrap interval). ``gain`` is the hit rate minus plain counts' (when plain counts is
     among the methods) at the same window, origin and level; with one origin its interval
-    comes from the same bootstrap draws (paired).
+    comes from the same bootstrap draws (paired). Records whose block_id is not in ``blocks``
+    are left out of training and test alike (:func:`on_known_blocks` finds them).
     """
     _check_methods(methods)
+    known = on_known_blocks(incidents, blocks)
+    incidents = incidents[known].reset_index(drop=True)
+    points_xy = None if points_xy is None else np.asarray(points_xy)[known]
     data = _prepare(incidents, blocks, block_geoms, windows, points_xy, tz, max_span_hours)
     if any(m.kind in (KDE_CELLS, KDE_STREETS) for m in methods) and (
         kde is None or data.xy is None
@@ -262,6 +267,12 @@ def evaluate(
 
 COLUMNS = schema.EVALUATION.names()
 """The evaluation table's columns, in :data:`hotblocking.schema.EVALUATION` order."""
+
+
+def on_known_blocks(incidents: pd.DataFrame, blocks: pd.DataFrame) -> np.ndarray:
+    """Whether each record's block_id is one of ``blocks``' (the others cannot be scored)."""
+    ids = pd.Index(blocks["block_id"].astype(str))
+    return ids.get_indexer(incidents["block_id"].astype(str)) >= 0
 
 
 def _check_methods(methods: Sequence[Method]) -> None:

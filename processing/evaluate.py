@@ -417,6 +417,7 @@ class EvaluateAlgorithm(HotBlockingAlgorithm):
         check_cancel(feedback)
         steps.setCurrentStep(1)
         try:
+            self._warn_unusable(feedback, incidents, blocks)
             origins = self._origins(parameters, context, incidents)
             methods = self._methods(parameters, context, plan)
             self._log_plan(feedback, plan, origins, methods, len(incidents), len(blocks))
@@ -501,6 +502,29 @@ class EvaluateAlgorithm(HotBlockingAlgorithm):
             value = float(row[column])
             values[output_id] = None if value != value else value
         return values
+
+    @staticmethod
+    def _warn_unusable(feedback, incidents, blocks) -> None:
+        """Records that can take no part are named in the log, never dropped silently."""
+        from ..hotblocking.evaluate import on_known_blocks
+
+        if not len(incidents):
+            return
+        unknown = int((~on_known_blocks(incidents, blocks)).sum())
+        if unknown:
+            feedback.pushWarning(
+                tr(
+                    "{count} record(s) have a block_id not in BLOCKS: they are left out of "
+                    "training and test (were they joined to other blocks?)."
+                ).format(count=unknown)
+            )
+        untimed = int(incidents[schema.TIME_START].isna().sum())
+        if untimed:
+            feedback.pushWarning(
+                tr("{count} record(s) have no time: they fall in no test period.").format(
+                    count=untimed
+                )
+            )
 
     def _origins(self, parameters, context, incidents):
         import numpy as np

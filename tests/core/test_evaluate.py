@@ -16,6 +16,7 @@ from hotblocking.evaluate import (
     best_settings,
     evaluate,
     mark_best,
+    on_known_blocks,
     rolling_origins,
     single_split,
 )
@@ -261,3 +262,19 @@ def test_methods_need_distinct_labels():
         _run([Method("plain counts", "plain counts"), Method("plain counts", "risk", {})])
     with pytest.raises(HotBlockingError, match="nothing to evaluate"):
         _run([])
+
+
+def test_records_on_unknown_blocks_are_left_out_of_training_and_test():
+    stray = _incidents([("Z", "2025-02-05 23:00"), ("Z", "2025-01-05 23:00")])
+    table = evaluate(
+        pd.concat([_incidents(TRAIN + TEST), stray], ignore_index=True),
+        BLOCKS,
+        GEOMS,
+        parse_windows("all"),
+        single_split("2025-02-01", "2025-02-28"),
+        [Method("plain counts", "plain counts")],
+        coverages=(0.25,),
+    )
+    assert _cell(table, "plain counts", "25%", "test_incidents") == 4
+    assert _cell(table, "plain counts", "25%", "rri") == pytest.approx((2 / 5) / (4 / 9))
+    assert list(on_known_blocks(stray, BLOCKS)) == [False, False]

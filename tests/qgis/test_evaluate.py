@@ -348,3 +348,84 @@ def test_evaluate_runs_as_a_step_of_a_model(plugin, street):
     )
     table = rows({"OUTPUT": results["evaluate:Backtest table"]})
     assert table[("plain counts", "2025-02-01", "20%")]["hit_rate"] == pytest.approx(3 / 8)
+
+
+def test_cancel_stops_the_backtest_without_output(run, street):
+    from qgis.core import QgsProcessingFeedback
+
+    class CancelOnProgress(QgsProcessingFeedback):
+        """Cancels as soon as the backtest reports its first step of progress."""
+
+        def __init__(self):
+            super().__init__()
+            self.progressChanged.connect(lambda value: value > 0 and self.cancel())
+
+    path = street["folder"] / "cancelled.gpkg"
+    with pytest.raises(QgsProcessingException, match="Cancelled"):
+        run(
+            "evaluate",
+            {
+                "BLOCKS": street["blocks"],
+                "INCIDENTS": street["joined"],
+                "WINDOWS": WINDOW,
+                "SPLIT_DATE": "2025-02-01",
+                "SEARCH_HALF_LIVES": "0, 7, 30",
+                "OUTPUT": str(path),
+            },
+            feedback=CancelOnProgress(),
+        )
+    assert not path.exists()
+
+
+def test_records_that_cannot_take_part_are_named_in_the_log(run, street):
+    from qgis.core import QgsProcessingFeedback
+
+    class Warnings(QgsProcessingFeedback):
+        def __init__(self):
+            super().__init__()
+            self.warnings = []
+
+        def pushWarning(self, text):
+            self.warnings.append(text)
+            super().pushWarning(text)
+
+    stray = write_gpkg(
+        street["folder"] / "stray.gpkg",
+        "joined",
+        ogr.wkbPoint,
+        [
+            (
+                "POINT (50 1)",
+                {
+                    "incident_id": "x:1",
+                    "block_id": "Z",
+                    "source": "x",
+                    "time_start": _iso("2025-02-07 23:00"),
+                    "time_precision": "instant",
+                },
+            ),
+            (
+                "POINT (50 1)",
+                {"incident_id": "x:2", "block_id": "A", "source": "x", "time_precision": "none"},
+            ),
+        ],  # fmt: skip
+        JOINED_FIELDS,
+    )
+    feedback = Warnings()
+    result = run(
+        "evaluate",
+        {
+            "BLOCKS": street["blocks"],
+            "INCIDENTS": [*street["joined"], stray],
+            "WINDOWS": WINDOW,
+            "SPLIT_DATE": "2025-02-01",
+            "BASELINES": [0],
+            "COVERAGES": "10",
+            "OUTPUT": str(street["folder"] / "stray_out.gpkg"),
+        },
+        feedback=feedback,
+    )
+    assert any("1 record(s) have a block_id not in BLOCKS" in w for w in feedback.warnings)
+    assert any("1 record(s) have no time" in w for w in feedback.warnings)
+    plain = rows(result)[("plain counts", "2025-02-01", "10%")]
+    assert plain["test_incidents"] == 8 and plain["hit_rate"] == pytest.approx(1 / 8)
