@@ -202,6 +202,7 @@ def evaluate(
     seed: int = 0,
     tz="Europe/London",
     max_span_hours: float | None = 72.0,
+    network: BlockNetwork | None = None,
     progress: Callable[[float], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
 ) -> pd.DataFrame:
@@ -216,6 +217,8 @@ def evaluate(
     among the methods) at the same window, origin and level; with one origin its interval
     comes from the same bootstrap draws (paired). Records whose block_id is not in ``blocks``
     are left out of training and test alike (:func:`on_known_blocks` finds them).
+    ``network``: the blocks' adjacency for smoothing and merging, as computerisk builds it
+    (default: block ends meeting, built from ``block_geoms`` when a configuration needs it).
     """
     _check_methods(methods)
     known = on_known_blocks(incidents, blocks)
@@ -226,7 +229,9 @@ def evaluate(
         kde is None or data.xy is None
     ):
         raise HotBlockingError("the grid KDE baseline needs incident points and KDE settings")
-    if any(m.kind == "risk" and _needs_network(m.config) for m in methods):
+    if network is not None:
+        data.network = network
+    elif any(m.kind == "risk" and _needs_network(m.config) for m in methods):
         data.network = build_network(data.block_geoms, data.lengths)
     rows: list[dict] = []
     chosen_before: dict[tuple, np.ndarray] = {}

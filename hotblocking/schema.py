@@ -292,8 +292,8 @@ EVALUATION = Output(
             "settings",
             TEXT,
             "",
-            "what the method ran with, in computerisk's parameter names (the KDE's cell size "
-            "and bandwidth; random's seed)",
+            "what the method ran with, in computerisk's parameter names, BANDWIDTH in metres "
+            "(the KDE's cell size and bandwidth in the blocks' units; random's seed)",
         ),
         Field("origin", TEXT, "date", "first day of the test period, or 'all origins'"),
         Field("test_end", TEXT, "date", "last day of the test period; NULL in 'all origins'"),

@@ -81,6 +81,18 @@ class _Plan:
     tz: str
 
 
+@dataclass
+class _Inputs:
+    """The layers as the core takes them."""
+
+    blocks: object  # pandas DataFrame
+    geometries: object  # shapely LineStrings, aligned with blocks
+    incidents: object  # pandas DataFrame, computerisk's columns
+    points: object  # (n, 2) in the blocks' CRS
+    crs: object  # QgsCoordinateReferenceSystem of the blocks
+    per_unit: float  # metres in one unit of that CRS
+
+
 class EvaluateAlgorithm(HotBlockingAlgorithm):
     BLOCKS = "BLOCKS"
     INCIDENTS = "INCIDENTS"
@@ -396,50 +408,37 @@ class EvaluateAlgorithm(HotBlockingAlgorithm):
     def processAlgorithm(self, parameters, context, feedback):
         # The core loads numpy, pandas, scipy and shapely: only once a run starts.
         from ..hotblocking.errors import Cancelled, HotBlockingError
-        from ..hotblocking.evaluate import KdeSettings, evaluate
-        from . import evaluate_inputs
+        from ..hotblocking.evaluate import evaluate
 
         plan = self._plan(parameters, context)
         steps = QgsProcessingMultiStepFeedback(4, feedback)
-        blocks_source = self.parameterAsSource(parameters, self.BLOCKS, context)
-        if blocks_source is None:
-            raise QgsProcessingException(self.invalidSourceError(parameters, self.BLOCKS))
-        require_projected(blocks_source.sourceCrs(), tr("The blocks layer"))
-        blocks, geometries = evaluate_inputs.read_blocks(
-            blocks_source, self.parameterAsVectorLayer(parameters, self.BLOCKS, context)
-        )
-        incidents, points = evaluate_inputs.read_incidents(
-            self.parameterAsLayerList(parameters, self.INCIDENTS, context),
-            blocks_source.sourceCrs(),
-            context,
-            feedback,
-        )
+        inputs = self._read(parameters, context, feedback)
         check_cancel(feedback)
         steps.setCurrentStep(1)
         try:
-            self._warn_unusable(feedback, incidents, blocks)
-            origins = self._origins(parameters, context, incidents)
-            methods = self._methods(parameters, context, plan)
-            self._log_plan(feedback, plan, origins, methods, len(incidents), len(blocks))
+            self._warn_unusable(feedback, inputs.incidents, inputs.blocks)
+            origins = self._origins(parameters, context, inputs.incidents)
+            methods = self._methods(parameters, context, plan, inputs.per_unit)
+            self._log_plan(
+                feedback, plan, origins, methods, len(inputs.incidents), len(inputs.blocks)
+            )
             progress, cancelled = feedback_callbacks(steps)
             table = evaluate(
-                incidents,
-                blocks,
-                geometries,
+                inputs.incidents,
+                inputs.blocks,
+                inputs.geometries,
                 plan.windows,
                 origins,
                 methods,
-                points_xy=points,
+                points_xy=inputs.points,
                 coverages=plan.coverages,
                 top_n=self.parameterAsInt(parameters, self.TOP_N, context),
-                kde=KdeSettings(
-                    self.parameterAsDouble(parameters, self.KDE_CELL_SIZE, context),
-                    self.parameterAsDouble(parameters, self.KDE_BANDWIDTH, context),
-                ),
+                kde=self._kde(parameters, context, inputs.crs),
                 seed=self.parameterAsInt(parameters, self.SEED, context),
                 tz=plan.tz,
                 max_span_hours=self.parameterAsDouble(parameters, self.MAX_SPAN_HOURS, context)
                 or None,
+                network=self._network(methods, inputs, feedback),
                 progress=progress,
                 cancelled=cancelled,
             )
@@ -450,6 +449,53 @@ class EvaluateAlgorithm(HotBlockingAlgorithm):
             raise QgsProcessingException(str(error)) from error
         steps.setCurrentStep(2)
         return self._deliver(parameters, context, steps, feedback, plan, methods, table)
+
+    def _read(self, parameters, context, feedback) -> _Inputs:
+        """Blocks (lengths in true metres, as computerisk), the joined records and their
+        points in the blocks' CRS."""
+        from . import evaluate_inputs
+        from .units import metres_per_unit
+
+        source = self.parameterAsSource(parameters, self.BLOCKS, context)
+        if source is None:
+            raise QgsProcessingException(self.invalidSourceError(parameters, self.BLOCKS))
+        crs = source.sourceCrs()
+        require_projected(
+            crs, tr("The blocks layer"), source.sourceExtent(), context.transformContext()
+        )
+        per_unit = metres_per_unit(crs) or 1.0
+        blocks, geometries = evaluate_inputs.read_blocks(
+            source, self.parameterAsVectorLayer(parameters, self.BLOCKS, context), per_unit
+        )
+        incidents, points = evaluate_inputs.read_incidents(
+            self.parameterAsLayerList(parameters, self.INCIDENTS, context), crs, context, feedback
+        )
+        return _Inputs(blocks, geometries, incidents, points, crs, per_unit)
+
+    def _kde(self, parameters, context, crs):
+        """The grid KDE's sizes in the blocks' units (defaults given in metres)."""
+        from ..hotblocking.evaluate import KdeSettings
+        from .units import resolve_distance
+
+        cell = resolve_distance(self, parameters, self.KDE_CELL_SIZE, context, 50.0, crs, crs)
+        bandwidth = resolve_distance(self, parameters, self.KDE_BANDWIDTH, context, 100.0, crs, crs)
+        return KdeSettings(cell.value, bandwidth.value)
+
+    @staticmethod
+    def _network(methods, inputs: _Inputs, feedback):
+        """computerisk's block adjacency, when a configuration smooths or merges."""
+        from . import evaluate_inputs
+        from .units import Distance, distance_text
+
+        risks = [m.config for m in methods if m.kind == "risk"]
+        if not any(c.get("bandwidth_m", 0) > 0 or c.get("merge_minutes", 0) > 0 for c in risks):
+            return None
+        widest = max(c.get("bandwidth_m", 0.0) for c in risks)
+        value = widest / inputs.per_unit
+        bandwidth = Distance(value, widest, True, distance_text(value, widest, inputs.crs))
+        return evaluate_inputs.block_network(
+            (inputs.blocks, inputs.geometries), inputs.per_unit, bandwidth, feedback
+        )
 
     def _deliver(self, parameters, context, steps, feedback, plan, methods, table) -> dict:
         """Best marked, the table written, chart and report drawn, the best returned."""
@@ -555,14 +601,23 @@ class EvaluateAlgorithm(HotBlockingAlgorithm):
             self.parameterAsInt(parameters, self.TEST_MONTHS, context),
         )
 
-    def _methods(self, parameters, context, plan: _Plan) -> list:
+    def _methods(self, parameters, context, plan: _Plan, per_unit: float) -> list:
+        """Baselines, then configurations and the grid; BANDWIDTH from the blocks' units into
+        compute_risk's metres (as computerisk converts it)."""
         from ..hotblocking.evaluate import Method
 
         baselines = [
             Method(BASELINE_KINDS[i], BASELINE_KINDS[i])
             for i in sorted(self.parameterAsEnums(parameters, self.BASELINES, context))
         ]
-        risks = [Method(c.label, "risk", c.settings) for c in plan.configurations + plan.grid]
+        risks = [
+            Method(
+                c.label,
+                "risk",
+                {**c.settings, "bandwidth_m": c.settings["bandwidth_m"] * per_unit},
+            )
+            for c in plan.configurations + plan.grid
+        ]
         return baselines + risks
 
     @staticmethod

@@ -16,12 +16,25 @@ from qgis.core import QgsProcessingException, QgsProcessingFeatureSource
 from ..hotblocking import schema
 from .bridge import as_text, plain_values, read_source, transform_xy
 from .common import tr
-from .compute_risk import INCIDENT_FIELDS, ComputeRiskAlgorithm, _refuse_duplicates, _times
+from .compute_risk import (
+    INCIDENT_FIELDS,
+    ComputeRiskAlgorithm,
+    _network,
+    _refuse_duplicates,
+    _times,
+)
 
 
-def read_blocks(source, layer) -> tuple[pd.DataFrame, np.ndarray]:
-    """(block_id, link_id, name, length_m frame; 2D line geometries), as computerisk reads."""
-    return ComputeRiskAlgorithm._read_blocks(source, layer)
+def read_blocks(source, layer, per_unit: float) -> tuple[pd.DataFrame, np.ndarray]:
+    """(block_id, link_id, name, description, from_node, to_node, length_m in true metres;
+    2D line geometries), as computerisk reads them."""
+    return ComputeRiskAlgorithm._read_blocks(source, layer, per_unit)
+
+
+def block_network(blocks, per_unit: float, bandwidth, feedback):
+    """The blocks' adjacency exactly as computerisk builds it (buildblocks' node ids when the
+    layer has them), its connectivity logged when ``bandwidth`` (a units.Distance) smooths."""
+    return _network(blocks, per_unit, bandwidth, feedback)
 
 
 def read_incidents(layers, blocks_crs, context, feedback) -> tuple[pd.DataFrame, np.ndarray]:
