@@ -114,6 +114,8 @@ def _plan_ogr(layer, names, kinds, geometry) -> BulkQuery:
     driver = ds.GetDriver().ShortName
     if driver not in OGR_DRIVERS:
         raise NotBulk(f"{driver} data sources are read through QGIS")
+    if driver == "ESRI Shapefile":  # DBF text decoded as QGIS decodes it (the layer's encoding)
+        open_options.append(f"ENCODING={_codec_name(layer.dataProvider().encoding())}")
     ogr_layer = _ogr_layer(ds, parts)
     layer_name = ogr_layer.GetName()
     fid_column = ogr_layer.GetFIDColumn()
@@ -157,6 +159,14 @@ def _plan_ogr(layer, names, kinds, geometry) -> BulkQuery:
     return query
 
 
+def _codec_name(encoding: str) -> str:
+    if not encoding or encoding.lower() == "system":
+        from qgis.PyQt.QtCore import QTextCodec  # noqa: PLC0415
+
+        return bytes(QTextCodec.codecForLocale().name()).decode()
+    return encoding
+
+
 def _ogr_layer(ds, parts):
     name, index = parts.get("layerName"), parts.get("layerId")
     if name:
@@ -183,7 +193,11 @@ def _ogr_column(i, name, kind, ogr_field, sqlite) -> BulkColumn:
         cast = "TEXT" if sqlite else "character"
         return BulkColumn(name, kind, alias, f"CAST({field_ref} AS {cast})", "iso_time")
     if kind == "binary":
-        select = f"hex({field_ref})" if sqlite else f"CAST({field_ref} AS character)"
+        select = (  # SQLite's hex(NULL) is '' (an empty value, not NULL)
+            f"CASE WHEN {field_ref} IS NOT NULL THEN hex({field_ref}) END"
+            if sqlite
+            else f"CAST({field_ref} AS character)"
+        )
         return BulkColumn(name, kind, alias, select, "hex")
     if kind == "datetime":
         if sqlite:
@@ -372,6 +386,9 @@ class BulkResult:
     fids: np.ndarray
     wkb: np.ndarray | None  # masked object array of WKB bytes (None: not read)
     attributes: dict  # name -> masked array (see readers.KINDS)
+    # date-time name -> the wall clock as written, before zones were applied (QGIS 3.22's
+    # OGR provider shows that; readers uses it to convert QGIS's values of unedited rows)
+    written: dict = field(default_factory=dict)
 
 
 def run(query: BulkQuery, tz) -> BulkResult:
@@ -409,14 +426,14 @@ def run(query: BulkQuery, tz) -> BulkResult:
         wkb = _concat(chunks.get(geometry_key, [])) if geometry_key else None
         if wkb is None or len(wkb) != n:
             wkb = np.ma.masked_all(n, dtype=object)
-    attributes = {}
+    attributes, written = {}, {}
     for column in query.columns:
         raw = _concat(chunks.get(column.alias, []))
         utc = _concat(chunks.get(column.utc_alias, [])) if column.utc_alias else None
-        attributes[column.name] = _finish_column(column, raw, utc, n, tz)
+        attributes[column.name] = _finish_column(column, raw, utc, n, tz, written)
     if query.fid_from_field:
         attributes[query.fid_from_field] = np.ma.array(fids.copy(), mask=np.zeros(n, bool))
-    return BulkResult(fids, wkb, attributes)
+    return BulkResult(fids, wkb, attributes, written)
 
 
 def _geometry_key(result, chunks, query, fid_key):
@@ -463,8 +480,10 @@ def _split(values, n: int, fill_dtype=object) -> tuple[np.ndarray, np.ndarray]:
     return data, mask
 
 
-def _finish_column(column: BulkColumn, raw, utc, n: int, tz):
-    """A batch column as the readers' kinds (see readers.KINDS); NULL stays masked."""
+def _finish_column(column: BulkColumn, raw, utc, n: int, tz, written: dict):
+    """A batch column as the readers' kinds (see readers.KINDS); NULL stays masked.
+    Date-times whose zone was applied also leave their wall clock as written in
+    ``written``."""
     from ..hotblocking import clock  # noqa: PLC0415 (core, no QGIS)
 
     kind = column.kind
@@ -477,22 +496,17 @@ def _finish_column(column: BulkColumn, raw, utc, n: int, tz):
     elif column.convert == "iso_time":
         data = _time_text(_text(data, mask), mask)
     elif column.convert == "ogr_datetime":
-        data = _ogr_datetime(_text(data, mask), tz)
-        mask = mask | np.isnat(data)
+        data, written[column.name] = _ogr_datetime(_text(data, mask), tz)
+        return np.ma.array(data, mask=mask | np.isnat(data))
     elif column.convert == "bool":
         data = np.where(mask, 0, data).astype(bool)
     elif column.convert == "utc":
         local = clock.utc_to_local(_as_ms(data, mask), tz)
         return np.ma.array(local, mask=mask | np.isnat(local))
-    return _typed(data, mask, kind, utc, n, tz)
-
-
-def _typed(data, mask, kind, utc, n, tz):
-    from ..hotblocking import clock  # noqa: PLC0415
-
     if kind == "datetime":
         ms = _as_ms(data, mask)
-        if utc is not None:
+        if utc is not None:  # SQLite: rows written with a zone
+            written[column.name] = ms.copy()
             utc_text, utc_null = _split(utc, n)
             aware = ~utc_null
             if aware.any():
@@ -501,6 +515,10 @@ def _typed(data, mask, kind, utc, n, tz):
                 )
                 ms[aware] = clock.utc_to_local(instants, tz)
         return np.ma.array(ms, mask=mask | np.isnat(ms))
+    return _typed(data, mask, kind)
+
+
+def _typed(data, mask, kind):
     if kind == "date":
         days = (
             np.asarray(data).astype("M8[D]")
@@ -603,16 +621,18 @@ _OGR_DATETIME = (
 )
 
 
-def _ogr_datetime(text: np.ndarray, tz) -> np.ndarray:
+def _ogr_datetime(text: np.ndarray, tz) -> tuple[np.ndarray, np.ndarray]:
     """OGR's text for a date-time ('2025/06/01 21:15:00.500+01', '+00' is UTC) as local
-    wall-clock datetime64[ms] of ``tz``: values with a zone are converted, others kept."""
+    wall-clock datetime64[ms] of ``tz`` (values with a zone converted, others kept), and the
+    wall clock as written."""
     from ..hotblocking import clock  # noqa: PLC0415
 
     parts = pd.Series(text, dtype=object).str.extract(_OGR_DATETIME)
     out = np.full(len(text), np.datetime64("NaT"), dtype="M8[ms]")
+    as_written = out.copy()
     ok = parts[0].notna().to_numpy()
     if not ok.any():
-        return out
+        return out, as_written
     p = parts[ok]
     days = (p[0] + "-" + p[1] + "-" + p[2]).to_numpy(dtype=str).astype("M8[D]").astype("M8[ms]")
     millis = (
@@ -622,6 +642,7 @@ def _ogr_datetime(text: np.ndarray, tz) -> np.ndarray:
         + p[6].fillna("0").str.ljust(3, "0").str[:3].astype(int)
     ).to_numpy(dtype=np.int64)
     wall = days + millis.astype("m8[ms]")
+    as_written[ok] = wall
     offset_minutes = np.zeros(len(p), dtype=np.int64)
     has_offset = p[8].notna().to_numpy()
     if has_offset.any():
@@ -635,4 +656,4 @@ def _ogr_datetime(text: np.ndarray, tz) -> np.ndarray:
         utc = wall[aware] - offset_minutes[aware].astype("m8[m]").astype("m8[ms]")
         wall[aware] = clock.utc_to_local(utc, tz)
     out[ok] = wall
-    return out
+    return out, as_written

@@ -28,7 +28,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import shapely
 from qgis.core import (
+    QgsAggregateCalculator,
     QgsCoordinateReferenceSystem,
+    QgsExpression,
     QgsFeatureRequest,
     QgsFields,
     QgsProcessingException,
@@ -38,7 +40,7 @@ from qgis.core import (
     QgsProviderRegistry,
     QgsVectorLayer,
 )
-from qgis.PyQt.QtCore import QByteArray, QDate, QDateTime, Qt, QTime, QVariant
+from qgis.PyQt.QtCore import QDate, QDateTime, Qt, QTime, QVariant
 
 from ..hotblocking import clock
 from . import bulk_read
@@ -105,6 +107,7 @@ class InputLayer:
     selected_only: bool = False
     feature_limit: int = -1
     geometry_check: int = QgsFeatureRequest.GeometryNoCheck
+    context: object = None  # the source uses its context's callbacks: keep it alive
 
     @property
     def name(self) -> str:
@@ -128,7 +131,7 @@ def input_layer(algorithm, parameters: dict, name: str, context) -> InputLayer:
             text, _ = value.source.valueAsString(context.expressionContext(), "")
             found = QgsProcessingUtils.mapLayerFromString(text, context)
             layer = found if isinstance(found, QgsVectorLayer) else None
-    return InputLayer(source, layer, selected, limit, check)
+    return InputLayer(source, layer, selected, limit, check, context)
 
 
 def layer_input(layer: QgsVectorLayer, context) -> InputLayer:
@@ -137,6 +140,7 @@ def layer_input(layer: QgsVectorLayer, context) -> InputLayer:
         QgsProcessingFeatureSource(layer, context),
         layer,
         geometry_check=context.invalidGeometryCheck(),
+        context=context,
     )
 
 
@@ -176,8 +180,10 @@ def read_layer(
         query = _bulk_query(inp, names, kinds, geometry)
         arrays = _read_bulk(inp, query, kinds, geometry, tz, feedback)
     except bulk_read.NotBulk as why:
-        arrays = _read_with_qgis(inp.source, names, kinds, geometry, tz, feedback)
+        key = feature_id_field(inp.layer)
+        arrays = _read_with_qgis(inp.source, names, kinds, geometry, tz, feedback, key)
         arrays.route = f"QGIS iteration ({why})"
+        _zones_of_unedited_values(inp.layer, arrays, kinds, tz)
     if points_as_xy and arrays.geometries is not None:
         arrays.xy, arrays.missing = _point_xy(arrays.geometries)
         if arrays.xy is not None:
@@ -207,11 +213,47 @@ def _bulk_query(inp: InputLayer, names, kinds, geometry) -> bulk_read.BulkQuery:
     return bulk_read.plan(layer, names, kinds, geometry or bool(filter_type))
 
 
+def feature_id_field(layer) -> str | None:
+    """The field whose values are the features' ids, where QGIS's own ids are not stable:
+    QGIS 3.22 numbers the rows of a PostGIS table with a bigint key in the order it first
+    meets them, so the key's values are used (for all integer keys: the same ids on both
+    routes)."""
+    if layer is None or layer.providerType() != "postgres":
+        return None
+    provider = layer.dataProvider()
+    keys = provider.pkAttributeIndexes()
+    if len(keys) != 1 or provider.fields().at(keys[0]).type() not in _INTEGER_TYPES:
+        return None
+    return provider.fields().at(keys[0]).name()
+
+
+_INTEGER_TYPES = (QVariant.Int, QVariant.LongLong, QVariant.UInt, QVariant.ULongLong)
+
+
+def _selected_ids(inp) -> np.ndarray:
+    """The ids of the features a selected-only source serves (key values for PostGIS)."""
+    selected = inp.source.allFeatureIds()
+    key = feature_id_field(inp.layer)
+    if key is None:
+        return np.fromiter(selected, np.int64, len(selected))
+    values, ok = inp.layer.aggregate(
+        QgsAggregateCalculator.ArrayAggregate,
+        QgsExpression.quotedColumnRef(key),
+        QgsAggregateCalculator.AggregateParameters(),
+        None,
+        selected,
+    )
+    if not ok:
+        raise bulk_read.NotBulk("the selection's keys could not be read")
+    return np.asarray(values, dtype=np.int64)
+
+
 def _read_bulk(inp, query, kinds, geometry, tz, feedback) -> LayerArrays:
+    keep_ids = _selected_ids(inp) if inp.selected_only else None
     result = bulk_read.run(query, tz)
     keep = np.ones(len(result.fids), dtype=bool)
-    if inp.selected_only:
-        keep &= np.isin(result.fids, np.fromiter(inp.source.allFeatureIds(), np.int64))
+    if keep_ids is not None:
+        keep &= np.isin(result.fids, keep_ids)
     geometries = None
     if result.wkb is not None:
         geometries = _from_wkb(result.wkb)
@@ -297,12 +339,47 @@ def _valid_or_raise(geometries, fids, keep, inp, feedback) -> np.ndarray:
 # -------------------------------------------------------------------------- QGIS iteration
 
 
-def _read_with_qgis(source, names, kinds, geometry, tz, feedback) -> LayerArrays:
+def _zones_of_unedited_values(layer, arrays, kinds, tz) -> None:
+    """QGIS 3.22's OGR provider drops a date-time's zone (``01:00Z`` shows as a local
+    01:00). Values QGIS gave unchanged from the file (not edited) are taken as the instants
+    the file states, read in bulk from it; edited and added values are kept as given."""
+    names = [n for n, k in kinds.items() if k == "datetime"]
+    if layer is None or layer.providerType() != "ogr" or not names or not len(arrays):
+        return
+    provider_fields = layer.dataProvider().fields()
+    names = [n for n in names if provider_fields.lookupField(n) >= 0]
+    try:
+        query = bulk_read.plan(layer, names, {n: "datetime" for n in names}, False)
+        result = bulk_read.run(query, tz)
+    except (bulk_read.NotBulk, RuntimeError):
+        return
+    order = np.argsort(result.fids, kind="stable")
+    position = np.searchsorted(result.fids[order], arrays.fids)
+    position = np.minimum(position, max(len(order) - 1, 0))
+    found = len(order) > 0
+    for name in names:
+        written = result.written.get(name)
+        if written is None or not found:
+            continue
+        rows = order[position]
+        same_row = result.fids[rows] == arrays.fids
+        ours = arrays.attributes[name]
+        as_given = np.ma.getdata(ours)
+        unedited = same_row & (as_given == written[rows]) & ~np.ma.getmaskarray(ours)
+        if unedited.any():
+            converted = np.ma.getdata(result.attributes[name])[rows]
+            values = as_given.copy()
+            values[unedited] = converted[unedited]
+            arrays.attributes[name] = np.ma.array(values, mask=np.ma.getmaskarray(ours))
+
+
+def _read_with_qgis(source, names, kinds, geometry, tz, feedback, key=None) -> LayerArrays:
     fields = source.fields()
-    request = QgsFeatureRequest().setSubsetOfAttributes(names, fields)
+    request = QgsFeatureRequest().setSubsetOfAttributes(names + ([key] if key else []), fields)
     if not geometry:
         request.setFlags(QgsFeatureRequest.NoGeometry)
     indices = [fields.lookupField(n) for n in names]
+    key_index = fields.lookupField(key) if key else -1
     total = max(source.featureCount(), 1)
     fids, wkbs, rows = [], [], []
     for i, feature in enumerate(source.getFeatures(request)):
@@ -310,7 +387,7 @@ def _read_with_qgis(source, names, kinds, geometry, tz, feedback) -> LayerArrays
             if feedback.isCanceled():
                 break
             feedback.setProgress(100.0 * i / total)
-        fids.append(feature.id())
+        fids.append(feature.id() if key_index < 0 else feature.attribute(key_index))
         if geometry:
             wkbs.append(feature.geometry().asWkb() if feature.hasGeometry() else None)
         attrs = feature.attributes()
@@ -337,7 +414,7 @@ def _is_null(value) -> bool:
     if isinstance(value, QVariant):
         return value.isNull() or not value.isValid()
     is_null = getattr(value, "isNull", None)
-    return bool(is_null()) if callable(is_null) and not isinstance(value, QByteArray) else False
+    return bool(is_null()) if callable(is_null) else False
 
 
 def column_from_qgis(values, kind: str, tz=clock.DEFAULT_TIMEZONE) -> np.ma.MaskedArray:

@@ -150,7 +150,9 @@ def _to_file(destination: Destination, staging, table, geometry_type) -> str:
     path, driver = destination.path, destination.driver
     _make_folder(path)
     layer_options, dataset_options = [], []
-    if driver == "CSV":
+    if driver == "ESRI Shapefile":  # say UTF-8 in a .cpg (QGIS turns GDAL's recoding off)
+        layer_options = ["ENCODING=UTF-8"]
+    elif driver == "CSV":
         layer_options = ["CREATE_CSVT=YES"] + (["GEOMETRY=AS_WKT"] if geometry_type else [])
     elif driver == "FlatGeobuf":
         layer_options = ["SPATIAL_INDEX=NO"]  # an index re-orders the rows

@@ -144,7 +144,9 @@ class PrivateCluster:
     def gdal(self) -> str:
         return "PG:" + self.conninfo()
 
-    def uri(self, table: str, schema: str = "public", geometry: str | None = "geom", **extra):
+    def uri(
+        self, table: str, schema: str = "public", geometry: str | None = "geom", sql="", **extra
+    ):
         """A QGIS postgres data source URI (without the ``postgres://`` prefix)."""
         text = f"{self.conninfo()} "
         for key, value in extra.items():
@@ -152,6 +154,8 @@ class PrivateCluster:
         text += f'table="{schema}"."{table}"'
         if geometry:
             text += f" ({geometry})"
+        if sql:
+            text += f" sql={sql}"
         return text
 
     def psql(self, sql: str, database: str = DATABASE) -> str:
