@@ -31,7 +31,7 @@ def qgis_value(value, tz=LONDON):
             return dt.datetime(
                 d.year(), d.month(), d.day(), t.hour(), t.minute(), t.second(), t.msec() * 1000
             )
-        utc = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(
+        utc = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(
             milliseconds=value.toMSecsSinceEpoch()
         )
         return utc.astimezone(tz).replace(tzinfo=None)
@@ -67,7 +67,7 @@ def qgis_rows(source, names, tz=LONDON, request=None, zones=None, id_field=None)
             if offset is not None and isinstance(values[name], dt.datetime):
                 utc = values[name] - dt.timedelta(minutes=offset)
                 values[name] = (
-                    utc.replace(tzinfo=dt.timezone.utc).astimezone(tz).replace(tzinfo=None)
+                    utc.replace(tzinfo=dt.UTC).astimezone(tz).replace(tzinfo=None)
                 )
         fid = feature.id() if id_field is None else feature[id_field]
         rows.append((fid, wkb, values))

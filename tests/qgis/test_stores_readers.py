@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import json
 
 import pytest
 from hb_reference import assert_same_rows, ogr_zones, our_rows, qgis_rows
@@ -74,7 +75,7 @@ def typed_gpkg(path, layer_name="typed"):
             feature.SetField("tm", f"23:15:{i:02d}")
             feature.SetField("txt", f"é {i} «quoted» '")
             feature.SetFieldBinaryFromHexString("bin", f"00ff{i:02x}")
-            feature.SetField("js", '{"a": [1, %d], "b": "x"}' % i)
+            feature.SetField("js", json.dumps({"a": [1, i], "b": "x"}))
             if i != N - 2:
                 feature.SetGeometry(ogr.CreateGeometryFromWkt(f"POINT ({500000 + i} {180000 + i})"))
         layer.CreateFeature(feature)
@@ -263,13 +264,13 @@ def read_selected(plugin, layer, id_field=None):
 
     class Probe:  # the two parameterAs* calls input_layer makes
         def parameterAsSource(self, parameters, name, context):  # noqa: N802
-            from qgis.core import QgsProcessingParameters, QgsProcessingParameterFeatureSource
+            from qgis.core import QgsProcessingParameterFeatureSource, QgsProcessingParameters
 
             definition = QgsProcessingParameterFeatureSource(name)
             return QgsProcessingParameters.parameterAsSource(definition, parameters, context)
 
         def parameterAsVectorLayer(self, parameters, name, context):  # noqa: N802
-            from qgis.core import QgsProcessingParameters, QgsProcessingParameterFeatureSource
+            from qgis.core import QgsProcessingParameterFeatureSource, QgsProcessingParameters
 
             definition = QgsProcessingParameterFeatureSource(name)
             return QgsProcessingParameters.parameterAsVectorLayer(definition, parameters, context)
