@@ -51,6 +51,7 @@ SUPPORTED_WORDS = (
 )
 DBF_TEXT_LIMIT = 254
 _PROVIDER_PREFIX = re.compile(r"^(?P<key>\w{3,}?)://(?P<uri>.+)$", re.DOTALL)
+_OGR_PG = re.compile(r"^dbname='PG:(?P<conninfo>.*)'\s+(?P<rest>table=.*)$", re.DOTALL)
 
 
 class DestinationError(QgsProcessingException):
@@ -138,13 +139,16 @@ def _postgres(raw: str, uri: str) -> Destination:
 
 
 def _ogr_table(raw: str, uri_text: str) -> Destination:
-    """``ogr:dbname='x.gpkg' table="t" (geom)``; a ``PG:`` dbname is a PostGIS table."""
+    """``ogr:dbname='x.gpkg' table="t" (geom)``; a ``PG:`` dbname is a PostGIS table (its
+    connection string may hold quotes of its own)."""
+    match = _OGR_PG.match(uri_text.strip())
+    if match:
+        pg = QgsDataSourceUri(match.group("conninfo"))
+        rest = QgsDataSourceUri("dbname='x' " + match.group("rest"))
+        pg.setDataSource(rest.schema() or "public", rest.table(), rest.geometryColumn())
+        return _postgres(raw, pg.uri(False))
     uri = QgsDataSourceUri(uri_text)
     database, table = uri.database(), uri.table()
-    if database.startswith("PG:"):
-        pg = QgsDataSourceUri(database[3:])
-        pg.setDataSource(uri.schema() or pg.schema() or "public", table, uri.geometryColumn())
-        return _postgres(raw, pg.uri(False))
     ext = _extension(database)
     driver = FILE_FORMATS.get(ext, ("", ""))[0]
     kind = "gpkg" if ext == "gpkg" else "file"

@@ -37,6 +37,7 @@ _OGR_TYPES = {
     "time": (ogr.OFTString, None),  # 'HH:MM:SS.sss' (GeoPackage has no time type)
     "json": (ogr.OFTString, ogr.OFSTJSON),
     "binary": (ogr.OFTBinary, None),
+    "real_text": (ogr.OFTString, None),  # a real as its exact decimal text (see writers)
 }
 
 _GEOMETRY_TYPES = {

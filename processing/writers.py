@@ -16,7 +16,8 @@ What a format cannot hold is kept in a form the next step reads back, never drop
   characters stops the run (outputs that always have such text are refused up front).
 * PostGIS: date-times are ``timestamp`` (without time zone: wall clock, as QGIS's own
   exporter makes them), field names are kept as given (no laundering).
-* CSV: geometry as WKT, field types in a ``.csvt``, the CRS in a ``.prj``.
+* CSV: geometry as WKT, field types in a ``.csvt``, the CRS in a ``.prj``; reals as exact
+  text; the value returned opens it with empty cells as NULL (CSV has no other NULL).
 """
 
 from __future__ import annotations
@@ -94,6 +95,10 @@ def write_output(
     else:
         if destination.kind == "file" and destination.driver == "ESRI Shapefile":
             columns = shapefile_columns(columns, feedback)
+        elif destination.kind == "provider":
+            columns = provider_columns(columns)
+        elif destination.driver == "CSV" or destination.kind == "postgres":
+            columns = reals_as_text(columns)
         with tempfile.TemporaryDirectory(prefix="hb-out-") as folder:
             staging = os.path.join(folder, "staging.gpkg")
             gpkg_writer.write_layer(
@@ -135,7 +140,10 @@ def _make_folder(path: str) -> None:
 
 def _from_staging(destination, staging, table, geometry_type, columns, context) -> str:
     if destination.kind == "file":
-        return _to_file(destination, staging, table, geometry_type)
+        value = _to_file(destination, staging, table, geometry_type)
+        if destination.driver == "CSV":
+            _csvt_reals(destination.path, columns, geometry_type)
+        return value
     if destination.kind == "postgres":
         return _to_postgres(destination, staging, table, geometry_type, columns)
     if destination.kind == "provider":
@@ -181,7 +189,43 @@ def _to_file(destination: Destination, staging, table, geometry_type) -> str:
         ) from error
     if driver == "SQLite":
         return f"{path}|layername={table}"
+    if driver == "CSV":  # a CSV writes NULL as an empty cell: read such cells back as NULL
+        return f"{path}|option:EMPTY_STRING_AS_NULL=YES"
     return path
+
+
+def reals_as_text(columns: list[Column]) -> list[Column]:
+    """Reals as their shortest exact decimal text (numpy's repr), for writers that would
+    print 15 significant digits (GDAL's CSV and PostgreSQL COPY); the column keeps its type
+    (a ``.csvt`` entry, a float8 column) and reads back as the same double."""
+    out = []
+    for column in columns:
+        if column.kind != "real":
+            out.append(column)
+            continue
+        values = np.asarray(np.ma.getdata(column.values), dtype=float)
+        missing = np.isnan(values)
+        if np.ma.isMaskedArray(column.values):
+            missing |= np.ma.getmaskarray(column.values)
+        text = values.astype(str).astype(object)
+        text[missing] = None
+        out.append(Column(column.name, "real_text", text))
+    return out
+
+
+def _csvt_reals(path: str, columns: list[Column], geometry_type) -> None:
+    """Say Real in the .csvt for reals written as exact text."""
+    csvt = os.path.splitext(path)[0] + ".csvt"
+    if not os.path.exists(csvt):
+        return
+    with open(csvt) as handle:
+        types = handle.read().strip().split(",")
+    offset = 1 if geometry_type else 0
+    for i, column in enumerate(columns):
+        if column.kind == "real_text" and i + offset < len(types):
+            types[i + offset] = "Real"
+    with open(csvt, "w") as handle:
+        handle.write(",".join(types) + "\n")
 
 
 def _delete_dataset(path: str, driver: str) -> None:
@@ -274,6 +318,7 @@ def _to_postgres(destination: Destination, staging, table, geometry_type, column
     geometry_column = (uri.geometryColumn() or "geom") if geometry_type else ""
     key = uri.keyColumn() or "fid"
     times = [c.name for c in columns if c.kind == "datetime"]
+    reals = [c.name for c in columns if c.kind == "real_text"]
     options = [
         "OVERWRITE=YES",
         "LAUNDER=NO",
@@ -283,8 +328,10 @@ def _to_postgres(destination: Destination, staging, table, geometry_type, column
     ]
     if geometry_type:
         options += [f"GEOMETRY_NAME={geometry_column}", "SPATIAL_INDEX=GIST"]
-    if times:  # wall clock: timestamp, not GDAL's default timestamptz
-        options.append("COLUMN_TYPES=" + ",".join(f"{name}=timestamp" for name in times))
+    column_types = [f"{name}=timestamp" for name in times]  # wall clock, not timestamptz
+    column_types += [f"{name}=float8" for name in reals]  # exact text, parsed by the server
+    if column_types:
+        options.append("COLUMN_TYPES=" + ",".join(column_types))
     try:
         gdal.VectorTranslate(
             "PG:" + uri.connectionInfo(True),
@@ -306,6 +353,15 @@ def _to_postgres(destination: Destination, staging, table, geometry_type, column
 
 
 # ------------------------------------------------------------------ other providers, memory
+
+
+def provider_columns(columns: list[Column]) -> list[Column]:
+    """Columns QGIS's database providers can create: Booleans as 0/1 integers (the
+    SpatiaLite provider has no Boolean type)."""
+    return [
+        Column(c.name, "int", c.values, c.prefix, c.same) if c.kind == "bool" else c
+        for c in columns
+    ]
 
 
 def _to_provider(destination: Destination, staging, table) -> str:
