@@ -168,7 +168,7 @@ def brief_frame(plugin, value):
     context = QgsProcessingContext()
     frame, _ = brief.TaskingBriefAlgorithm._read(bridge.layer_input(layer, context))
     # a CSV has one empty cell for NULL and empty text; it reads back as NULL (README)
-    frame = frame.replace("", None)
+    frame = frame.where(frame.ne(""), None)
     return frame.sort_values(["window", "block_id"]).reset_index(drop=True)
 
 
