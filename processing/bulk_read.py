@@ -57,22 +57,28 @@ class BulkColumn:
     kind: str
     alias: str
     select: str
-    convert: str = "plain"  # plain, bool, ogr_datetime, iso_time, hex, list, utc
-    utc_alias: str | None = None  # SQLite: the UTC instant of rows that carry a zone
+    convert: str = "plain"  # plain, bool, iso_datetime, iso_date, iso_time, hex, list, utc
 
 
 @dataclass
 class BulkQuery:
+    """One read: an SQL statement (``sql``), or a layer read directly (``layer_name``,
+    ``attribute_filter``, ``ignored``); ``second`` reads further columns of the same
+    features (matched by id) where the first cannot convert them."""
+
     dataset: str
-    sql: str
-    dialect: str  # "" = the data source's own SQL, "OGRSQL" = OGR's
+    sql: str = ""
+    dialect: str = ""  # "" = the data source's own SQL, "SQLITE" = GDAL's SQLite dialect
     columns: list[BulkColumn] = field(default_factory=list)
-    fid_select: bool = True  # the FID comes as the hb_fid column (else the result's FID)
     fid_from_field: str | None = None  # the QGIS field that shows the FID (GeoPackage "fid")
     geometry: bool = True
     open_options: list[str] = field(default_factory=list)
     config: dict = field(default_factory=dict)
     description: str = ""
+    layer_name: str = ""
+    attribute_filter: str = ""
+    ignored: list[str] = field(default_factory=list)
+    second: BulkQuery | None = None
 
 
 class NotBulk(Exception):
@@ -117,45 +123,127 @@ def _plan_ogr(layer, names, kinds, geometry) -> BulkQuery:
     if driver == "ESRI Shapefile":  # DBF text decoded as QGIS decodes it (the layer's encoding)
         open_options.append(f"ENCODING={_codec_name(layer.dataProvider().encoding())}")
     ogr_layer = _ogr_layer(ds, parts)
-    layer_name = ogr_layer.GetName()
-    fid_column = ogr_layer.GetFIDColumn()
     defn = ogr_layer.GetLayerDefn()
     ogr_fields = {
         defn.GetFieldDefn(i).GetName(): defn.GetFieldDefn(i) for i in range(defn.GetFieldCount())
     }
-    sqlite = driver in _SQLITE_DRIVERS
-    query = BulkQuery(
-        dataset=path,
-        sql="",
-        dialect="" if sqlite else "OGRSQL",
-        geometry=geometry,
-        open_options=open_options,
-        description=f"{driver} {path}",
-    )
-    selects = []
-    if sqlite:
-        selects.append(f"{quote(fid_column) if fid_column else 'ROWID'} AS {_FID}")
-    else:
-        query.fid_select = False  # OGR SQL keeps the source's FIDs
-    for i, name in enumerate(names):
-        if name not in ogr_fields:
-            if fid_column and name == fid_column:  # QGIS shows the FID as a first field
-                query.fid_from_field = name
-                continue
+    fid_column = ogr_layer.GetFIDColumn()
+    fid_from_field = None
+    wanted = []
+    for name in names:
+        if name in ogr_fields:
+            wanted.append(name)
+        elif fid_column and name == fid_column:  # QGIS shows the FID as a first field
+            fid_from_field = name
+        else:
             raise NotBulk(f"field {name} is not in the data source")
-        column = _ogr_column(i, name, kinds[name], ogr_fields[name], sqlite)
+    description = f"{driver} {path}"
+    if driver in _SQLITE_DRIVERS:
+        query = _sqlite_select(
+            path,
+            ogr_layer.GetName(),
+            fid_column or "ROWID",
+            ogr_layer.GetGeometryColumn(),
+            wanted,
+            kinds,
+            geometry,
+            subset,
+            description,
+        )
+    else:
+        query = _layer_read(
+            path, ogr_layer, driver, wanted, kinds, ogr_fields, geometry, subset, description
+        )
+    query.open_options = open_options + query.open_options
+    query.fid_from_field = fid_from_field
+    return query
+
+
+# Kinds GDAL 3.6's Arrow-to-numpy conversion gets wrong or incomplete: read them through SQL.
+_SPECIAL = ("bool", "datetime", "time", "binary")
+
+
+def _sqlite_select(path, table, fid, geometry_column, names, kinds, geometry, subset, what):
+    """GeoPackage and SQLite: one statement in their own SQL, as QGIS's subset runs."""
+    selects = [f"{quote(fid) if fid != 'ROWID' else fid} AS {_FID}"]
+    query = BulkQuery(dataset=path, geometry=geometry, description=what)
+    for i, name in enumerate(names):
+        column = _sqlite_column(i, name, kinds[name])
         query.columns.append(column)
         selects.append(f"{column.select} AS {quote(column.alias)}")
-        if column.utc_alias:
-            selects.append(_sqlite_utc(name, column.utc_alias))
-    if geometry and sqlite and ogr_layer.GetGeometryColumn():
-        selects.append(quote(ogr_layer.GetGeometryColumn()))
-    if not selects:
-        selects.append("FID" if not sqlite else "ROWID")
-    sql = f"SELECT {', '.join(selects)} FROM {quote(layer_name)}"
+    if geometry and geometry_column:
+        selects.append(quote(geometry_column))
+    query.sql = f"SELECT {', '.join(selects)} FROM {quote(table)}"
     if subset:
-        sql += f" WHERE {subset}"
-    query.sql = sql
+        query.sql += f" WHERE {subset}"
+    return query
+
+
+def _sqlite_column(i, name, kind) -> BulkColumn:
+    alias, ref = f"hb_{i}", quote(name)
+    if kind == "bool":
+        return BulkColumn(name, kind, alias, f"CAST({ref} AS INTEGER)", "bool")
+    if kind == "datetime":  # as stored: a zone (Z, +01:00) is kept and applied
+        return BulkColumn(name, kind, alias, f"CAST({ref} AS TEXT)", "iso_datetime")
+    if kind == "time":
+        return BulkColumn(name, kind, alias, f"CAST({ref} AS TEXT)", "iso_time")
+    if kind == "binary":  # SQLite's hex(NULL) is '' (an empty value, not NULL)
+        return BulkColumn(
+            name, kind, alias, f"CASE WHEN {ref} IS NOT NULL THEN hex({ref}) END", "hex"
+        )
+    return BulkColumn(name, kind, alias, ref)
+
+
+def _layer_read(path, ogr_layer, driver, names, kinds, ogr_fields, geometry, subset, what):
+    """Other OGR files: the layer itself, filtered by the subset (OGR SQL, as QGIS runs it);
+    Booleans, times, binary and zoned date-times through GDAL's SQLite dialect, by id.
+    GeoJSON gives date-times as their text (DATE_AS_STRING), zones included."""
+    from osgeo import ogr  # noqa: PLC0415 (constants only)
+
+    geojson = driver in ("GeoJSON", "GeoJSONSeq")
+    plain, special = [], []
+    for i, name in enumerate(names):
+        kind = kinds[name]
+        ogr_type = ogr_fields[name].GetType()
+        if ogr_type in (
+            ogr.OFTStringList,
+            ogr.OFTIntegerList,
+            ogr.OFTInteger64List,
+            ogr.OFTRealList,
+        ):
+            plain.append(BulkColumn(name, kind, name, "", "list"))
+        elif geojson and kind in ("datetime", "date", "time"):
+            convert = {"datetime": "iso_datetime", "date": "iso_date", "time": "iso_time"}[kind]
+            plain.append(BulkColumn(name, kind, name, "", convert))
+        elif kind in _SPECIAL:
+            special.append(_sqlite_column(i, name, kind))
+        else:
+            plain.append(BulkColumn(name, kind, name, ""))
+    layer_name = ogr_layer.GetName()
+    defn = ogr_layer.GetLayerDefn()
+    all_fields = [defn.GetFieldDefn(i).GetName() for i in range(defn.GetFieldCount())]
+    keep = {c.name for c in plain}
+    query = BulkQuery(
+        dataset=path,
+        geometry=geometry,
+        description=what,
+        layer_name=layer_name,
+        attribute_filter=subset,
+        ignored=[n for n in all_fields if n not in keep],
+        columns=plain,
+    )
+    if geojson:
+        query.open_options.append("DATE_AS_STRING=YES")
+    if special:
+        selects = [f"ROWID AS {_FID}"] + [f"{c.select} AS {quote(c.alias)}" for c in special]
+        query.second = BulkQuery(
+            dataset=path,
+            sql=f"SELECT {', '.join(selects)} FROM {quote(layer_name)}",
+            dialect="SQLITE",
+            columns=special,
+            geometry=False,
+            description=what,
+        )
     return query
 
 
@@ -176,47 +264,6 @@ def _ogr_layer(ds, parts):
     if found is None:
         raise NotBulk("its layer is not in the data source")
     return found
-
-
-def _ogr_column(i, name, kind, ogr_field, sqlite) -> BulkColumn:
-    alias = f"hb_{i}"
-    field_ref = quote(name)
-    ogr_type = ogr_field.GetType()
-    from osgeo import ogr  # noqa: PLC0415 (constants only)
-
-    if ogr_type in (ogr.OFTStringList, ogr.OFTIntegerList, ogr.OFTInteger64List, ogr.OFTRealList):
-        return BulkColumn(name, kind, alias, field_ref, "list")
-    if kind == "bool":
-        cast = "INTEGER" if sqlite else "integer"
-        return BulkColumn(name, kind, alias, f"CAST({field_ref} AS {cast})", "bool")
-    if kind == "time":
-        cast = "TEXT" if sqlite else "character"
-        return BulkColumn(name, kind, alias, f"CAST({field_ref} AS {cast})", "iso_time")
-    if kind == "binary":
-        select = (  # SQLite's hex(NULL) is '' (an empty value, not NULL)
-            f"CASE WHEN {field_ref} IS NOT NULL THEN hex({field_ref}) END"
-            if sqlite
-            else f"CAST({field_ref} AS character)"
-        )
-        return BulkColumn(name, kind, alias, select, "hex")
-    if kind == "datetime":
-        if sqlite:
-            return BulkColumn(name, kind, alias, field_ref, "plain", utc_alias=f"hb_utc_{i}")
-        return BulkColumn(name, kind, alias, f"CAST({field_ref} AS character)", "ogr_datetime")
-    return BulkColumn(name, kind, alias, field_ref, "plain")
-
-
-def _sqlite_utc(name: str, alias: str) -> str:
-    """SQLite: the UTC instant of values written with a zone (Z, +01:00), else NULL.
-
-    The first 19 characters are date and time (YYYY-MM-DDTHH:MM:SS); a zone comes after
-    them. SQLite's date functions apply the offset and return UTC.
-    """
-    ref = quote(name)
-    return (
-        f"CASE WHEN length({ref}) > 19 AND substr({ref}, 20) GLOB '*[Zz+-]*' "
-        f"THEN strftime('%Y-%m-%dT%H:%M:%f', {ref}) END AS {quote(alias)}"
-    )
 
 
 def _plan_postgres(layer, names, kinds, geometry) -> BulkQuery:
@@ -339,43 +386,23 @@ def _plan_spatialite(layer, names, kinds, geometry) -> BulkQuery:
     if keys:
         if len(keys) != 1 or fields.at(keys[0]).type() not in (2, 4):  # Int, LongLong
             raise NotBulk("its feature ids do not come from a single integer key column")
-        key = quote(fields.at(keys[0]).name())
+        key = fields.at(keys[0]).name()
     else:
         key = "ROWID"
-    selects = [f"{key} AS {_FID}"]
-    query = BulkQuery(
-        dataset=uri.database(),
-        sql="",
-        dialect="",
-        geometry=geometry and bool(uri.geometryColumn()),
-        description=f"SpatiaLite {uri.database()}",
-    )
-    for i, name in enumerate(names):
-        index = fields.lookupField(name)
-        if index < 0:
+    for name in names:
+        if fields.lookupField(name) < 0:
             raise NotBulk(f"field {name} is not in the table")
-        kind = kinds[name]
-        column = _ogr_column(i, name, kind, _FakeOgrField(), True)
-        query.columns.append(column)
-        selects.append(f"{column.select} AS {quote(column.alias)}")
-        if column.utc_alias:
-            selects.append(_sqlite_utc(name, column.utc_alias))
-    if query.geometry:
-        selects.append(f"{quote(uri.geometryColumn())}")
-    sql = f"SELECT {', '.join(selects)} FROM {quote(uri.table())}"
-    subset = layer.subsetString().strip()
-    if subset:
-        sql += f" WHERE {subset}"
-    query.sql = sql
-    return query
-
-
-class _FakeOgrField:
-    """SpatiaLite fields are never OGR lists."""
-
-    @staticmethod
-    def GetType():  # noqa: N802 (OGR's name)
-        return -1
+    return _sqlite_select(
+        uri.database(),
+        uri.table(),
+        key,
+        uri.geometryColumn(),
+        names,
+        kinds,
+        geometry and bool(uri.geometryColumn()),
+        layer.subsetString().strip(),
+        f"SpatiaLite {uri.database()}",
+    )
 
 
 # -------------------------------------------------------------------------------- executing
@@ -392,18 +419,54 @@ class BulkResult:
 
 
 def run(query: BulkQuery, tz) -> BulkResult:
-    """Execute ``query`` and convert its batches; ``tz``: the analysis time zone."""
+    """Execute ``query`` (and its second pass) and convert; ``tz``: the analysis zone."""
+    fids, wkb, chunks = _batches(query)
+    n = len(fids)
+    attributes, written = {}, {}
+    for column in query.columns:
+        raw = _concat(chunks.get(column.alias, []))
+        attributes[column.name] = _finish_column(column, raw, n, tz, written)
+    if query.second is not None:
+        more = run(query.second, tz)
+        rows = _rows_of(more.fids, fids)
+        for name, values in more.attributes.items():
+            attributes[name] = values[rows]
+        for name, values in more.written.items():
+            written[name] = values[rows]
+    if query.fid_from_field:
+        attributes[query.fid_from_field] = np.ma.array(fids.copy(), mask=np.zeros(n, bool))
+    return BulkResult(fids, wkb, attributes, written)
+
+
+def _rows_of(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Positions in ``ids`` of each of ``wanted`` (all present: the same features)."""
+    order = np.argsort(ids, kind="stable")
+    rows = order[np.searchsorted(ids[order], wanted)]
+    if not np.array_equal(ids[rows], wanted):
+        raise NotBulk("the two reads of the layer do not hold the same features")
+    return rows
+
+
+def _batches(query: BulkQuery):
+    """(fids, masked WKB or None, {column: [batches]}) of one statement or layer read."""
     previous = {key: gdal.GetThreadLocalConfigOption(key, None) for key in query.config}
     for key, value in query.config.items():
         gdal.SetThreadLocalConfigOption(key, value)
     try:
         ds = gdal.OpenEx(query.dataset, gdal.OF_VECTOR, open_options=query.open_options)
-        result = ds.ExecuteSQL(query.sql, dialect=query.dialect)
-        if result is None:
-            raise NotBulk(f"GDAL could not run: {query.sql}")
+        if query.layer_name:
+            result = ds.GetLayerByName(query.layer_name)
+            result.SetAttributeFilter(query.attribute_filter or None)
+            release = None
+        else:
+            result = ds.ExecuteSQL(query.sql, dialect=query.dialect)
+            if result is None:
+                raise NotBulk(f"GDAL could not run: {query.sql}")
+            release = result
         try:
-            if not query.geometry:
-                result.SetIgnoredFields(["OGR_GEOMETRY"])
+            ignored = list(query.ignored) + ([] if query.geometry else ["OGR_GEOMETRY"])
+            if ignored:
+                result.SetIgnoredFields(ignored)
             chunks: dict[str, list] = {}
             for batch in result.GetArrowStreamAsNumPy(
                 options=["INCLUDE_FID=YES", "USE_MASKED_ARRAYS=YES"]
@@ -413,27 +476,22 @@ def run(query: BulkQuery, tz) -> BulkResult:
             fid_key = result.GetFIDColumn() or "OGC_FID"
             geometry_key = _geometry_key(result, chunks, query, fid_key)
         finally:
-            ds.ReleaseResultSet(result)
+            if release is not None:
+                ds.ReleaseResultSet(release)
+    except RuntimeError as error:
+        raise NotBulk(f"GDAL could not read it: {error}") from None
     finally:
         for key, value in previous.items():
             gdal.SetThreadLocalConfigOption(key, value)
     fids = _concat(chunks.get(_FID if _FID in chunks else fid_key, []))
     fids = np.array([], dtype=np.int64) if fids is None else fids
     fids = np.asarray(np.ma.getdata(fids), dtype=np.int64)
-    n = len(fids)
     wkb = None
     if query.geometry:
         wkb = _concat(chunks.get(geometry_key, [])) if geometry_key else None
-        if wkb is None or len(wkb) != n:
-            wkb = np.ma.masked_all(n, dtype=object)
-    attributes, written = {}, {}
-    for column in query.columns:
-        raw = _concat(chunks.get(column.alias, []))
-        utc = _concat(chunks.get(column.utc_alias, [])) if column.utc_alias else None
-        attributes[column.name] = _finish_column(column, raw, utc, n, tz, written)
-    if query.fid_from_field:
-        attributes[query.fid_from_field] = np.ma.array(fids.copy(), mask=np.zeros(n, bool))
-    return BulkResult(fids, wkb, attributes, written)
+        if wkb is None or len(wkb) != len(fids):
+            wkb = np.ma.masked_all(len(fids), dtype=object)
+    return fids, wkb, chunks
 
 
 def _geometry_key(result, chunks, query, fid_key):
@@ -446,9 +504,7 @@ def _geometry_key(result, chunks, query, fid_key):
     for name in names + ["wkb_geometry", "geometry", "geom", "GEOMETRY"]:
         if name and name in chunks:
             return name
-    known = (
-        {fid_key, _FID} | {c.alias for c in query.columns} | {c.utc_alias for c in query.columns}
-    )
+    known = {fid_key, _FID} | {c.alias for c in query.columns}
     rest = [k for k in chunks if k not in known]
     return rest[0] if len(rest) == 1 else None
 
@@ -480,40 +536,32 @@ def _split(values, n: int, fill_dtype=object) -> tuple[np.ndarray, np.ndarray]:
     return data, mask
 
 
-def _finish_column(column: BulkColumn, raw, utc, n: int, tz, written: dict):
+def _finish_column(column: BulkColumn, raw, n: int, tz, written: dict):
     """A batch column as the readers' kinds (see readers.KINDS); NULL stays masked.
-    Date-times whose zone was applied also leave their wall clock as written in
-    ``written``."""
+    Date-times whose zone was applied leave their wall clock as written in ``written``."""
     from ..hotblocking import clock  # noqa: PLC0415 (core, no QGIS)
 
     kind = column.kind
     data, mask = _split(raw, n)
     if column.convert == "list":
-        data = _lists_as_json(data, mask)
-        kind = "json"
-    elif column.convert == "hex":
+        return np.ma.array(_lists_as_json(data, mask), mask=mask)
+    if column.convert == "hex":
         data = _hex_bytes(data, mask)
     elif column.convert == "iso_time":
         data = _time_text(_text(data, mask), mask)
-    elif column.convert == "ogr_datetime":
-        data, written[column.name] = _ogr_datetime(_text(data, mask), tz)
-        return np.ma.array(data, mask=mask | np.isnat(data))
+    elif column.convert == "iso_datetime":
+        local, written[column.name] = iso_datetimes(data, mask, tz)
+        return np.ma.array(local, mask=np.isnat(local))
+    elif column.convert == "iso_date":
+        days, _ = iso_datetimes(data, mask, tz, date_only=True)
+        return np.ma.array(days.astype("M8[D]"), mask=np.isnat(days))
     elif column.convert == "bool":
         data = np.where(mask, 0, data).astype(bool)
     elif column.convert == "utc":
         local = clock.utc_to_local(_as_ms(data, mask), tz)
         return np.ma.array(local, mask=mask | np.isnat(local))
-    if kind == "datetime":
+    elif kind == "datetime":
         ms = _as_ms(data, mask)
-        if utc is not None:  # SQLite: rows written with a zone
-            written[column.name] = ms.copy()
-            utc_text, utc_null = _split(utc, n)
-            aware = ~utc_null
-            if aware.any():
-                instants = np.array(
-                    _text(utc_text[aware], np.zeros(aware.sum(), bool)), dtype="M8[ms]"
-                )
-                ms[aware] = clock.utc_to_local(instants, tz)
         return np.ma.array(ms, mask=mask | np.isnat(ms))
     return _typed(data, mask, kind)
 
@@ -567,13 +615,18 @@ def _text(data, mask) -> np.ndarray:
         text = decode_utf8(data).astype(object)
     elif data.dtype.kind == "U":
         text = data.astype(object)
-    else:
-        text = np.array(
-            [v.decode("utf-8", "replace") if isinstance(v, bytes) else v for v in data.tolist()],
-            dtype=object,
-        )
+    else:  # object arrays: bytes, str, or date/time objects (GeoJSON)
+        text = np.array([_as_str(v) for v in data.tolist()], dtype=object)
     text[np.asarray(mask, bool)] = None
     return text
+
+
+def _as_str(value):
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
 
 
 def _hex_bytes(data, mask) -> np.ndarray:
@@ -615,45 +668,83 @@ def _time_text(text: np.ndarray, mask) -> np.ndarray:
     return out
 
 
-_OGR_DATETIME = (
-    r"^\s*(\d{4})[/-](\d{2})[/-](\d{2})[ T]\s*(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?"
-    r"\s*(?:(Z)|([+-])(\d{2}):?(\d{2})?)?\s*$"
-)
+_COLON, _PLUS, _MINUS = ord(":"), ord("+"), ord("-")
+_DIGITS = (ord("0"), ord("9"))
 
 
-def _ogr_datetime(text: np.ndarray, tz) -> tuple[np.ndarray, np.ndarray]:
-    """OGR's text for a date-time ('2025/06/01 21:15:00.500+01', '+00' is UTC) as local
-    wall-clock datetime64[ms] of ``tz`` (values with a zone converted, others kept), and the
-    wall clock as written."""
+def iso_datetimes(values, mask, tz, date_only=False) -> tuple[np.ndarray, np.ndarray]:
+    """ISO date-time text as GDAL, SQLite and QGIS write it ('2025-06-01T21:15:00.500',
+    a space for the T, with or without Z or an offset such as +01:00, +0100 or +01) as
+    wall clock of ``tz`` (datetime64[ms]; values with a zone are converted), and the wall
+    clock as written. Vectorised: the zone is cut off the bytes, numpy parses the rest;
+    text numpy cannot parse goes through the core's parser (unreadable: NaT, as QGIS's NULL).
+    """
     from ..hotblocking import clock  # noqa: PLC0415
 
-    parts = pd.Series(text, dtype=object).str.extract(_OGR_DATETIME)
-    out = np.full(len(text), np.datetime64("NaT"), dtype="M8[ms]")
+    text = _ascii(values, mask)
+    n = len(text)
+    out = np.full(n, np.datetime64("NaT"), dtype="M8[ms]")
+    if n == 0:
+        return out, out.copy()
+    width = text.dtype.itemsize
+    raw = np.frombuffer(text.tobytes(), dtype=np.uint8).reshape(n, width).copy()
+    length = np.count_nonzero(raw, axis=1).astype(np.int64)  # 'S' pads with NULs
+    rows = np.arange(n)
+    cut = length.copy()  # where the zone starts (length: no zone)
+    offset = np.zeros(n, dtype=np.int64)  # minutes east of UTC
+    last = raw[rows, np.maximum(length - 1, 0)]
+    zulu = (length > 10) & ((last == ord("Z")) | (last == ord("z")))
+    cut[zulu] = length[zulu] - 1
+    zoned = zulu.copy()
+    for size, colon in ((6, True), (5, False), (3, False)):  # +HH:MM, +HHMM, +HH
+        start = length - size
+        ok = ~zoned & (start >= 16)
+        at = np.maximum(start, 0)
+        sign = raw[rows, at]
+        ok &= (sign == _PLUS) | (sign == _MINUS)
+        digit_positions = [1, 2, 4, 5] if colon else ([1, 2, 3, 4] if size == 5 else [1, 2])
+        digits = np.stack([raw[rows, np.minimum(at + k, width - 1)] for k in digit_positions])
+        ok &= np.all((digits >= _DIGITS[0]) & (digits <= _DIGITS[1]), axis=0)
+        if colon:
+            ok &= raw[rows, np.minimum(at + 3, width - 1)] == _COLON
+        if not ok.any():
+            continue
+        value = digits.astype(np.int64) - _DIGITS[0]
+        hours = value[0] * 10 + value[1]
+        minutes = value[2] * 10 + value[3] if len(digit_positions) == 4 else 0
+        offset[ok] = (np.where(sign == _MINUS, -1, 1) * (hours * 60 + minutes))[ok]
+        cut[ok] = start[ok]
+        zoned |= ok
+    raw[np.arange(width)[None, :] >= cut[:, None]] = 0
+    core = raw.view(f"S{width}").ravel()
+    present = ~np.asarray(mask, bool) & (length > 0)
+    try:
+        wall = core[present].astype("M8[ms]")
+    except ValueError:  # not ISO throughout: the core's parser, NaT where unreadable
+        from ..hotblocking.timeparse import parse_times  # noqa: PLC0415
+
+        parsed = parse_times(np.char.decode(core[present], "ascii", "replace"), tz=tz)
+        wall = parsed.times
     as_written = out.copy()
-    ok = parts[0].notna().to_numpy()
-    if not ok.any():
-        return out, as_written
-    p = parts[ok]
-    days = (p[0] + "-" + p[1] + "-" + p[2]).to_numpy(dtype=str).astype("M8[D]").astype("M8[ms]")
-    millis = (
-        p[3].astype(int) * 3_600_000
-        + p[4].astype(int) * 60_000
-        + p[5].fillna("0").astype(int) * 1000
-        + p[6].fillna("0").str.ljust(3, "0").str[:3].astype(int)
-    ).to_numpy(dtype=np.int64)
-    wall = days + millis.astype("m8[ms]")
-    as_written[ok] = wall
-    offset_minutes = np.zeros(len(p), dtype=np.int64)
-    has_offset = p[8].notna().to_numpy()
-    if has_offset.any():
-        sign = np.where(p[8][has_offset] == "-", -1, 1)
-        offset_minutes[has_offset] = sign * (
-            p[9][has_offset].astype(int).to_numpy() * 60
-            + p[10][has_offset].fillna("0").astype(int).to_numpy()
-        )
-    aware = has_offset | p[7].notna().to_numpy()
-    if aware.any():
-        utc = wall[aware] - offset_minutes[aware].astype("m8[m]").astype("m8[ms]")
-        wall[aware] = clock.utc_to_local(utc, tz)
-    out[ok] = wall
-    return out, as_written
+    as_written[present] = wall
+    local = as_written.copy()
+    aware = zoned & present
+    if aware.any() and not date_only:
+        utc = as_written[aware] - offset[aware].astype("m8[m]").astype("m8[ms]")
+        local[aware] = clock.utc_to_local(utc, tz)
+    return local, as_written
+
+
+def _ascii(values, mask) -> np.ndarray:
+    """Date-time text as a bytes ('S') array; NULL as empty."""
+    data = np.asarray(values)
+    if data.dtype.kind == "U":
+        data = np.char.encode(data, "ascii", "replace")
+    elif data.dtype.kind != "S":
+        text = _text(data, mask)
+        data = np.array([b"" if t is None else t.encode("ascii", "replace") for t in text])
+        if data.dtype.kind != "S":
+            data = data.astype("S1")
+    data = data.copy()  # padded or other text: numpy refuses it, the core's parser reads it
+    data[np.asarray(mask, bool)] = b""
+    return data

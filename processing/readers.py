@@ -108,6 +108,7 @@ class InputLayer:
     feature_limit: int = -1
     geometry_check: int = QgsFeatureRequest.GeometryNoCheck
     context: object = None  # the source uses its context's callbacks: keep it alive
+    selected_ids: object = None  # with selected_only: the layer's selection when read
 
     @property
     def name(self) -> str:
@@ -131,7 +132,8 @@ def input_layer(algorithm, parameters: dict, name: str, context) -> InputLayer:
             text, _ = value.source.valueAsString(context.expressionContext(), "")
             found = QgsProcessingUtils.mapLayerFromString(text, context)
             layer = found if isinstance(found, QgsVectorLayer) else None
-    return InputLayer(source, layer, selected, limit, check, context)
+    selection = layer.selectedFeatureIds() if selected and layer is not None else None
+    return InputLayer(source, layer, selected, limit, check, context, selection)
 
 
 def layer_input(layer: QgsVectorLayer, context) -> InputLayer:
@@ -178,13 +180,13 @@ def read_layer(
     kinds = {n: field_kind(fields.at(fields.lookupField(n))) for n in names}
     try:
         query = _bulk_query(inp, names, kinds, geometry)
-        arrays = _read_bulk(inp, query, kinds, geometry, tz, feedback)
+        arrays = _read_bulk(inp, query, kinds, geometry, tz, feedback, points_as_xy)
     except bulk_read.NotBulk as why:
         key = feature_id_field(inp.layer)
         arrays = _read_with_qgis(inp.source, names, kinds, geometry, tz, feedback, key)
         arrays.route = f"QGIS iteration ({why})"
         _zones_of_unedited_values(inp.layer, arrays, kinds, tz)
-    if points_as_xy and arrays.geometries is not None:
+    if points_as_xy and arrays.geometries is not None and arrays.xy is None:
         arrays.xy, arrays.missing = _point_xy(arrays.geometries)
         if arrays.xy is not None:
             arrays.geometries = None
@@ -232,7 +234,7 @@ _INTEGER_TYPES = (QVariant.Int, QVariant.LongLong, QVariant.UInt, QVariant.ULong
 
 def _selected_ids(inp) -> np.ndarray:
     """The ids of the features a selected-only source serves (key values for PostGIS)."""
-    selected = inp.source.allFeatureIds()
+    selected = inp.selected_ids
     key = feature_id_field(inp.layer)
     if key is None:
         return np.fromiter(selected, np.int64, len(selected))
@@ -248,16 +250,19 @@ def _selected_ids(inp) -> np.ndarray:
     return np.asarray(values, dtype=np.int64)
 
 
-def _read_bulk(inp, query, kinds, geometry, tz, feedback) -> LayerArrays:
+def _read_bulk(inp, query, kinds, geometry, tz, feedback, points_as_xy) -> LayerArrays:
     keep_ids = _selected_ids(inp) if inp.selected_only else None
     result = bulk_read.run(query, tz)
     keep = np.ones(len(result.fids), dtype=bool)
     if keep_ids is not None:
         keep &= np.isin(result.fids, keep_ids)
-    geometries = None
+    geometries = xy = missing = None
+    filter_type = _ogr_geometry_type_filter(inp.layer)
     if result.wkb is not None:
-        geometries = _from_wkb(result.wkb)
-        filter_type = _ogr_geometry_type_filter(inp.layer)
+        if points_as_xy and geometry:  # plain points: coordinates straight from the WKB
+            xy, missing = _wkb_point_xy(result.wkb)
+        if xy is None or filter_type or inp.geometry_check != QgsFeatureRequest.GeometryNoCheck:
+            geometries, xy, missing = _from_wkb(result.wkb), None, None
         if filter_type:
             keep &= _single_flat_type(geometries) == filter_type
         if inp.geometry_check != QgsFeatureRequest.GeometryNoCheck:
@@ -266,6 +271,7 @@ def _read_bulk(inp, query, kinds, geometry, tz, feedback) -> LayerArrays:
         result.fids = result.fids[keep]
         result.attributes = {n: v[keep] for n, v in result.attributes.items()}
         geometries = None if geometries is None else geometries[keep]
+        xy, missing = (None, None) if xy is None else (xy[keep], missing[keep])
     if not geometry:
         geometries = None
     return LayerArrays(
@@ -273,8 +279,34 @@ def _read_bulk(inp, query, kinds, geometry, tz, feedback) -> LayerArrays:
         geometries=geometries,
         attributes=result.attributes,
         kinds=dict(kinds),
+        xy=xy,
+        missing=missing,
         route=f"bulk through GDAL ({query.description})",
     )
+
+
+def _wkb_point_xy(wkb) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Coordinates straight from WKB when every present record is a 2D point (21 bytes,
+    little-endian, type 1); (None, None) otherwise. Empty points (NaN) come out as NaN."""
+    data = np.asarray(np.ma.getdata(wkb), dtype=object)
+    missing = (
+        np.ma.getmaskarray(wkb).copy() if np.ma.isMaskedArray(wkb) else np.zeros(len(data), bool)
+    )
+    missing |= data == None  # noqa: E711 (element-wise)
+    present = data[~missing]
+    if not len(present):
+        return np.full((len(data), 2), np.nan), missing
+    lengths = np.fromiter(map(len, present), np.int64, len(present))
+    if not np.all(lengths == 21):
+        return None, None
+    raw = np.frombuffer(b"".join(map(bytes, present.tolist())), dtype=np.uint8).reshape(-1, 21)
+    if not (np.all(raw[:, 0] == 1) and np.all(raw[:, 1:5].copy().view("<u4").ravel() == 1)):
+        return None, None
+    xy = np.full((len(data), 2), np.nan)
+    xy[~missing] = raw[:, 5:21].copy().view("<f8").reshape(-1, 2)
+    if np.isnan(xy[~missing]).any():  # empty points: read as geometries (QGIS: empty)
+        return None, None
+    return xy, missing
 
 
 def _ogr_geometry_type_filter(layer) -> str | None:
