@@ -539,3 +539,34 @@ def test_reals_are_exact_in_csv_and_postgis(plugin, base, postgis, tmp_path):
         params["PROFILES"] = destination
         got = sorted(f["value"] for f in load(run("computerisk", params)["PROFILES"]).getFeatures())
         assert got == expected  # exactly
+
+
+def test_qgis_process_writes_postgis_and_memory_destinations(plugin, postgis, tmp_path):
+    """Finding 1 from a shell: qgis_process with a postgres:// destination wrote a folder
+    named postgres:/ under the working directory."""
+    import json
+    import subprocess
+
+    hb_process = Path(__file__).resolve().parents[2] / "scripts" / "hb-process"
+    destination = f"postgres://{postgis.uri('qp_blocks')}"
+    env = {k: v for k, v in os.environ.items() if k != "QGIS_CUSTOM_CONFIG_PATH"}
+    done = subprocess.run(
+        [
+            str(hb_process),
+            "--json",
+            "run",
+            "hotblocking:buildblocks",
+            "--",
+            f"INPUT={SAMPLE}|layername=road_link",
+            f"OUTPUT={destination}",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    results = json.loads(done.stdout)["results"]
+    assert results["OUTPUT"].startswith("postgres://")
+    assert int(postgis.psql("SELECT count(*) FROM qp_blocks")) == results["BLOCK_COUNT"]
+    assert os.listdir(tmp_path) == []  # no folder named postgres: (nor memory:)
