@@ -66,9 +66,7 @@ def qgis_rows(source, names, tz=LONDON, request=None, zones=None, id_field=None)
             offset = zones.get((feature.id(), name))
             if offset is not None and isinstance(values[name], dt.datetime):
                 utc = values[name] - dt.timedelta(minutes=offset)
-                values[name] = (
-                    utc.replace(tzinfo=dt.UTC).astimezone(tz).replace(tzinfo=None)
-                )
+                values[name] = utc.replace(tzinfo=dt.UTC).astimezone(tz).replace(tzinfo=None)
         fid = feature.id() if id_field is None else feature[id_field]
         rows.append((fid, wkb, values))
     return rows

@@ -298,16 +298,16 @@ def test_chain_through_postgis_every_destination_form(plugin, base, postgis, tmp
 
 
 def test_chain_through_database_tables_of_a_geopackage_and_spatialite(plugin, base, tmp_path):
-    """ "Save to GeoPackage" / "Save to Database Table": ogr:dbname=... table=... (one file,
+    """*Save to GeoPackage* / "Save to Database Table": ogr:dbname=... table=... (one file,
     many tables) and, on a SpatiaLite connection, spatialite://... (QGIS's own exporter
     writes it, as for QGIS's algorithms)."""
     path = tmp_path / "db.sqlite"
     ds = ogr.GetDriverByName("SQLite").CreateDataSource(str(path), options=["SPATIALITE=YES"])
-    ds = None
+    del ds  # closed: an empty SpatiaLite database, as a connection in QGIS would be
 
     def make(name):
         if name in ("joined_police", "unmatched_police", "hot_blocks"):
-            geometry = "" if name == "profiles" else " (geom)"
+            geometry = " (geom)"
             return f"spatialite://dbname='{path}' table=\"{name}\"{geometry}"
         return f"ogr:dbname='{tmp_path}/all.gpkg' table=\"{name}\" (geom)"
 

@@ -10,69 +10,13 @@ the GeoPackage run's: same rows, same values, same geometries.
 from __future__ import annotations
 
 import pytest
-from hb_sample import SAMPLE, SOURCES, WINDOWS
+from hb_chain import gpkg_run, pipeline, run
+from hb_sample import SAMPLE
 from osgeo import gdal
-from qgis.core import QgsProcessingContext, QgsProcessingFeedback, QgsProcessingUtils
+from qgis.core import QgsProcessingContext, QgsProcessingUtils
 
 gdal.UseExceptions()
 _LOADED = QgsProcessingContext()
-
-
-def run(algorithm, parameters):
-    import processing
-
-    return processing.run(
-        f"hotblocking:{algorithm}",
-        parameters,
-        context=QgsProcessingContext(),
-        feedback=QgsProcessingFeedback(),
-    )
-
-
-def pipeline(source, dest):
-    """buildblocks -> joinincidents x3 -> computerisk (+ profiles) -> taskingbrief."""
-    out = {
-        "blocks": run(
-            "buildblocks",
-            {"INPUT": source("road_link"), "MAX_LENGTH": 100, "OUTPUT": dest("blocks")},
-        )["OUTPUT"]
-    }
-    joined = []
-    for layer, label, time, end, harm in SOURCES:
-        result = run(
-            "joinincidents",
-            {
-                "INCIDENTS": source(layer),
-                "SOURCE": label,
-                "BLOCKS": out["blocks"],
-                "MAX_DISTANCE": 50,
-                "TIME_FIELD": time,
-                "END_TIME_FIELD": end,
-                "WEIGHT_FIELD": harm,
-                "OUTPUT": dest(f"joined_{layer}"),
-                "UNMATCHED": dest(f"unmatched_{layer}"),
-            },
-        )
-        joined.append(result["OUTPUT"])
-        out[f"joined_{layer}"], out[f"unmatched_{layer}"] = result["OUTPUT"], result["UNMATCHED"]
-    risk = run(
-        "computerisk",
-        {
-            "BLOCKS": out["blocks"],
-            "INCIDENTS": joined,
-            "WINDOWS": WINDOWS,
-            "HOT_RULE": 0,
-            "HOT_VALUE": 10,
-            "OUTPUT": dest("hot_blocks"),
-            "PROFILES": dest("profiles"),
-        },
-    )
-    out["hot_blocks"], out["profiles"] = risk["OUTPUT"], risk["PROFILES"]
-    out["brief_pages"] = run(
-        "taskingbrief",
-        {"HOTBLOCKS": out["hot_blocks"], "TOP_N": 3, "OUTPUT": dest("brief") + ".pdf"},
-    )["PAGE_COUNT"]
-    return out
 
 
 def content(value):
@@ -124,9 +68,7 @@ def sample_in_postgis(postgis):
 
 def test_whole_pipeline_in_postgis_equals_the_geopackage_run(plugin, sample_in_postgis, tmp_path):
     pg = sample_in_postgis
-    gpkg = pipeline(
-        lambda layer: f"{SAMPLE}|layername={layer}", lambda name: str(tmp_path / f"{name}.gpkg")
-    )
+    gpkg = gpkg_run()
 
     def pg_dest(name):
         if name == "brief":

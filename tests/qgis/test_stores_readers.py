@@ -391,9 +391,9 @@ def test_invalid_geometry_check_as_processing_applies_it(plugin, tmp_path):
 
 def test_hot_field_of_the_demo_hot_blocks(plugin, run, tmp_path):
     """Finding 7: the fast reader read `hot` True for 2 blocks where QGIS finds 20."""
-    from hb_sample import run_sample_pipeline
+    from hb_chain import gpkg_run
 
-    hot = run_sample_pipeline(tmp_path)["hot"]
+    hot = gpkg_run()["hot_blocks"]
     layer = QgsVectorLayer(hot, "hot", "ogr")
     arrays = check_layer(plugin, layer, names=["block_id", "window", "hot", "rank"], route="bulk")
     assert int(arrays.attributes["hot"].sum()) == 20
