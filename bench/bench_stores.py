@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 import tempfile
 import time
@@ -223,6 +224,7 @@ def main() -> None:
     parser.add_argument("--skip-join", action="store_true")
     parser.add_argument("--skip-reads", action="store_true")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the cluster on kill
     C.ensure_data(args.size, args.seed)
     print(f"# bench_stores {LABELS[args.size]}: {C.machine_line()}; {C.code_line()}", flush=True)
     C.start()

@@ -548,7 +548,7 @@ def _finish_column(column: BulkColumn, raw, n: int, tz, written: dict):
     if column.convert == "hex":
         data = _hex_bytes(data, mask)
     elif column.convert == "iso_time":
-        data = _time_text(_text(data, mask), mask)
+        data = time_text(_text(data, mask), mask)
     elif column.convert == "iso_datetime":
         local, written[column.name] = iso_datetimes(data, mask, tz)
         return np.ma.array(local, mask=np.isnat(local))
@@ -650,7 +650,7 @@ def _lists_as_json(data, mask) -> np.ndarray:
     return out
 
 
-def _time_text(text: np.ndarray, mask) -> np.ndarray:
+def time_text(text: np.ndarray, mask) -> np.ndarray:
     """Times of day as 'HH:MM:SS.sss' (the readers' one spelling)."""
     series = pd.Series(text, dtype=object)
     parts = series.str.extract(r"^\s*(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?")

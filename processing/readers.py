@@ -21,6 +21,7 @@ converted to it; values without one are taken as that zone's wall clock already.
 
 from __future__ import annotations
 
+import binascii
 import json
 import os
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ from qgis.core import (
     QgsProcessingUtils,
     QgsProviderRegistry,
     QgsVectorLayer,
+    QgsWkbTypes,
 )
 from qgis.PyQt.QtCore import QDate, QDateTime, Qt, QTime, QVariant
 
@@ -183,8 +185,12 @@ def read_layer(
         arrays = _read_bulk(inp, query, kinds, geometry, tz, feedback, points_as_xy)
     except bulk_read.NotBulk as why:
         key = feature_id_field(inp.layer)
-        arrays = _read_with_qgis(inp.source, names, kinds, geometry, tz, feedback, key)
-        arrays.route = f"QGIS iteration ({why})"
+        if inp.layer is not None and inp.feature_limit < 0:
+            arrays = _read_aggregated(inp, names, kinds, geometry, tz, feedback, key, points_as_xy)
+            arrays.route = f"QGIS iteration in C++ ({why})"
+        else:
+            arrays = _read_with_qgis(inp.source, names, kinds, geometry, tz, feedback, key)
+            arrays.route = f"QGIS iteration ({why})"
         _zones_of_unedited_values(inp.layer, arrays, kinds, tz)
     if points_as_xy and arrays.geometries is not None and arrays.xy is None:
         arrays.xy, arrays.missing = _point_xy(arrays.geometries)
@@ -438,6 +444,124 @@ def _read_with_qgis(source, names, kinds, geometry, tz, feedback, key=None) -> L
         attributes=attributes,
         kinds=dict(kinds),
     )
+
+
+def _read_aggregated(inp, names, kinds, geometry, tz, feedback, key, points_as_xy) -> LayerArrays:
+    """QGIS's own iteration of the layer (filters, selection, edits, virtual fields), run in
+    C++: one ArrayAggregate of an array per feature, values already plain (date-times as ISO
+    text with their zone, points as x and y, other geometries as base64 WKB). Python then
+    works on whole columns."""
+    layer = inp.layer
+    wkb_type = layer.wkbType()
+    plain_points = wkb_type == QgsWkbTypes.Point  # 2D single points: x and y are all of it
+    parts = ["$id" if key is None else QgsExpression.quotedColumnRef(key)]
+    if geometry:
+        parts += (
+            ["$x", "$y", "$geometry IS NULL"]
+            if plain_points
+            else ["to_base64(geom_to_wkb($geometry))"]
+        )
+    parts += [_plain_expression(name, kinds[name]) for name in names]
+    values, ok = layer.aggregate(
+        QgsAggregateCalculator.ArrayAggregate,
+        "array(" + ", ".join(parts) + ")",
+        QgsAggregateCalculator.AggregateParameters(),
+        None,
+        inp.selected_ids if inp.selected_only else None,
+        feedback,
+    )
+    if not ok:
+        raise QgsProcessingException(f"QGIS could not read {inp.name}.")
+    columns = list(zip(*values)) if values else [()] * len(parts)
+    fids = np.asarray(columns[0], dtype=np.int64)
+    geometries = xy = missing = None
+    offset = 1
+    if geometry and plain_points:
+        x, x_null = _with_nulls(columns[1])
+        y, _ = _with_nulls(columns[2])
+        missing = np.asarray(columns[3], dtype=bool)
+        xy = np.full((len(fids), 2), np.nan)
+        present = ~x_null
+        xy[present, 0] = x[present].astype(float)
+        xy[present, 1] = y[present].astype(float)
+        offset = 4
+        if not points_as_xy or inp.geometry_check != QgsFeatureRequest.GeometryNoCheck:
+            geometries = shapely.points(xy)
+            geometries[missing] = None
+            xy = missing = None
+    elif geometry:
+        encoded, null = _with_nulls(columns[1])
+        wkb = np.full(len(fids), None, dtype=object)
+        wkb[~null] = list(map(binascii.a2b_base64, encoded[~null].tolist()))
+        geometries = shapely.from_wkb(wkb, on_invalid="ignore")
+        offset = 2
+    attributes = {
+        name: _column_from_plain(columns[offset + i], kinds[name], tz)
+        for i, name in enumerate(names)
+    }
+    keep = np.ones(len(fids), dtype=bool)
+    if geometries is not None and inp.geometry_check != QgsFeatureRequest.GeometryNoCheck:
+        keep = _valid_or_raise(geometries, fids, keep, inp, feedback)
+        fids, geometries = fids[keep], geometries[keep]
+        attributes = {n: v[keep] for n, v in attributes.items()}
+    return LayerArrays(
+        fids=fids,
+        geometries=geometries,
+        attributes=attributes,
+        kinds=dict(kinds),
+        xy=xy,
+        missing=missing,
+    )
+
+
+def _plain_expression(name: str, kind: str) -> str:
+    """An expression giving a field's value in a form that converts in bulk."""
+    ref = QgsExpression.quotedColumnRef(name)
+    if kind in ("datetime", "date", "time"):
+        return f"to_string({ref})"  # ISO, with Z or an offset for a date-time with a zone
+    if kind == "binary":
+        return f"to_base64({ref})"
+    return ref
+
+
+def _with_nulls(values) -> tuple[np.ndarray, np.ndarray]:
+    """(object array, NULL mask) of a column of QGIS values (NULL arrives as a QVariant)."""
+    data = np.empty(len(values), dtype=object)
+    data[:] = values
+    null = np.fromiter((v is None or type(v) is QVariant for v in values), bool, len(values))
+    data[null] = None
+    return data, null
+
+
+def _column_from_plain(values, kind: str, tz) -> np.ma.MaskedArray:
+    data, mask = _with_nulls(values)
+    if kind == "datetime":
+        local, _ = bulk_read.iso_datetimes(data, mask, tz)
+        return np.ma.array(local, mask=np.isnat(local))
+    if kind == "date":
+        days, _ = bulk_read.iso_datetimes(data, mask, tz, date_only=True)
+        return np.ma.array(days.astype("M8[D]"), mask=np.isnat(days))
+    if kind == "time":
+        return np.ma.array(bulk_read.time_text(data, mask), mask=mask)
+    if kind == "binary":
+        out = np.full(len(data), None, dtype=object)
+        out[~mask] = list(map(binascii.a2b_base64, data[~mask].tolist()))
+        return np.ma.array(out, mask=mask)
+    if kind == "json":
+        out = np.full(len(data), None, dtype=object)
+        out[~mask] = [v if isinstance(v, str) else json.dumps(_plain(v)) for v in data[~mask]]
+        return np.ma.array(out, mask=mask)
+    if kind in ("int", "real", "bool"):
+        dtype = {"int": np.int64, "real": np.float64, "bool": bool}[kind]
+        fill = {"int": 0, "real": np.nan, "bool": False}[kind]
+        out = np.full(len(data), fill, dtype=dtype)
+        if (~mask).any():
+            out[~mask] = data[~mask].astype(dtype)
+        return np.ma.array(out, mask=mask)
+    text = data.copy()
+    others = ~mask & np.fromiter((type(v) is not str for v in data), bool, len(data))
+    text[others] = [str(v) for v in data[others]]
+    return np.ma.array(text, mask=mask)
 
 
 def _is_null(value) -> bool:
