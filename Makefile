@@ -39,6 +39,8 @@ desktop: setup  ## desktop QGIS with this checkout enabled, in a fresh private p
 
 bench: setup  ## speed and memory against QGIS's own tools (not part of `make test`)
 	@$(RUN) $(PY) bench/bench_join.py
+	@$(RUN) $(PY) bench/bench_stores.py --size large --skip-reads
+	@$(RUN) $(PY) bench/bench_stores.py --size small --skip-join
 
 clean:
 	rm -rf out dist .pytest_cache
