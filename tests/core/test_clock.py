@@ -16,7 +16,7 @@ import pytest
 from hotblocking import clock
 from hotblocking.errors import HotBlockingError
 
-UTC = dt.UTC
+UTC = dt.timezone.utc
 ZONES = [
     "Europe/London",
     "Europe/Helsinki",
