@@ -6,7 +6,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from hb_sample import SAMPLE, SOURCES, WINDOWS
+from hb_sample import SAMPLE
 
 _GPKG_RUN: dict = {}
 
@@ -25,43 +25,27 @@ def run(algorithm, parameters):
 
 
 def pipeline(source, dest) -> dict:
-    """buildblocks -> joinincidents x3 -> computerisk (+ profiles) -> taskingbrief, reading
-    ``source(layer)`` and writing each output to ``dest(name)``."""
-    out = {
-        "blocks": run(
-            "buildblocks",
-            {"INPUT": source("road_link"), "MAX_LENGTH": 100, "OUTPUT": dest("blocks")},
-        )["OUTPUT"]
-    }
+    """The sample pipeline (tools/sample_pipeline.py's settings) reading ``source(layer)``
+    and writing each output to ``dest(name)``, then a brief of its hot blocks."""
+    settings = _settings()
+    params = settings.buildblocks_parameters(dest("blocks"))
+    params["INPUT"] = source(settings.ROADS_LAYER)
+    out = {"blocks": run("buildblocks", params)["OUTPUT"]}
     joined = []
-    for layer, label, time, end, harm in SOURCES:
-        result = run(
-            "joinincidents",
-            {
-                "INCIDENTS": source(layer),
-                "SOURCE": label,
-                "BLOCKS": out["blocks"],
-                "MAX_DISTANCE": 50,
-                "TIME_FIELD": time,
-                "END_TIME_FIELD": end,
-                "WEIGHT_FIELD": harm,
-                "OUTPUT": dest(f"joined_{layer}"),
-                "UNMATCHED": dest(f"unmatched_{layer}"),
-            },
+    for sample_source in settings.SOURCES:
+        layer = sample_source.layer
+        params = settings.join_parameters(
+            sample_source, out["blocks"], dest(f"joined_{layer}"), dest(f"unmatched_{layer}")
         )
+        params["INCIDENTS"] = source(layer)
+        result = run("joinincidents", params)
         joined.append(result["OUTPUT"])
         out[f"joined_{layer}"], out[f"unmatched_{layer}"] = result["OUTPUT"], result["UNMATCHED"]
     risk = run(
         "computerisk",
-        {
-            "BLOCKS": out["blocks"],
-            "INCIDENTS": joined,
-            "WINDOWS": WINDOWS,
-            "HOT_RULE": 0,
-            "HOT_VALUE": 10,
-            "OUTPUT": dest("hot_blocks"),
-            "PROFILES": dest("profiles"),
-        },
+        settings.risk_parameters(
+            out["blocks"], joined, dest("hot_blocks"), PROFILES=dest("profiles")
+        ),
     )
     out["hot_blocks"], out["profiles"] = risk["OUTPUT"], risk["PROFILES"]
     out["brief_pages"] = run(
@@ -69,6 +53,13 @@ def pipeline(source, dest) -> dict:
         {"HOTBLOCKS": out["hot_blocks"], "TOP_N": 3, "OUTPUT": dest("brief") + ".pdf"},
     )["PAGE_COUNT"]
     return out
+
+
+def _settings():
+    """tools.sample_pipeline (the one definition of the sample's settings)."""
+    import hb_sample
+
+    return hb_sample._settings
 
 
 def gpkg_run() -> dict:
