@@ -46,6 +46,7 @@ from qgis.PyQt.QtCore import QDate, QDateTime, Qt, QTime, QVariant
 
 from ..hotblocking import clock
 from . import bulk_read
+from .common import tr
 from .textcodec import decode_utf8
 
 #: What a column holds: text (str), int (int64), real (float64), bool, date (datetime64[D]),
@@ -365,12 +366,17 @@ def _valid_or_raise(geometries, fids, keep, inp, feedback) -> np.ndarray:
         return valid
     if inp.geometry_check == QgsFeatureRequest.GeometryAbortOnInvalid:
         raise QgsProcessingException(
-            f"Feature ({fids[bad[0]]}) from “{inp.name}” has invalid geometry. Please fix "
-            "the geometry or change the Processing setting to the “Ignore invalid input "
-            "features” option."
+            tr(
+                "Feature ({fid}) from “{layer}” has invalid geometry. Please fix the geometry or "
+                "change the Processing setting to the “Ignore invalid input features” option."
+            ).format(fid=fids[bad[0]], layer=inp.name)
         )
     if feedback is not None:
-        feedback.pushWarning(f"{bad.size} feature(s) with invalid geometry skipped in {inp.name}.")
+        feedback.pushWarning(
+            tr("{count} feature(s) with invalid geometry skipped in {layer}.").format(
+                count=bad.size, layer=inp.name
+            )
+        )
     return valid
 
 
@@ -471,7 +477,7 @@ def _read_aggregated(inp, names, kinds, geometry, tz, feedback, key, points_as_x
         feedback,
     )
     if not ok:
-        raise QgsProcessingException(f"QGIS could not read {inp.name}.")
+        raise QgsProcessingException(tr("QGIS could not read {layer}.").format(layer=inp.name))
     columns = list(zip(*values)) if values else [()] * len(parts)
     fids = np.asarray(columns[0], dtype=np.int64)
     geometries = xy = missing = None

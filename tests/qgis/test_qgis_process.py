@@ -164,7 +164,15 @@ def test_json_list_names_the_provider_and_the_model(checkout_dir):
     done = hb_process("list", cwd=folder, json_output=True)
     provider = json.loads(done.stdout)["providers"]["hotblocking"]
     assert provider["name"] == "Hot Blocking" and provider["is_active"]
-    assert provider["supported_output_vector_extensions"] == ["gpkg"]
+    assert provider["supported_output_vector_extensions"] == [
+        "gpkg",
+        "shp",
+        "geojson",
+        "fgb",
+        "csv",
+        "sqlite",
+    ]
+    assert provider["supports_non_file_based_output"]  # PostGIS tables, memory layers
     model = provider["algorithms"][MODEL_ID]
     assert (
         model["group"] == "Hot Blocking"
