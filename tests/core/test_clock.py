@@ -16,7 +16,7 @@ import pytest
 from hotblocking import clock
 from hotblocking.errors import HotBlockingError
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 ZONES = [
     "Europe/London",
     "Europe/Helsinki",

@@ -22,7 +22,7 @@ from hotblocking.timeline import hour_of_week_profile, window_share
 from hotblocking.windows import parse_windows
 
 LONDON = ZoneInfo("Europe/London")
-UTC = dt.timezone.utc
+UTC = dt.UTC
 CHANGES = [dt.datetime(2024, 3, 31), dt.datetime(2024, 10, 27), dt.datetime(2025, 3, 30),
            dt.datetime(2025, 10, 26)]  # fmt: skip
 WINDOWS = (

@@ -35,8 +35,9 @@ __all__ = ["SAMPLE", "SOURCES", "WINDOWS", "run_alg", "run_sample_pipeline"]
 
 def run_alg(algorithm, parameters: dict) -> dict:
     """processing.run in a fresh context (the plugin must be loaded)."""
-    import processing
     from qgis.core import QgsProcessingContext, QgsProcessingFeedback
+
+    import processing
 
     return processing.run(
         algorithm, parameters, context=QgsProcessingContext(), feedback=QgsProcessingFeedback()
