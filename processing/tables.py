@@ -65,6 +65,9 @@ def read_blocks(
     geometry: an attribute may be stale or in other units); 2D line geometries)."""
     names = inp.source.fields().names()
     lower = {n.lower(): n for n in names}
+    for long, short in SHAPEFILE_NAMES.items():  # a Shapefile's cut names
+        if long not in lower and short in lower:
+            lower[long] = lower[short]
     if schema.BLOCK_ID not in lower:
         raise QgsProcessingException(
             tr(

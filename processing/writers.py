@@ -46,6 +46,7 @@ gdal.UseExceptions()
 
 #: Our own fields whose names a DBF cannot hold, as written to Shapefiles (OGR's cut).
 SHAPEFILE_NAMES = {
+    "description": "descriptio",
     "incident_id": "incident_i",
     "time_precision": "time_preci",
     "window_spec": "window_spe",
