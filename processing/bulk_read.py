@@ -418,16 +418,17 @@ class BulkResult:
     written: dict = field(default_factory=dict)
 
 
-def run(query: BulkQuery, tz) -> BulkResult:
-    """Execute ``query`` (and its second pass) and convert; ``tz``: the analysis zone."""
-    fids, wkb, chunks = _batches(query)
+def run(query: BulkQuery, tz, cancelled=None) -> BulkResult:
+    """Execute ``query`` (and its second pass) and convert; ``tz``: the analysis zone;
+    ``cancelled()`` is asked between batches (raises the core's Cancelled)."""
+    fids, wkb, chunks = _batches(query, cancelled)
     n = len(fids)
     attributes, written = {}, {}
     for column in query.columns:
         raw = _concat(chunks.get(column.alias, []))
         attributes[column.name] = _finish_column(column, raw, n, tz, written)
     if query.second is not None:
-        more = run(query.second, tz)
+        more = run(query.second, tz, cancelled)
         rows = _rows_of(more.fids, fids)
         for name, values in more.attributes.items():
             attributes[name] = values[rows]
@@ -447,7 +448,7 @@ def _rows_of(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     return rows
 
 
-def _batches(query: BulkQuery):
+def _batches(query: BulkQuery, cancelled=None):
     """(fids, masked WKB or None, {column: [batches]}) of one statement or layer read."""
     previous = {key: gdal.GetThreadLocalConfigOption(key, None) for key in query.config}
     for key, value in query.config.items():
@@ -471,6 +472,10 @@ def _batches(query: BulkQuery):
             for batch in result.GetArrowStreamAsNumPy(
                 options=["INCLUDE_FID=YES", "USE_MASKED_ARRAYS=YES"]
             ):
+                if cancelled is not None and cancelled():
+                    from ..hotblocking.errors import Cancelled  # noqa: PLC0415
+
+                    raise Cancelled()
                 for key, values in batch.items():
                     chunks.setdefault(key, []).append(values)
             fid_key = result.GetFIDColumn() or "OGC_FID"

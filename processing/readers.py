@@ -8,10 +8,13 @@ A Processing input is read exactly as QGIS shows it to the algorithm, by one of 
   integer key or a SpatiaLite table; no unsaved edits; only the provider's own fields (no
   virtual or joined fields); no feature limit. The layer's filter goes into the statement as
   QGIS's provider applies it; "selected features only" keeps the ids the source serves; a
-  sublayer's ``geometrytype=`` filter and the Processing invalid-geometry check are applied
-  as QGIS applies them.
+  sublayer's ``geometrytype=`` filter is applied as QGIS applies it.
 * **QGIS iteration**: everything else (memory layers, delimited text, unsaved edits, virtual
   fields, WFS...), through the QgsProcessingFeatureSource itself.
+
+Invalid geometries are read as they are, whatever Processing's setting for them: the
+algorithms give each record a reason (no geometry, zero length...), and a filter would drop
+records without one (QGIS's own algorithms that handle such geometries skip it too).
 
 Values come out by kind (:data:`KINDS`), NULL masked, never 0. Date-times come out as wall
 clock of the analysis time zone: values that carry a zone (PostGIS ``timestamptz``, ``Z``
@@ -45,6 +48,7 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QDate, QDateTime, Qt, QTime, QVariant
 
 from ..hotblocking import clock
+from ..hotblocking.errors import Cancelled
 from . import bulk_read
 from .common import tr
 from .textcodec import decode_utf8
@@ -101,15 +105,14 @@ class LayerArrays:
 class InputLayer:
     """A Processing input: the source QGIS serves and the layer behind it (if any).
 
-    ``selected_only``, ``feature_limit`` and ``geometry_check`` are the source definition's
-    settings (QGIS 3.22's parameterAsVectorLayer gives None for a selected-only source).
+    ``selected_only`` and ``feature_limit`` are the source definition's settings (QGIS
+    3.22's parameterAsVectorLayer gives None for a selected-only source).
     """
 
     source: QgsProcessingFeatureSource
     layer: QgsVectorLayer | None = None
     selected_only: bool = False
     feature_limit: int = -1
-    geometry_check: int = QgsFeatureRequest.GeometryNoCheck
     context: object = None  # the source uses its context's callbacks: keep it alive
     selected_ids: object = None  # with selected_only: the layer's selection when read
 
@@ -125,28 +128,21 @@ def input_layer(algorithm, parameters: dict, name: str, context) -> InputLayer:
         raise QgsProcessingException(algorithm.invalidSourceError(parameters, name))
     layer = algorithm.parameterAsVectorLayer(parameters, name, context)
     value = parameters.get(name)
-    selected, limit, check = False, -1, context.invalidGeometryCheck()
+    selected, limit = False, -1
     if isinstance(value, QgsProcessingFeatureSourceDefinition):
         selected = value.selectedFeaturesOnly
         limit = value.featureLimit
-        if value.flags & QgsProcessingFeatureSourceDefinition.FlagOverrideDefaultGeometryCheck:
-            check = value.geometryCheck
         if layer is None:
             text, _ = value.source.valueAsString(context.expressionContext(), "")
             found = QgsProcessingUtils.mapLayerFromString(text, context)
             layer = found if isinstance(found, QgsVectorLayer) else None
     selection = layer.selectedFeatureIds() if selected and layer is not None else None
-    return InputLayer(source, layer, selected, limit, check, context, selection)
+    return InputLayer(source, layer, selected, limit, context, selection)
 
 
 def layer_input(layer: QgsVectorLayer, context) -> InputLayer:
     """A layer given as such (e.g. one of a multiple-layers parameter)."""
-    return InputLayer(
-        QgsProcessingFeatureSource(layer, context),
-        layer,
-        geometry_check=context.invalidGeometryCheck(),
-        context=context,
-    )
+    return InputLayer(QgsProcessingFeatureSource(layer, context), layer, context=context)
 
 
 def table_name(layer: QgsVectorLayer) -> str:
@@ -259,7 +255,10 @@ def _selected_ids(inp) -> np.ndarray:
 
 def _read_bulk(inp, query, kinds, geometry, tz, feedback, points_as_xy) -> LayerArrays:
     keep_ids = _selected_ids(inp) if inp.selected_only else None
-    result = bulk_read.run(query, tz)
+    try:
+        result = bulk_read.run(query, tz, None if feedback is None else feedback.isCanceled)
+    except Cancelled:
+        raise QgsProcessingException(tr("Cancelled: no output was produced.")) from None
     keep = np.ones(len(result.fids), dtype=bool)
     if keep_ids is not None:
         keep &= np.isin(result.fids, keep_ids)
@@ -268,12 +267,10 @@ def _read_bulk(inp, query, kinds, geometry, tz, feedback, points_as_xy) -> Layer
     if result.wkb is not None:
         if points_as_xy and geometry:  # plain points: coordinates straight from the WKB
             xy, missing = _wkb_point_xy(result.wkb)
-        if xy is None or filter_type or inp.geometry_check != QgsFeatureRequest.GeometryNoCheck:
+        if xy is None or filter_type:
             geometries, xy, missing = _from_wkb(result.wkb), None, None
         if filter_type:
             keep &= _single_flat_type(geometries) == filter_type
-        if inp.geometry_check != QgsFeatureRequest.GeometryNoCheck:
-            keep &= _valid_or_raise(geometries, result.fids, keep, inp, feedback)
     if not keep.all():
         result.fids = result.fids[keep]
         result.attributes = {n: v[keep] for n, v in result.attributes.items()}
@@ -355,31 +352,6 @@ def _single_flat_type(geometries) -> np.ndarray:
     return out
 
 
-def _valid_or_raise(geometries, fids, keep, inp, feedback) -> np.ndarray:
-    """The Processing invalid-geometry check, as QgsProcessingFeatureSource applies it:
-    GEOS validity of each present geometry; skip drops, abort stops."""
-    present = keep & (geometries != None)  # noqa: E711 (element-wise)
-    valid = np.ones(len(geometries), dtype=bool)
-    valid[present] = shapely.is_valid(geometries[present])
-    bad = np.flatnonzero(~valid)
-    if not bad.size:
-        return valid
-    if inp.geometry_check == QgsFeatureRequest.GeometryAbortOnInvalid:
-        raise QgsProcessingException(
-            tr(
-                "Feature ({fid}) from “{layer}” has invalid geometry. Please fix the geometry or "
-                "change the Processing setting to the “Ignore invalid input features” option."
-            ).format(fid=fids[bad[0]], layer=inp.name)
-        )
-    if feedback is not None:
-        feedback.pushWarning(
-            tr("{count} feature(s) with invalid geometry skipped in {layer}.").format(
-                count=bad.size, layer=inp.name
-            )
-        )
-    return valid
-
-
 # -------------------------------------------------------------------------- QGIS iteration
 
 
@@ -426,7 +398,12 @@ def _read_with_qgis(source, names, kinds, geometry, tz, feedback, key=None) -> L
     key_index = fields.lookupField(key) if key else -1
     total = max(source.featureCount(), 1)
     fids, wkbs, rows = [], [], []
-    for i, feature in enumerate(source.getFeatures(request)):
+    # Invalid geometries are read as they are (the algorithms give each record a reason), as
+    # QGIS's own algorithms that handle them do: no Processing validity filter.
+    features = source.getFeatures(
+        request, QgsProcessingFeatureSource.FlagSkipGeometryValidityChecks
+    )
+    for i, feature in enumerate(features):
         if feedback is not None and i % 10000 == 0:
             if feedback.isCanceled():
                 break
@@ -491,7 +468,7 @@ def _read_aggregated(inp, names, kinds, geometry, tz, feedback, key, points_as_x
         xy[present, 0] = x[present].astype(float)
         xy[present, 1] = y[present].astype(float)
         offset = 4
-        if not points_as_xy or inp.geometry_check != QgsFeatureRequest.GeometryNoCheck:
+        if not points_as_xy:
             geometries = shapely.points(xy)
             geometries[missing] = None
             xy = missing = None
@@ -505,11 +482,6 @@ def _read_aggregated(inp, names, kinds, geometry, tz, feedback, key, points_as_x
         name: _column_from_plain(columns[offset + i], kinds[name], tz)
         for i, name in enumerate(names)
     }
-    keep = np.ones(len(fids), dtype=bool)
-    if geometries is not None and inp.geometry_check != QgsFeatureRequest.GeometryNoCheck:
-        keep = _valid_or_raise(geometries, fids, keep, inp, feedback)
-        fids, geometries = fids[keep], geometries[keep]
-        attributes = {n: v[keep] for n, v in attributes.items()}
     return LayerArrays(
         fids=fids,
         geometries=geometries,
