@@ -30,6 +30,7 @@ from .tables import (
     read_blocks,
     read_hot_blocks,
     read_joined_incidents,
+    read_joined_incidents_with_points,
     read_times,
 )
 from .transforms import transform_geometries, transform_xy
@@ -54,6 +55,7 @@ __all__ = [
     "read_blocks",
     "read_hot_blocks",
     "read_joined_incidents",
+    "read_joined_incidents_with_points",
     "read_layer",
     "read_times",
     "table_name",

@@ -42,8 +42,8 @@ from .common import (
     require_projected,
     timezone_of,
     tr,
-    write_output,
 )
+from .destinations import OutputSpec
 
 if TYPE_CHECKING:  # heavy: imported when an algorithm runs, not when QGIS starts
     import pandas as pd
@@ -405,12 +405,16 @@ class EvaluateAlgorithm(HotBlockingAlgorithm):
             windows, configurations, grid, coverages, level, timezone_of(self, parameters, context)
         )
 
+    def output_specs(self):
+        return [OutputSpec(self.OUTPUT, "Backtest table", geometry=False)]
+
     def processAlgorithm(self, parameters, context, feedback):
         # The core loads numpy, pandas, scipy and shapely: only once a run starts.
         from ..hotblocking.errors import Cancelled, HotBlockingError
         from ..hotblocking.evaluate import evaluate
 
         plan = self._plan(parameters, context)
+        destinations = self.destinations(parameters, context)  # refused before any work
         steps = QgsProcessingMultiStepFeedback(4, feedback)
         inputs = self._read(parameters, context, feedback)
         check_cancel(feedback)
@@ -448,27 +452,32 @@ class EvaluateAlgorithm(HotBlockingAlgorithm):
         except HotBlockingError as error:
             raise QgsProcessingException(str(error)) from error
         steps.setCurrentStep(2)
-        return self._deliver(parameters, context, steps, feedback, plan, methods, table)
+        return self._deliver(
+            parameters, context, steps, feedback, plan, methods, table, destinations
+        )
 
     def _read(self, parameters, context, feedback) -> _Inputs:
         """Blocks (lengths in true metres, as computerisk), the joined records and their
         points in the blocks' CRS."""
         from . import evaluate_inputs
+        from .bridge import input_layer
         from .units import metres_per_unit
 
-        source = self.parameterAsSource(parameters, self.BLOCKS, context)
-        if source is None:
-            raise QgsProcessingException(self.invalidSourceError(parameters, self.BLOCKS))
+        tz = timezone_of(self, parameters, context)
+        blocks_input = input_layer(self, parameters, self.BLOCKS, context)
+        source = blocks_input.source
         crs = source.sourceCrs()
         require_projected(
             crs, tr("The blocks layer"), source.sourceExtent(), context.transformContext()
         )
         per_unit = metres_per_unit(crs) or 1.0
-        blocks, geometries = evaluate_inputs.read_blocks(
-            source, self.parameterAsVectorLayer(parameters, self.BLOCKS, context), per_unit
-        )
+        blocks, geometries = evaluate_inputs.read_blocks(blocks_input, per_unit, tz)
         incidents, points = evaluate_inputs.read_incidents(
-            self.parameterAsLayerList(parameters, self.INCIDENTS, context), crs, context, feedback
+            self.parameterAsLayerList(parameters, self.INCIDENTS, context),
+            crs,
+            context,
+            feedback,
+            tz,
         )
         return _Inputs(blocks, geometries, incidents, points, crs, per_unit)
 
@@ -497,7 +506,9 @@ class EvaluateAlgorithm(HotBlockingAlgorithm):
             (inputs.blocks, inputs.geometries), inputs.per_unit, bandwidth, feedback
         )
 
-    def _deliver(self, parameters, context, steps, feedback, plan, methods, table) -> dict:
+    def _deliver(
+        self, parameters, context, steps, feedback, plan, methods, table, destinations
+    ) -> dict:
         """Best marked, the table written, chart and report drawn, the best returned."""
         from ..hotblocking.evaluate import level_name, mark_best
         from .evaluation_report import chart_rows, log_results, write_chart, write_report
@@ -505,14 +516,17 @@ class EvaluateAlgorithm(HotBlockingAlgorithm):
         level = level_name(plan.search_level)
         candidates = [c.label for c in plan.configurations + plan.grid] or None
         table = mark_best(table, level, candidates)
+        from .bridge import write_output
+
         outputs = {
             self.OUTPUT: write_output(
-                self.parameterAsOutputLayer(parameters, self.OUTPUT, context),
+                destinations[self.OUTPUT],
                 schema.EVALUATION.table,
                 None,
                 None,
                 None,
                 table_columns(table),
+                context=context,
                 feedback=steps,
             )
         }

@@ -18,6 +18,7 @@ from ..hotblocking import clock, schema
 from ..hotblocking.timeparse import parse_times
 from .common import tr
 from .readers import InputLayer, as_text, plain_values, read_layer
+from .transforms import transform_xy
 from .writers import SHAPEFILE_NAMES
 
 INCIDENT_FIELDS = [
@@ -99,8 +100,22 @@ def read_joined_incidents(
     inputs: list[InputLayer], feedback=None, tz=clock.DEFAULT_TIMEZONE
 ) -> pd.DataFrame:
     """joinincidents outputs, one per source, as one frame (block_id, source, time_start,
-    time_end, weight); the same incident twice is refused (it would count twice)."""
-    frames, ids = [], []
+    time_end, weight, and time_precision where the layers have it); the same incident twice
+    is refused (it would count twice)."""
+    frame, _ = _read_joined(inputs, feedback, tz)
+    return frame
+
+
+def read_joined_incidents_with_points(
+    inputs: list[InputLayer], crs, transform_context, feedback=None, tz=clock.DEFAULT_TIMEZONE
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """As :func:`read_joined_incidents`, with each record's point as (n, 2) coordinates in
+    ``crs`` (NaN where it has none; a multipoint stands at its centroid)."""
+    return _read_joined(inputs, feedback, tz, crs, transform_context)
+
+
+def _read_joined(inputs, feedback, tz, crs=None, transform_context=None):
+    frames, ids, points = [], [], []
     for inp in inputs:
         written = field_names_as_written(inp.source.fields().names())
         missing = [n for n in INCIDENT_FIELDS if n not in written]
@@ -110,13 +125,15 @@ def read_joined_incidents(
                     "'{layer}' lacks {fields}: give the output of 'Join incidents to blocks'."
                 ).format(layer=inp.name, fields=", ".join(missing))
             )
-        has_id = "incident_id" in written
-        optional = [n for n in ("incident_id", schema.TIME_PRECISION) if n in written]
+        optional = [n for n in (schema.INCIDENT_ID, schema.TIME_PRECISION) if n in written]
         arrays = read_layer(
-            inp, [written[n] for n in INCIDENT_FIELDS + optional], geometry=False, tz=tz
+            inp,
+            [written[n] for n in INCIDENT_FIELDS + optional],
+            geometry=crs is not None,
+            points_as_xy=True,
+            tz=tz,
         )
         values = {n: arrays.attributes[written[n]] for n in INCIDENT_FIELDS + optional}
-        ids.append(as_text(values["incident_id"]) if has_id else None)
         frame = pd.DataFrame(
             {
                 schema.BLOCK_ID: as_text(values[schema.BLOCK_ID]),
@@ -129,6 +146,9 @@ def read_joined_incidents(
         if schema.TIME_PRECISION in values:  # older joins: a start = a time of day
             frame[schema.TIME_PRECISION] = as_text(values[schema.TIME_PRECISION])
         frames.append(frame)
+        ids.append(as_text(values[schema.INCIDENT_ID]) if schema.INCIDENT_ID in values else None)
+        if crs is not None:
+            points.append(transform_xy(_points(arrays), arrays.crs, crs, transform_context))
         if feedback is not None:
             feedback.pushInfo(
                 tr("{layer}: {count} joined incidents ({route})").format(
@@ -136,9 +156,23 @@ def read_joined_incidents(
                 )
             )
     if not frames:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in INCIDENT_FIELDS})
+        empty = pd.DataFrame({c: pd.Series(dtype=object) for c in INCIDENT_FIELDS})
+        return empty, np.zeros((0, 2))
     _refuse_duplicates([i for i in ids if i is not None])
-    return pd.concat(frames, ignore_index=True)
+    xy = np.vstack(points) if points else None
+    return pd.concat(frames, ignore_index=True), xy
+
+
+def _points(arrays) -> np.ndarray:
+    """(n, 2) coordinates of a point layer read by the bridge; NaN for a missing point."""
+    if arrays.xy is not None:
+        return np.asarray(arrays.xy, dtype=float)
+    geometries = np.asarray(arrays.geometries, dtype=object)
+    present = ~shapely.is_missing(geometries) & ~shapely.is_empty(geometries)
+    xy = np.full((len(geometries), 2), np.nan)
+    if present.any():  # a multipoint or any other shape stands at its centroid
+        xy[present] = shapely.get_coordinates(shapely.centroid(geometries[present]))
+    return xy
 
 
 def _refuse_duplicates(id_columns: list) -> None:
