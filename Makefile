@@ -5,13 +5,16 @@ PY := .venv/bin/python
 OUT ?= out/demo
 RUN := source scripts/env.sh &&
 
-.PHONY: setup demo test test-core test-system lint install package bench clean
+.PHONY: setup demo backtest test test-core test-system lint install package bench clean
 
 setup:
 	@bash scripts/setup.sh
 
 demo: setup  ## full pipeline on the bundled sample data, outputs in $(OUT)
 	@$(RUN) $(PY) scripts/demo.py --out $(OUT)
+
+backtest: setup  ## README's "Is the map any good?" figures, from the sample (outputs in out/backtest)
+	@$(RUN) $(PY) scripts/backtest_sample.py --out out/backtest $(ARGS)
 
 test: setup  ## the whole test suite on a real QGIS (what CI runs)
 	@$(RUN) $(PY) -m pytest -q tests
@@ -36,6 +39,8 @@ desktop: setup  ## desktop QGIS with this checkout enabled, in a fresh private p
 
 bench: setup  ## speed and memory against QGIS's own tools (not part of `make test`)
 	@$(RUN) $(PY) bench/bench_join.py
+	@$(RUN) $(PY) bench/bench_stores.py --size large --skip-reads
+	@$(RUN) $(PY) bench/bench_stores.py --size small --skip-join
 
 clean:
 	rm -rf out dist .pytest_cache

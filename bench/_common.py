@@ -65,16 +65,20 @@ def ensure_data(size: str, seed: int) -> None:
 
 
 def _load_writer():
-    """processing/gpkg_writer.py by path (it needs no QGIS; the package would)."""
+    """processing/gpkg_writer.py without QGIS: the folder as a bare package (its
+    ``__init__`` is empty), so the writer's relative imports resolve."""
+    import importlib
     import importlib.util
 
     spec = importlib.util.spec_from_file_location(
-        "hb_bench_gpkg_writer", ROOT / "processing" / "gpkg_writer.py"
+        "hb_bench_processing",
+        ROOT / "processing" / "__init__.py",
+        submodule_search_locations=[str(ROOT / "processing")],
     )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    package = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = package
+    spec.loader.exec_module(package)
+    return importlib.import_module("hb_bench_processing.gpkg_writer")
 
 
 def _bng_wkt() -> str:

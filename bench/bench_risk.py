@@ -175,37 +175,17 @@ def run_whole(size: str, seed: int, work: Path, profile: bool) -> dict:
 
 
 def read_inputs(size: str, seed: int):
-    """Blocks and incidents as computerisk reads them (its own readers)."""
+    """Blocks and incidents as computerisk reads them (the bridge's typed readers)."""
     import importlib
 
-    import pandas as pd
-    from qgis.core import (
-        QgsProcessingContext,
-        QgsProcessingFeatureSource,
-        QgsVectorLayer,
-    )
+    from qgis.core import QgsProcessingContext, QgsVectorLayer
 
-    pkg = "hotblocking_plugin"
-    alg_mod = importlib.import_module(f"{pkg}.processing.compute_risk")
-    bridge = importlib.import_module(f"{pkg}.processing.bridge")
+    bridge = importlib.import_module("hotblocking_plugin.processing.bridge")
     context = QgsProcessingContext()
     blocks_layer = QgsVectorLayer(_uri(C.roads_path(size, seed), C.ROADS_LAYER), "blocks", "ogr")
-    blocks = alg_mod.ComputeRiskAlgorithm._read_blocks(
-        QgsProcessingFeatureSource(blocks_layer, context), blocks_layer
-    )
+    blocks = bridge.read_blocks(bridge.layer_input(blocks_layer, context))  # metres: BNG
     layer = QgsVectorLayer(_uri(C.joined_path(size, seed), C.JOINED_LAYER), "joined", "ogr")
-    arrays = bridge.read_source(
-        QgsProcessingFeatureSource(layer, context), layer, alg_mod.INCIDENT_FIELDS
-    )
-    incidents = pd.DataFrame(
-        {
-            "block_id": bridge.as_text(arrays.attributes["block_id"]),
-            "source": bridge.as_text(arrays.attributes["source"]),
-            "time_start": alg_mod._times(arrays.attributes["time_start"]),
-            "time_end": alg_mod._times(arrays.attributes["time_end"]),
-            "weight": bridge.plain_values(arrays.attributes["weight"]).astype(float),
-        }
-    )
+    incidents = bridge.read_joined_incidents([bridge.layer_input(layer, context)])
     return blocks, incidents
 
 

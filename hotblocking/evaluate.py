@@ -18,7 +18,13 @@ the training days just before the test period, as many as the test period has), 
 and a grid kernel density estimate on the incident points (a binned Gaussian KDE; cells chosen
 to the same share of the network's area, and also mapped to streets by each block's middle and
 chosen by length). Blocks of equal score are ordered by a seeded random draw, so a method
-gets no credit from the input order. Everything is deterministic for a seed.
+gets no credit from the input order.
+
+Uncertainty: with several origins, the 2.5-97.5% spread of the origins' hit rates; with one, a
+Poisson bootstrap of the test records (200 draws). Every method of one origin and window sees
+the same tie order and the same bootstrap draws, so ``gain`` (hit rate minus plain counts') is
+a paired comparison: identical scores give identical choices and a gain of exactly 0.
+Everything is deterministic for a seed.
 """
 
 from __future__ import annotations
@@ -31,7 +37,10 @@ import pandas as pd
 import shapely
 from scipy.ndimage import gaussian_filter
 
+from . import schema
+from .configurations import settings_text
 from .errors import Cancelled, HotBlockingError
+from .network import BlockNetwork, build_network
 from .risk import HotRule, compute_risk
 from .timeline import counted_shares
 from .windows import Window
@@ -41,6 +50,7 @@ __all__ = [
     "Method",
     "Origin",
     "evaluate",
+    "on_known_blocks",
     "rolling_origins",
     "single_split",
 ]
@@ -156,6 +166,7 @@ class _Data:
     windows: list[Window]
     tz: object
     max_span_hours: float | None
+    network: BlockNetwork | None = None  # built once when a risk configuration needs it
 
     def shares(self, window: Window, first_day, last_day) -> np.ndarray:
         return counted_shares(
@@ -191,6 +202,7 @@ def evaluate(
     seed: int = 0,
     tz="Europe/London",
     max_span_hours: float | None = 72.0,
+    network: BlockNetwork | None = None,
     progress: Callable[[float], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
 ) -> pd.DataFrame:
@@ -198,15 +210,29 @@ def evaluate(
 
     ``incidents`` has computerisk's columns (block_id, source, time_start, time_end, weight,
     and time_precision when known); ``points_xy`` their points in the blocks' CRS (needed by
-    the KDE baselines). Returns one row per window, method, origin and level, then summary rows
-    with origin ``"all origins"``: mean hit rate with the 2.5-97.5% spread of the origins'
-    hit rates (with one origin, its bootstrap interval).
+    the KDE baselines). Returns one row per window, method, origin and level
+    (:data:`hotblocking.schema.EVALUATION`), then summary rows with origin ``"all origins"``:
+    mean hit rate with the 2.5-97.5% spread of the origins' hit rates (with one origin, its
+    bootstrap interval). ``gain`` is the hit rate minus plain counts' (when plain counts is
+    among the methods) at the same window, origin and level; with one origin its interval
+    comes from the same bootstrap draws (paired). Records whose block_id is not in ``blocks``
+    are left out of training and test alike (:func:`on_known_blocks` finds them).
+    ``network``: the blocks' adjacency for smoothing and merging, as computerisk builds it
+    (default: block ends meeting, built from ``block_geoms`` when a configuration needs it).
     """
+    _check_methods(methods)
+    known = on_known_blocks(incidents, blocks)
+    incidents = incidents[known].reset_index(drop=True)
+    points_xy = None if points_xy is None else np.asarray(points_xy)[known]
     data = _prepare(incidents, blocks, block_geoms, windows, points_xy, tz, max_span_hours)
     if any(m.kind in (KDE_CELLS, KDE_STREETS) for m in methods) and (
         kde is None or data.xy is None
     ):
         raise HotBlockingError("the grid KDE baseline needs incident points and KDE settings")
+    if network is not None:
+        data.network = network
+    elif any(m.kind == "risk" and _needs_network(m.config) for m in methods):
+        data.network = build_network(data.block_geoms, data.lengths)
     rows: list[dict] = []
     chosen_before: dict[tuple, np.ndarray] = {}
     steps = max(len(origins) * len(methods), 1)
@@ -215,38 +241,125 @@ def evaluate(
         trains = {
             w.label: data.shares(w, origin.train_start, origin.train_end) for w in data.windows
         }
+        shared = {
+            w.label: _Shared.draw(tests[w.label], len(data.lengths), [seed, o_index, k, 1])
+            for k, w in enumerate(data.windows)
+        }
+        origin_rows: list[dict] = []
+        draws: dict[tuple, np.ndarray] = {}
         for m_index, method in enumerate(methods):
             if cancelled is not None and cancelled():
                 raise Cancelled()
             rng = np.random.default_rng([seed, o_index, m_index])
             scores = _scores(method, data, origin, trains, rng, kde)
             for window in data.windows:
-                rows += _rows_for(
+                origin_rows += _rows_for(
                     method, window, origin, data, scores[window.label], tests[window.label],
-                    trains[window.label], coverages, top_n, rng, chosen_before, kde,
+                    trains[window.label], coverages, top_n, shared[window.label],
+                    chosen_before, kde, draws,
                 )  # fmt: skip
             if progress is not None:
                 progress((o_index * len(methods) + m_index + 1) / steps)
-    table = pd.DataFrame(rows, columns=_COLUMNS)
+        _add_gains(origin_rows, draws, methods)
+        rows += origin_rows
+    table = pd.DataFrame(rows, columns=COLUMNS)
+    for row_method in methods:
+        table.loc[table["method"] == row_method.label, "settings"] = _settings(
+            row_method, kde, seed
+        )
     return pd.concat([table, _summaries(table)], ignore_index=True)
 
 
-_COLUMNS = [
-    "window",
-    "method",
-    "origin",
-    "level",
-    "coverage",
-    "blocks",
-    "test_incidents",
-    "hits",
-    "hit_rate",
-    "hit_rate_low",
-    "hit_rate_high",
-    "pai",
-    "rri",
-    "jaccard",
-]
+COLUMNS = schema.EVALUATION.names()
+"""The evaluation table's columns, in :data:`hotblocking.schema.EVALUATION` order."""
+
+
+def on_known_blocks(incidents: pd.DataFrame, blocks: pd.DataFrame) -> np.ndarray:
+    """Whether each record's block_id is one of ``blocks``' (the others cannot be scored)."""
+    ids = pd.Index(blocks["block_id"].astype(str))
+    return ids.get_indexer(incidents["block_id"].astype(str)) >= 0
+
+
+def _check_methods(methods: Sequence[Method]) -> None:
+    labels = [m.label for m in methods]
+    repeated = sorted({label for label in labels if labels.count(label) > 1})
+    if repeated:
+        raise HotBlockingError(
+            f"method labels must differ: {', '.join(repeated)} is used more than once"
+        )
+    if not methods:
+        raise HotBlockingError("nothing to evaluate: choose a baseline or give a configuration")
+
+
+def _needs_network(config: dict) -> bool:
+    return config.get("bandwidth_m", 0) > 0 or config.get("merge_minutes", 0) > 0
+
+
+def _settings(method: Method, kde: KdeSettings | None, seed: int) -> str:
+    """What the method ran with, in computerisk's (or the KDE's) parameter names."""
+    if method.kind == "risk":
+        return settings_text(method.config)
+    if method.kind in (KDE_CELLS, KDE_STREETS) and kde is not None:
+        return f"KDE_CELL_SIZE={kde.cell_size:g}, KDE_BANDWIDTH={kde.bandwidth:g}"
+    if method.kind == RANDOM:
+        return f"SEED={seed}"
+    return ""
+
+
+@dataclass(frozen=True)
+class _Shared:
+    """What every method of one origin and window shares, so that their results differ only
+    by their scores: the order among equal scores and the bootstrap's draws of the test
+    records (common random numbers: a paired comparison)."""
+
+    seed_words: tuple
+    tiebreak: np.ndarray
+    counted: np.ndarray  # the test records that count in the window
+    weights: np.ndarray  # (draws, counted) Poisson(1) weights
+    totals: np.ndarray  # (draws,) resampled test totals
+
+    @classmethod
+    def draw(cls, test: np.ndarray, blocks: int, seed_words: list[int]) -> _Shared:
+        rng = np.random.default_rng(seed_words)
+        tiebreak = rng.random(blocks)
+        counted = np.flatnonzero(test > 0)
+        weights = rng.poisson(1.0, size=(BOOTSTRAP_DRAWS, counted.size)).astype(np.float64)
+        return cls(tuple(seed_words), tiebreak, counted, weights, weights @ test[counted])
+
+    def cell_tiebreak(self, cells: int) -> np.ndarray:
+        """The order among grid cells of equal density (the KDE baseline's own draw)."""
+        return np.random.default_rng([*self.seed_words, 2]).random(cells)
+
+    def rates(self, test: np.ndarray, hit: np.ndarray) -> np.ndarray:
+        """Resampled hit rates when ``hit`` says per record whether it was on a chosen
+        block or cell."""
+        hits = self.weights @ (test[self.counted] * hit[self.counted])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(self.totals > 0, hits / self.totals, np.nan)
+
+
+def _interval(draws: np.ndarray) -> tuple[float, float]:
+    if draws.size == 0 or np.isnan(draws).all():
+        return np.nan, np.nan
+    low, high = np.nanpercentile(draws, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def _add_gains(rows: list[dict], draws: dict, methods: Sequence[Method]) -> None:
+    """Each row's hit rate minus plain counts' at the same window and level (paired draws)."""
+    plain = next((m.label for m in methods if m.kind == PLAIN_COUNTS), None)
+    if plain is None:
+        return
+    reference = {(r["window"], r["level"]): r for r in rows if r["method"] == plain}
+    for row in rows:
+        base = reference.get((row["window"], row["level"]))
+        if base is None:
+            continue
+        row["gain"] = row["hit_rate"] - base["hit_rate"]
+        paired = draws[(row["window"], row["method"], row["level"])]
+        row["gain_low"], row["gain_high"] = _interval(
+            paired - draws[(row["window"], plain, row["level"])]
+        )
 
 
 def _prepare(incidents, blocks, block_geoms, windows, points_xy, tz, max_span_hours) -> _Data:
@@ -300,6 +413,7 @@ def _scores(method: Method, data: _Data, origin: Origin, trains, rng, kde) -> di
         period_end=origin.train_end,
         tz=data.tz,
         max_span_hours=data.max_span_hours,
+        network=data.network,
         **method.config,
     )
     risk = result.table["risk"].to_numpy(dtype=float).reshape(len(data.windows), nb)
@@ -307,21 +421,22 @@ def _scores(method: Method, data: _Data, origin: Origin, trains, rng, kde) -> di
 
 
 def _rows_for(
-    method, window, origin, data, score, test, train, coverages, top_n, rng, before, kde
+    method, window, origin, data, score, test, train, coverages, top_n, shared, before, kde, draws
 ) -> list[dict]:
+    if method.kind == KDE_CELLS:
+        return _kde_cell_rows(method, window, origin, data, score, test, coverages, kde, shared,
+                              draws)  # fmt: skip
+    if method.kind == KDE_STREETS:
+        score = _kde_block_scores(data, score, kde)
     test_total = float(test.sum())
     train_total = float(train.sum())
     test_blocks = data.block_counts(test)
     train_blocks = data.block_counts(train)
-    if method.kind == KDE_CELLS:
-        return _kde_cell_rows(method, window, origin, data, score, test, coverages, kde, rng)
-    if method.kind == KDE_STREETS:
-        score = _kde_block_scores(data, score, kde)
-    tiebreak = rng.random(len(score))
-    order = np.lexsort((tiebreak, -np.nan_to_num(score, nan=-np.inf)))
-    rows = []
-    levels = [(f"{round(c * 100, 3):g}%", _by_length(order, data.lengths, c)) for c in coverages]
+    order = np.lexsort((shared.tiebreak, -np.nan_to_num(score, nan=-np.inf)))
+    levels = [(level_name(c), _by_length(order, data.lengths, c)) for c in coverages]
     levels.append((f"top {top_n}", order[: max(int(top_n), 0)]))
+    known = data.block_index >= 0
+    rows = []
     for level, chosen in levels:
         mask = np.zeros(len(score), dtype=bool)
         mask[chosen] = True
@@ -330,45 +445,45 @@ def _rows_for(
         key = (window.label, method.label, level)
         jaccard = _jaccard(before.get(key), mask)
         before[key] = mask
-        known = data.block_index >= 0
-        low, high = _bootstrap(test, known & mask[np.maximum(data.block_index, 0)], rng)
-        rows.append(
-            _row(
-                window,
-                method,
-                origin,
-                level,
-                coverage,
-                int(mask.sum()),
-                test_total,
-                hits,
-                low,
-                high,
-                _rri(hits, float(train_blocks[mask].sum()), test_total, train_total),
-                jaccard,
-            )  # fmt: skip
-        )
+        draws[key] = shared.rates(test, known & mask[np.maximum(data.block_index, 0)])
+        row = _row(window, method, origin, level, coverage, int(mask.sum()), test_total, hits,
+                   draws[key])  # fmt: skip
+        row["rri"] = _rri(hits, float(train_blocks[mask].sum()), test_total, train_total)
+        row["jaccard"] = jaccard
+        rows.append(row)
     return rows
 
 
-def _row(window, method, origin, level, coverage, blocks, test_total, hits, low, high, rri, jac):
+def level_name(share: float) -> str:
+    """A coverage level as the table names it: 0.05 -> "5%"."""
+    return f"{round(share * 100, 3):g}%"
+
+
+def _row(window, method, origin, level, coverage, blocks, test_total, hits, draws) -> dict:
     hit_rate = hits / test_total if test_total > 0 else np.nan
-    pai = hit_rate / coverage if coverage > 0 else np.nan
+    low, high = _interval(draws)
     return {
         "window": window.label,
         "method": method.label,
+        "settings": "",
         "origin": origin.label,
+        "test_end": str(origin.test_end),
+        "origins": 1,
         "level": level,
         "coverage": coverage,
-        "blocks": blocks,
+        "blocks": float(blocks),
         "test_incidents": test_total,
         "hits": hits,
         "hit_rate": hit_rate,
         "hit_rate_low": low,
         "hit_rate_high": high,
-        "pai": pai,
-        "rri": rri,
-        "jaccard": jac,
+        "pai": hit_rate / coverage if coverage > 0 else np.nan,
+        "rri": np.nan,
+        "jaccard": np.nan,
+        "gain": np.nan,
+        "gain_low": np.nan,
+        "gain_high": np.nan,
+        "best": False,
     }
 
 
@@ -389,24 +504,6 @@ def _jaccard(previous: np.ndarray | None, current: np.ndarray) -> float:
         return np.nan
     union = np.count_nonzero(previous | current)
     return np.count_nonzero(previous & current) / union if union else np.nan
-
-
-def _bootstrap(shares: np.ndarray, hit: np.ndarray, rng) -> tuple[float, float]:
-    """95% interval of the hit rate when the test records are resampled (Poisson bootstrap);
-    ``hit`` says per record whether it fell on the chosen blocks or cells."""
-    counted = np.flatnonzero(shares > 0)
-    if counted.size == 0:
-        return np.nan, np.nan
-    hit = hit[counted]
-    weights = rng.poisson(1.0, size=(BOOTSTRAP_DRAWS, counted.size)).astype(np.float32)
-    total = weights @ shares[counted].astype(np.float32)
-    hits = weights @ (shares[counted] * hit).astype(np.float32)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rates = np.where(total > 0, hits / total, np.nan)
-    if np.isnan(rates).all():
-        return np.nan, np.nan
-    low, high = np.nanpercentile(rates, [2.5, 97.5])
-    return float(low), float(high)
 
 
 def _grid(data: _Data, kde: KdeSettings):
@@ -457,61 +554,84 @@ def _kde_block_scores(data: _Data, density: np.ndarray, kde: KdeSettings) -> np.
     return np.where(cells >= 0, density[np.maximum(cells, 0)], 0.0)
 
 
-def _kde_cell_rows(method, window, origin, data, density, test, coverages, kde, rng):
+def _kde_cell_rows(method, window, origin, data, density, test, coverages, kde, shared, draws):
     """Cells chosen by density up to a share of the network's cells; hits are test points."""
     grid = _grid(data, kde)
     study = _network_cells(data, grid)
-    order = study[np.lexsort((rng.random(study.size), -density[study]))]
+    order = study[np.lexsort((shared.cell_tiebreak(study.size), -density[study]))]
     point_cells = _cells_of(data.xy, grid)
     test_total = float(test.sum())
     rows = []
     for share in coverages:
         chosen = order[: int(np.floor(share * study.size + 1e-9))]
         hit = np.isin(point_cells, chosen)
-        hits = float(test[hit].sum())
-        low, high = _bootstrap(test, hit, rng)
-        rows.append(
-            _row(
-                window,
-                method,
-                origin,
-                f"{round(share * 100, 3):g}%",
-                chosen.size / study.size,
-                int(chosen.size),
-                test_total,
-                hits,
-                low,
-                high,
-                np.nan,
-                np.nan,
-            )  # fmt: skip
-        )
+        level = level_name(share)
+        key = (window.label, method.label, level)
+        draws[key] = shared.rates(test, hit)
+        hits, coverage = float(test[hit].sum()), chosen.size / study.size
+        row = _row(window, method, origin, level, coverage, chosen.size, test_total, hits,
+                   draws[key])  # fmt: skip
+        rows.append(row)
     return rows
 
 
 def _summaries(table: pd.DataFrame) -> pd.DataFrame:
-    """Per window, method and level: mean over origins, with the origins' spread."""
+    """Per window, method and level: mean over origins, with the origins' spread (with one
+    origin, its bootstrap interval)."""
     if table.empty:
         return table
     keys = ["window", "method", "level"]
     grouped = table.groupby(keys, sort=False)
-    out = grouped[["coverage", "blocks", "test_incidents", "hits", "hit_rate", "pai", "rri"]].mean()
-    out["jaccard"] = grouped["jaccard"].mean()
-    count = grouped["hit_rate"].count()
-    spread_low = grouped["hit_rate"].quantile(0.025)
-    spread_high = grouped["hit_rate"].quantile(0.975)
-    single = count <= 1
-    out["hit_rate_low"] = np.where(single, grouped["hit_rate_low"].mean(), spread_low)
-    out["hit_rate_high"] = np.where(single, grouped["hit_rate_high"].mean(), spread_high)
+    means = ["coverage", "blocks", "test_incidents", "hits", "hit_rate", "pai", "rri", "jaccard"]
+    out = grouped[means + ["gain"]].mean()
+    out["settings"] = grouped["settings"].first()
+    out["origins"] = grouped["origin"].count()
+    single = (out["origins"] <= 1).to_numpy()
+    for column in ("hit_rate", "gain"):
+        spread_low = grouped[column].quantile(0.025).to_numpy()
+        spread_high = grouped[column].quantile(0.975).to_numpy()
+        out[f"{column}_low"] = np.where(single, grouped[f"{column}_low"].mean(), spread_low)
+        out[f"{column}_high"] = np.where(single, grouped[f"{column}_high"].mean(), spread_high)
     out = out.reset_index()
     out["origin"] = ALL_ORIGINS
-    return out[_COLUMNS]
+    out["test_end"] = None
+    out["best"] = False
+    return out[COLUMNS]
 
 
-def best_settings(table: pd.DataFrame, level: str) -> pd.DataFrame:
-    """Per window: the method with the highest mean hit rate at ``level``, with its spread."""
+def best_settings(table: pd.DataFrame, level: str, among: Sequence[str] | None = None):
+    """Per window: the summary row with the highest mean hit rate at ``level`` (among the
+    methods ``among``, default all); a tie goes to the method that comes first in the table."""
     summary = table[(table["origin"] == ALL_ORIGINS) & (table["level"] == level)]
+    if among is not None:
+        summary = summary[summary["method"].isin(list(among))]
+    summary = summary[summary["hit_rate"].notna()]
     if summary.empty:
         return summary
     best = summary.loc[summary.groupby("window", sort=False)["hit_rate"].idxmax()]
     return best.reset_index(drop=True)
+
+
+def mark_best(table: pd.DataFrame, level: str, among: Sequence[str] | None = None) -> pd.DataFrame:
+    """``table`` with ``best`` True on each window's best summary row (:func:`best_settings`)."""
+    marked = table.copy()
+    marked["best"] = False
+    summary = marked[(marked["origin"] == ALL_ORIGINS) & (marked["level"] == level)]
+    if among is not None:
+        summary = summary[summary["method"].isin(list(among))]
+    summary = summary[summary["hit_rate"].notna()]
+    if not summary.empty:
+        marked.loc[summary.groupby("window", sort=False)["hit_rate"].idxmax(), "best"] = True
+    return marked
+
+
+def wins_over_plain(table: pd.DataFrame, window: str, method: str, level: str) -> tuple[int, int]:
+    """(origins where ``method`` hit more than plain counts, origins compared) at ``level``."""
+    rows = table[
+        (table["window"] == window)
+        & (table["method"] == method)
+        & (table["level"] == level)
+        & (table["origin"] != ALL_ORIGINS)
+        & table["gain"].notna()
+    ]
+    return int((rows["gain"] > 1e-12).sum()), len(rows)

@@ -270,7 +270,83 @@ PROFILES = Output(
     ),
 )
 
-OUTPUTS = (BLOCKS, JOINED_INCIDENTS, UNMATCHED_INCIDENTS, HOT_BLOCKS, PROFILES)
+_SHARE = "share (0-1)"
+_INTERVAL = (
+    "the low end of its 95% interval: the 2.5% point of the test periods' values, or with one "
+    "test period of a bootstrap of its records"
+)
+
+EVALUATION = Output(
+    "evaluation",
+    None,
+    (
+        Field(WINDOW, TEXT, "", "the window's label"),
+        Field(
+            "method",
+            TEXT,
+            "",
+            "a baseline (plain counts, previous period, random, grid KDE (cells), grid KDE "
+            "(streets)) or a configuration's label",
+        ),
+        Field(
+            "settings",
+            TEXT,
+            "",
+            "what the method ran with, in computerisk's parameter names, BANDWIDTH in metres "
+            "(the KDE's cell size and bandwidth in the blocks' units; random's seed)",
+        ),
+        Field("origin", TEXT, "date", "first day of the test period, or 'all origins'"),
+        Field("test_end", TEXT, "date", "last day of the test period; NULL in 'all origins'"),
+        Field("origins", INT, "test periods", "the test periods the row stands for"),
+        Field("level", TEXT, "", "'5%' of network length, or 'top 10' blocks"),
+        Field(
+            "coverage",
+            REAL,
+            _SHARE,
+            "share of network length chosen (grid KDE (cells): share of the network's cells)",
+        ),
+        Field("blocks", REAL, "blocks", "blocks chosen (cells for grid KDE (cells))"),
+        Field("test_incidents", REAL, "incidents (aoristic)", "test records in the window"),
+        Field("hits", REAL, "incidents (aoristic)", "test records on the chosen blocks or cells"),
+        Field("hit_rate", REAL, _SHARE, "hits / test_incidents"),
+        Field("hit_rate_low", REAL, _SHARE, _INTERVAL),
+        Field("hit_rate_high", REAL, _SHARE, "the high end of the same interval (97.5%)"),
+        Field("pai", REAL, "ratio", "predictive accuracy index: hit_rate / coverage"),
+        Field(
+            "rri",
+            REAL,
+            "ratio",
+            "recapture rate index: (test / training records on the chosen blocks) / "
+            "(test / training records overall)",
+        ),
+        Field(
+            "jaccard",
+            REAL,
+            _SHARE,
+            "chosen blocks shared with the previous test period's choice (same window, "
+            "method and level) / blocks in either",
+        ),
+        Field(
+            "gain",
+            REAL,
+            "share (-1 to 1)",
+            "hit_rate minus plain counts' hit_rate at the same window, origin and level",
+        ),
+        Field("gain_low", REAL, "share (-1 to 1)", _INTERVAL + " (paired)"),
+        Field("gain_high", REAL, "share (-1 to 1)", "the high end of the gain's interval"),
+        Field(
+            "best",
+            BOOL,
+            "",
+            "the window's best summary row at the search level (highest mean hit rate among "
+            "the configurations)",
+        ),
+    ),
+)
+"""The backtest's table (hotblocking:evaluate): one row per window, method, test period and
+level, then 'all origins' rows with the means over test periods."""
+
+OUTPUTS = (BLOCKS, JOINED_INCIDENTS, UNMATCHED_INCIDENTS, HOT_BLOCKS, PROFILES, EVALUATION)
 
 # --- source columns ---------------------------------------------------------------------------
 

@@ -20,7 +20,8 @@ from qgis.core import (
 
 from ..hotblocking import schema
 from ..hotblocking.fieldnames import detect_field
-from .common import HotBlockingAlgorithm, check_cancel, tr, write_output
+from .common import HotBlockingAlgorithm, check_cancel, tr
+from .destinations import OutputSpec
 from .styling import style_output
 from .units import (
     check_crs,
@@ -190,23 +191,25 @@ class BuildBlocksAlgorithm(HotBlockingAlgorithm):
         ):
             self.addOutput(QgsProcessingOutputNumber(output_id, tr(label)))
 
+    def output_specs(self):
+        return [OutputSpec(self.OUTPUT, "Blocks")]
+
     def processAlgorithm(self, parameters, context, feedback):
         # The core and the readers load numpy, pandas and shapely: only once a run starts.
         import numpy as np
 
         from ..hotblocking.blocks import block_ids, chain_nodes, renumber_parts, split_links
+        from ..hotblocking.clock import DEFAULT_TIMEZONE
         from ..hotblocking.describe import describe_blocks
         from ..hotblocking.network import connectivity
         from ..hotblocking.noding import node_network
         from ..hotblocking.osm import is_osm_layer
-        from .bridge import plain_values, read_source
-        from .gpkg_writer import Column
+        from .bridge import Column, input_layer, plain_values, read_layer, write_output
 
         steps = QgsProcessingMultiStepFeedback(4, feedback)
-        source = self.parameterAsSource(parameters, self.INPUT, context)
-        if source is None:
-            raise QgsProcessingException(self.invalidSourceError(parameters, self.INPUT))
-        layer = self.parameterAsVectorLayer(parameters, self.INPUT, context)
+        destinations = self.destinations(parameters, context)
+        links_input = input_layer(self, parameters, self.INPUT, context)
+        source, layer = links_input.source, links_input.layer
         exclude = self.parameterAsExpression(parameters, self.EXCLUDE, context)
         field_names = source.fields().names()
         uri = layer.source() if layer is not None else ""
@@ -220,7 +223,12 @@ class BuildBlocksAlgorithm(HotBlockingAlgorithm):
                 more=_more_fields(chosen),
             )
         )
-        links = read_source(source, layer, sorted({f for f in chosen.values() if f}), steps)
+        links = read_layer(
+            links_input,
+            sorted({f for f in chosen.values() if f}),
+            tz=DEFAULT_TIMEZONE,
+            feedback=steps,
+        )
         n_links = len(links)
         layer_crs = source.sourceCrs()
         geoms, crs = self._metric(links.geometries, layer_crs, context, feedback)
@@ -317,14 +325,14 @@ class BuildBlocksAlgorithm(HotBlockingAlgorithm):
             schema.TO_NODE: block_end,
         }
         columns = [Column(f.name, f.kind, values[f.name]) for f in schema.BLOCKS.fields]
-        destination = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         out = write_output(
-            destination,
+            destinations[self.OUTPUT],
             schema.BLOCKS.table,
             split.geometry,
             schema.BLOCKS.geometry,
             crs,
             columns,
+            context=context,
             spatial_index="auto",
             feedback=steps,
         )

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 
-from osgeo import gdal
 from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsCoordinateTransformContext,
@@ -55,7 +52,45 @@ class HotBlockingAlgorithm(QgsProcessingAlgorithm):
         problem = plugin_dependencies.problem_message()
         if problem:
             return False, problem
-        return super().checkParameterValues(parameters, context)
+        ok, message = super().checkParameterValues(parameters, context)
+        if not ok:
+            return ok, message
+        from .destinations import DestinationError  # noqa: PLC0415 (imports common)
+
+        try:
+            self._checked_destinations(parameters, context, final=False)
+        except DestinationError as error:
+            return False, str(error)
+        return True, ""
+
+    def output_specs(self) -> list:
+        """What each vector output can hold (destinations.OutputSpec), for the up-front
+        checks of its destination."""
+        return []
+
+    def destinations(self, parameters, context) -> dict:
+        """Each vector output's destination, refused before any work when it cannot hold
+        the output or is shared by two outputs (checkParameterValues is not run by every
+        caller, e.g. a model's child steps)."""
+        return self._checked_destinations(parameters, context, final=True)
+
+    def _checked_destinations(self, parameters, context, final: bool) -> dict:
+        from . import destinations  # noqa: PLC0415 (imports common)
+
+        specs = self.output_specs()
+        found = {}
+        for spec in specs:
+            if not final:
+                text = destinations.raw_value(parameters, self.parameterDefinition(spec.name))
+            elif spec.optional:  # a skipped optional output registers nothing to load
+                text = optional_output(self, parameters, spec.name, context) or ""
+            else:
+                text = self.parameterAsOutputLayer(parameters, spec.name, context)
+            destination = destinations.parse(text)
+            destinations.check(destination, spec)
+            found[spec.name] = destination
+        destinations.refuse_shared(found, specs)
+        return found
 
     def prepareAlgorithm(self, parameters, context, feedback):
         problem = plugin_dependencies.problem_message()
@@ -116,74 +151,6 @@ def require_projected(
                 what=what, problem=check.problem(), advice=check.advice()
             )
         )
-
-
-def write_output(
-    destination: str,
-    default_table: str,
-    geometries,
-    geometry_type,
-    crs,
-    columns,
-    *,
-    spatial_index=True,
-    feedback=None,
-):
-    """Write a layer to the output destination in bulk; returns the layer's URI for QGIS.
-
-    ``destination`` is what ``parameterAsOutputLayer`` gives: a file path (GeoPackage, or
-    any other OGR format, which is converted from a temporary GeoPackage) or the
-    ``ogr:dbname='x.gpkg' table="t"`` form of "Save to GeoPackage".
-    """
-    from . import gpkg_writer  # numpy, pandas, shapely: only once an algorithm runs
-
-    progress = cancelled = None
-    if feedback is not None:
-        progress, cancelled = feedback_callbacks(feedback)
-    match = _OGR_DEST.match(destination)
-    if match:
-        path, table, overwrite_file = match.group("path"), match.group("table"), False
-    else:
-        path, table, overwrite_file = destination, default_table, True
-    wkt = crs.toWkt(QgsCoordinateReferenceSystem.WKT_PREFERRED_GDAL) if crs is not None else None
-    folder = os.path.dirname(os.path.abspath(path))
-    try:
-        os.makedirs(folder, exist_ok=True)  # as QGIS's own file outputs do
-    except OSError as error:
-        raise QgsProcessingException(
-            tr("Cannot create the output folder {folder}: {error}").format(
-                folder=folder, error=error
-            )
-        ) from error
-    if path.lower().endswith(".gpkg"):
-        gpkg_writer.write_layer(
-            path,
-            table,
-            geometries,
-            geometry_type,
-            wkt,
-            columns,
-            spatial_index=spatial_index,
-            overwrite_file=overwrite_file,
-            progress=progress,
-            cancelled=cancelled,
-        )
-        return f"{path}|layername={table}"
-    with tempfile.TemporaryDirectory() as folder:
-        staging = os.path.join(folder, "staging.gpkg")
-        gpkg_writer.write_layer(
-            staging,
-            table,
-            geometries,
-            geometry_type,
-            wkt,
-            columns,
-            spatial_index=False,
-            progress=progress,
-            cancelled=cancelled,
-        )
-        gdal.VectorTranslate(path, staging, layerName=table)
-    return path
 
 
 def check_cancel(feedback) -> None:

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 from qgis.core import (
     QgsProcessing,
     QgsProcessingException,
-    QgsProcessingFeatureSource,
     QgsProcessingMultiStepFeedback,
     QgsProcessingOutputNumber,
     QgsProcessingParameterBoolean,
@@ -30,19 +29,16 @@ from .common import (
     add_timezone_parameter,
     check_cancel,
     feedback_callbacks,
-    optional_output,
     require_projected,
     timezone_of,
     tr,
-    write_output,
 )
+from .destinations import OutputSpec
 from .styling import style_output
 from .units import metres_per_unit, resolve_distance
 
 if TYPE_CHECKING:  # heavy: imported when an algorithm runs, not when QGIS starts
-    import pandas as pd
-
-    from .gpkg_writer import Column
+    pass
 
 # (kind, label): the order is the HOT_RULE enum's (0, 1, 2), used by saved models and scripts.
 HOT_RULES = [
@@ -53,22 +49,6 @@ HOT_RULES = [
 DEFAULT_MERGE_MINUTES = 30.0  # the null simulation: 1 false hot block in 5 runs (28 unmerged)
 DEFAULT_TREND_MIN_COUNT = 10.0
 TREND_STEPS = ("week", "month")
-INCIDENT_FIELDS = [
-    schema.BLOCK_ID,
-    schema.SOURCE,
-    schema.TIME_START,
-    schema.TIME_END,
-    schema.WEIGHT,
-]
-BLOCK_FIELDS = [
-    schema.BLOCK_ID,
-    schema.LINK_ID,
-    schema.NAME,
-    schema.DESCRIPTION,
-    schema.LENGTH_M,
-    schema.FROM_NODE,
-    schema.TO_NODE,
-]
 TOUCH_M = 0.01  # block ends this close meet (layers without from_node/to_node)
 ISOLATED_WARNING_SHARE = 0.02
 SUMMARY_OUTPUTS = [
@@ -385,6 +365,12 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
                 tr("Hot block rule value: {problem}.").format(problem=error)
             ) from error
 
+    def output_specs(self):
+        return [
+            OutputSpec(self.OUTPUT, "Hot blocks", long_text=(schema.PROFILE,)),
+            OutputSpec(self.PROFILES, "Hour-of-week profiles", geometry=False, optional=True),
+        ]
+
     def processAlgorithm(self, parameters, context, feedback):
         # The core loads numpy, pandas, scipy and shapely: only once a run starts.
         import pandas as pd
@@ -393,6 +379,14 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
         from ..hotblocking.options import parse_source_weights
         from ..hotblocking.risk import HotRule, compute_risk
         from ..hotblocking.windows import WindowSpecError, parse_windows
+        from .bridge import (
+            frame_columns,
+            input_layer,
+            layer_input,
+            read_blocks,
+            read_joined_incidents,
+            write_output,
+        )
 
         steps = QgsProcessingMultiStepFeedback(4, feedback)
         try:
@@ -409,9 +403,10 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
                 rule=tr(dict(HOT_RULES)[rule_kind]), value=rule_value
             )
         )
-        blocks_source = self.parameterAsSource(parameters, self.BLOCKS, context)
-        if blocks_source is None:
-            raise QgsProcessingException(self.invalidSourceError(parameters, self.BLOCKS))
+        destinations = self.destinations(parameters, context)
+        tz = timezone_of(self, parameters, context)
+        blocks_input = input_layer(self, parameters, self.BLOCKS, context)
+        blocks_source = blocks_input.source
         crs = blocks_source.sourceCrs()
         require_projected(
             crs, tr("The blocks layer"), blocks_source.sourceExtent(), context.transformContext()
@@ -419,13 +414,18 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
         per_unit = metres_per_unit(crs) or 1.0
         bandwidth = resolve_distance(self, parameters, self.BANDWIDTH, context, 0.0, crs, crs)
         merge_minutes = self.parameterAsDouble(parameters, self.MERGE_MINUTES, context)
-        blocks = self._read_blocks(
-            blocks_source, self.parameterAsVectorLayer(parameters, self.BLOCKS, context), per_unit
-        )
+        blocks = read_blocks(blocks_input, per_unit, tz)
         network = None
         if bandwidth.metres > 0 or merge_minutes > 0:
             network = _network(blocks, per_unit, bandwidth, feedback)
-        incidents = self._read_incidents(parameters, context, feedback)
+        incidents = read_joined_incidents(
+            [
+                layer_input(layer, context)
+                for layer in self.parameterAsLayerList(parameters, self.INCIDENTS, context)
+            ],
+            feedback,
+            tz,
+        )
         feedback.pushInfo(
             tr("{incidents} joined incidents on {blocks} blocks, {windows} window(s).").format(
                 incidents=len(incidents), blocks=len(blocks[0]), windows=len(windows)
@@ -448,7 +448,7 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
                 merge_repeats=self.parameterAsBool(parameters, self.MERGE_REPEATS, context),
                 trend_step=TREND_STEPS[self.parameterAsEnum(parameters, self.TREND_STEP, context)],
                 trend_min_count=self.parameterAsDouble(parameters, self.TREND_MIN_COUNT, context),
-                tz=timezone_of(self, parameters, context),
+                tz=tz,
                 max_span_hours=self.parameterAsDouble(parameters, self.MAX_SPAN_HOURS, context)
                 or None,
                 period_start=self._date(parameters, self.PERIOD_START, context),
@@ -465,27 +465,28 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
         block_row = pd.Index(blocks[0][schema.BLOCK_ID]).get_indexer(table[schema.BLOCK_ID])
         geometries = blocks[1][block_row]
         out = write_output(
-            self.parameterAsOutputLayer(parameters, self.OUTPUT, context),
+            destinations[self.OUTPUT],
             schema.HOT_BLOCKS.table,
             geometries,
             schema.HOT_BLOCKS.geometry,
             blocks_source.sourceCrs(),
             frame_columns(table),
+            context=context,
             spatial_index="auto",
             feedback=steps,
         )
         outputs = {self.OUTPUT: out}
         steps.setCurrentStep(3)
         # Left out (createByDefault=False): no value at all, so nothing is offered for loading.
-        profiles_destination = optional_output(self, parameters, self.PROFILES, context)
-        if profiles_destination:
+        if destinations[self.PROFILES].kind != "none":
             outputs[self.PROFILES] = write_output(
-                profiles_destination,
+                destinations[self.PROFILES],
                 schema.PROFILES.table,
                 None,
                 None,
                 None,
                 frame_columns(result.profiles),
+                context=context,
                 feedback=steps,
             )
         summary = result.summary
@@ -503,89 +504,6 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
         if value is None or not value.isValid():
             return None
         return np.datetime64(value.date().toString("yyyy-MM-dd"), "D")
-
-    @staticmethod
-    def _read_blocks(source, layer, per_unit: float):
-        import numpy as np
-        import pandas as pd
-        import shapely
-
-        from .bridge import as_text, plain_values, read_source
-
-        names = source.fields().names()
-        lower = {n.lower(): n for n in names}
-        if "block_id" not in lower:
-            raise QgsProcessingException(
-                tr(
-                    "The blocks layer has no block_id field: make it with 'Build blocks from road "
-                    "links' (or add a unique text block_id)."
-                )
-            )
-        wanted = [lower[n] for n in BLOCK_FIELDS if n in lower]
-        arrays = read_source(source, layer, wanted)
-        frame = pd.DataFrame({"block_id": as_text(arrays.attributes[lower["block_id"]])})
-        for name in ("link_id", "name", "description"):
-            frame[name] = as_text(arrays.attributes[lower[name]]) if name in lower else None
-        if "description" not in lower:
-            frame["description"] = frame["name"]
-        for name in ("from_node", "to_node"):
-            frame[name] = (
-                plain_values(arrays.attributes[lower[name]]).astype(float)
-                if name in lower
-                else np.nan
-            )
-        # true metres from the geometry (a length_m attribute may be stale or in other units)
-        frame["length_m"] = shapely.length(arrays.geometries) * per_unit
-        if frame["block_id"].duplicated().any():
-            dupes = frame["block_id"][frame["block_id"].duplicated()].unique()[:5]
-            raise QgsProcessingException(
-                tr("block_id is not unique in the blocks layer: {values}").format(
-                    values=list(dupes)
-                )
-            )
-        return frame, shapely.force_2d(arrays.geometries)
-
-    def _read_incidents(self, parameters, context, feedback) -> pd.DataFrame:
-        import pandas as pd
-
-        from .bridge import as_text, plain_values, read_source
-
-        frames, ids = [], []
-        for layer in self.parameterAsLayerList(parameters, self.INCIDENTS, context):
-            names = layer.fields().names()
-            missing = [n for n in INCIDENT_FIELDS if n not in names]
-            if missing:
-                raise QgsProcessingException(
-                    tr(
-                        "'{layer}' lacks {fields}: give the output of 'Join incidents to blocks'."
-                    ).format(layer=layer.name(), fields=", ".join(missing))
-                )
-            source = QgsProcessingFeatureSource(layer, context)
-            has_id = "incident_id" in names
-            optional = [n for n in ("incident_id", schema.TIME_PRECISION) if n in names]
-            arrays = read_source(source, layer, INCIDENT_FIELDS + optional)
-            ids.append(as_text(arrays.attributes["incident_id"]) if has_id else None)
-            frame = pd.DataFrame(
-                {
-                    "block_id": as_text(arrays.attributes["block_id"]),
-                    "source": as_text(arrays.attributes["source"]),
-                    "time_start": _times(arrays.attributes["time_start"]),
-                    "time_end": _times(arrays.attributes["time_end"]),
-                    "weight": plain_values(arrays.attributes["weight"]).astype(float),
-                }
-            )
-            if schema.TIME_PRECISION in arrays.attributes:  # older joins: a start = time of day
-                frame[schema.TIME_PRECISION] = as_text(arrays.attributes[schema.TIME_PRECISION])
-            frames.append(frame)
-            feedback.pushInfo(
-                tr("{layer}: {count} joined incidents").format(
-                    layer=layer.name(), count=len(arrays)
-                )
-            )
-        if not frames:
-            return pd.DataFrame({c: pd.Series(dtype=object) for c in INCIDENT_FIELDS})
-        _refuse_duplicates([i for i in ids if i is not None])
-        return pd.concat(frames, ignore_index=True)
 
     @staticmethod
     def _log_summary(feedback, summary):
@@ -670,53 +588,3 @@ def _network(blocks, per_unit: float, bandwidth, feedback):
 def _at_least_one(parameter):
     parameter.setMinimumNumberInputs(1)  # an empty list would silently give an all-zero map
     return parameter
-
-
-def _refuse_duplicates(id_columns: list) -> None:
-    """The same incident twice (e.g. one joined layer given twice) would be counted twice."""
-    if not id_columns:
-        return
-    import numpy as np
-    import pandas as pd
-
-    ids = pd.Series(np.concatenate([np.asarray(c, dtype=object) for c in id_columns])).dropna()
-    repeated = [
-        v.decode("utf-8", "replace") if isinstance(v, bytes) else v
-        for v in ids[ids.duplicated()].unique()[:3]
-    ]
-    if len(repeated):
-        raise QgsProcessingException(
-            tr(
-                "incident_id values appear more than once across the joined incident layers "
-                "(e.g. {examples}): the same incidents would be counted twice. Give each "
-                "source's joined layer once, with distinct SOURCE labels."
-            ).format(examples=", ".join(map(str, repeated[:3])))
-        )
-
-
-def _times(values):
-    import pandas as pd
-
-    from .bridge import plain_values
-
-    plain = plain_values(values)
-    if plain.dtype.kind == "M":
-        return plain.astype("datetime64[ms]")
-    return pd.to_datetime(pd.Series(plain), errors="coerce").to_numpy("datetime64[ms]")
-
-
-def frame_columns(frame: pd.DataFrame) -> list[Column]:
-    """DataFrame columns as writer columns, by dtype."""
-    import pandas as pd
-
-    from .gpkg_writer import Column
-
-    columns = []
-    for name in frame.columns:
-        values = frame[name].to_numpy()
-        kind = schema.DTYPE_KINDS.get(values.dtype.kind, schema.TEXT)
-        if kind == schema.TEXT:  # already str or None: no fixed-width copy (1.5M profiles ~ 2 GB)
-            values = values.astype(object, copy=True)
-            values[pd.isna(values)] = None
-        columns.append(Column(str(name), kind, values))
-    return columns

@@ -23,8 +23,9 @@ from qgis.PyQt.QtGui import (
 
 from .common import tr
 
-PANEL_W, PANEL_H = 900, 560  # pixels of one window's panel in the PNG
-MARGIN_L, MARGIN_R, MARGIN_T, MARGIN_B = 90, 230, 60, 70
+PANEL_W, PANEL_H = 1000, 560  # pixels of one window's panel in the PNG
+MARGIN_L, MARGIN_R, MARGIN_T, MARGIN_B = 90, 330, 60, 70
+LEGEND_STEP = 32  # pixels between legend entries (two lines of text each)
 DASHES = [Qt.SolidLine, Qt.DashLine, Qt.DotLine, Qt.DashDotLine, Qt.DashDotDotLine]
 GREYS = ["#000000", "#555555", "#888888", "#333333", "#aaaaaa"]
 MARKERS = ["circle", "square", "triangle", "diamond", "cross"]
@@ -66,7 +67,7 @@ def write_png(path: str, summary, windows: list[str], title: str) -> None:
     painter = QPainter(image)
     painter.setRenderHint(QPainter.Antialiasing)
     for k, window in enumerate(windows):
-        _draw_panel(painter, QRectF(0, k * PANEL_H, PANEL_W, PANEL_H), summary, window, title)
+        draw_panel(painter, QRectF(0, k * PANEL_H, PANEL_W, PANEL_H), summary, window, title)
     painter.end()
     if not image.save(path, "PNG"):
         raise OSError(tr("Could not write the chart to {path}").format(path=path))
@@ -87,12 +88,13 @@ def write_pdf(path: str, summary, windows: list[str], title: str) -> None:
             writer.newPage()
         painter.save()
         painter.scale(scale, scale)
-        _draw_panel(painter, QRectF(0, 0, PANEL_W, PANEL_H), summary, window, title)
+        draw_panel(painter, QRectF(0, 0, PANEL_W, PANEL_H), summary, window, title)
         painter.restore()
     painter.end()
 
 
-def _draw_panel(painter: QPainter, box: QRectF, summary, window: str, title: str) -> None:
+def draw_panel(painter: QPainter, box: QRectF, summary, window: str, title: str) -> None:
+    """One window's chart inside ``box`` (PANEL_W x PANEL_H units)."""
     plot = QRectF(
         box.left() + MARGIN_L,
         box.top() + MARGIN_T,
@@ -153,9 +155,15 @@ def _draw_axes(painter, plot: QRectF, top_x: float, top_y: float, at) -> None:
     painter.restore()
 
 
+def _style(k: int) -> tuple[QColor, object, str]:
+    """The k-th method's grey, dash pattern and marker: 25 distinct combinations."""
+    n = len(GREYS)
+    return QColor(GREYS[k % n]), DASHES[(k + k // n) % n], MARKERS[(k + 2 * (k // n)) % n]
+
+
 def _draw_curve(painter: QPainter, points, at, k: int) -> None:
-    colour = QColor(GREYS[k % len(GREYS)])
-    painter.setPen(QPen(colour, 2.2, DASHES[k % len(DASHES)]))
+    colour, dash, marker = _style(k)
+    painter.setPen(QPen(colour, 2.2, dash))
     line = [at(c, h) for c, h, _, _ in points if h == h]
     for a, b in zip(line, line[1:]):
         painter.drawLine(a, b)
@@ -164,7 +172,7 @@ def _draw_curve(painter: QPainter, points, at, k: int) -> None:
         if low == low and high == high:
             painter.drawLine(at(c, low), at(c, high))
     for p in line:
-        _draw_marker(painter, p, MARKERS[k % len(MARKERS)], colour)
+        _draw_marker(painter, p, marker, colour)
 
 
 def _draw_marker(painter: QPainter, p: QPointF, kind: str, colour: QColor) -> None:
@@ -193,13 +201,15 @@ def _draw_marker(painter: QPainter, p: QPointF, kind: str, colour: QColor) -> No
 
 def _draw_legend_entry(painter: QPainter, box: QRectF, plot: QRectF, k: int, method: str) -> None:
     x = plot.right() + 20
-    y = plot.top() + 10 + 26 * k
-    colour = QColor(GREYS[k % len(GREYS)])
-    painter.setPen(QPen(colour, 2.2, DASHES[k % len(DASHES)]))
+    y = plot.top() + 10 + LEGEND_STEP * k
+    colour, dash, marker = _style(k)
+    painter.setPen(QPen(colour, 2.2, dash))
     painter.drawLine(QPointF(x, y), QPointF(x + 36, y))
-    _draw_marker(painter, QPointF(x + 18, y), MARKERS[k % len(MARKERS)], colour)
+    _draw_marker(painter, QPointF(x + 18, y), marker, colour)
     painter.setPen(QPen(QColor("black")))
-    painter.setFont(_font(10))
+    painter.setFont(_font(9))
     painter.drawText(
-        QRectF(x + 44, y - 10, box.right() - x - 50, 20), Qt.AlignLeft | Qt.AlignVCenter, method
+        QRectF(x + 44, y - 8, box.right() - x - 50, LEGEND_STEP),
+        Qt.AlignLeft | Qt.AlignTop | Qt.TextWordWrap,
+        method,
     )

@@ -23,6 +23,8 @@ import pandas as pd
 import shapely
 from osgeo import gdal, ogr, osr
 
+from .textcodec import decode_utf8
+
 gdal.UseExceptions()
 
 _OGR_TYPES = {
@@ -32,6 +34,10 @@ _OGR_TYPES = {
     "datetime": (ogr.OFTDateTime, None),
     "date": (ogr.OFTDate, None),
     "bool": (ogr.OFTInteger, ogr.OFSTBoolean),
+    "time": (ogr.OFTString, None),  # 'HH:MM:SS.sss' (GeoPackage has no time type)
+    "json": (ogr.OFTString, ogr.OFSTJSON),
+    "binary": (ogr.OFTBinary, None),
+    "real_text": (ogr.OFTString, None),  # a real as its exact decimal text (see writers)
 }
 
 _GEOMETRY_TYPES = {
@@ -44,7 +50,8 @@ _GEOMETRY_TYPES = {
 
 @dataclass(frozen=True)
 class Column:
-    """One output field: ``kind`` is text, int, real, datetime, date or bool.
+    """One output field: ``kind`` is text, int, real, datetime, date, bool, time, json or
+    binary (see readers.KINDS).
 
     ``values`` is a 1-D array; missing values are None, NaN, NaT or masked.
     """
@@ -293,14 +300,6 @@ def _sqlite_values(column: Column) -> list:
 
 
 _DECODE = operator.methodcaller("decode", "utf-8", "replace")
-
-
-def decode_utf8(data: np.ndarray) -> np.ndarray:
-    """UTF-8 bytes to str: numpy's ASCII cast when it can (3x faster), else a full decode."""
-    try:
-        return data.astype("U")
-    except UnicodeDecodeError:
-        return np.char.decode(data, "utf-8", errors="replace")
 
 
 def _format_times(values, unit: str) -> list:

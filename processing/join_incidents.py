@@ -26,8 +26,8 @@ from .common import (
     feedback_callbacks,
     require_projected,
     tr,
-    write_output,
 )
+from .destinations import OutputSpec
 from .styling import style_output
 from .units import default_mismatch, metres_per_unit, resolve_distance
 
@@ -179,22 +179,35 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
         ):
             self.addOutput(QgsProcessingOutputNumber(output_id, tr(label)))
 
+    def output_specs(self):
+        return [
+            OutputSpec(self.OUTPUT, "Joined incidents"),
+            OutputSpec(self.UNMATCHED, "Unmatched incidents", rows_without_geometry=True),
+        ]
+
     def processAlgorithm(self, parameters, context, feedback):
         # The core and the readers load numpy, pandas and shapely: only once a run starts.
+        from ..hotblocking.clock import DEFAULT_TIMEZONE
         from ..hotblocking.errors import Cancelled
         from ..hotblocking.join import join_incidents
-        from .bridge import as_text, field_kind, read_source, transform_geometries, transform_xy
-        from .gpkg_writer import Column, geometry_type_of
+        from .bridge import (
+            Column,
+            as_text,
+            field_kind,
+            geometry_type_of,
+            input_layer,
+            read_layer,
+            transform_geometries,
+            transform_xy,
+            write_output,
+        )
 
         steps = QgsProcessingMultiStepFeedback(5, feedback)
-        incidents_source = self.parameterAsSource(parameters, self.INCIDENTS, context)
-        if incidents_source is None:
-            raise QgsProcessingException(self.invalidSourceError(parameters, self.INCIDENTS))
-        blocks_source = self.parameterAsSource(parameters, self.BLOCKS, context)
-        if blocks_source is None:
-            raise QgsProcessingException(self.invalidSourceError(parameters, self.BLOCKS))
-        incidents_layer = self.parameterAsVectorLayer(parameters, self.INCIDENTS, context)
-        blocks_layer = self.parameterAsVectorLayer(parameters, self.BLOCKS, context)
+        destinations = self.destinations(parameters, context)
+        tz = DEFAULT_TIMEZONE
+        incidents_input = input_layer(self, parameters, self.INCIDENTS, context)
+        blocks_input = input_layer(self, parameters, self.BLOCKS, context)
+        incidents_source, blocks_source = incidents_input.source, blocks_input.source
         blocks_crs = blocks_source.sourceCrs()
         require_projected(
             blocks_crs,
@@ -223,18 +236,21 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
         time_field, end_field = self._time_fields(parameters, context, kinds, feedback)
         weight_field = self._field(parameters, self.WEIGHT_FIELD, context)
 
-        incidents = read_source(incidents_source, incidents_layer, None, steps, points_as_xy=True)
+        incidents = read_layer(incidents_input, points_as_xy=True, tz=tz, feedback=steps)
         label = self.parameterAsString(parameters, self.SOURCE, context).strip()
         source_label = label or incidents.table_name or "incidents"
         block_id_field = next(
             (n for n in blocks_source.fields().names() if n.lower() == "block_id"), None
         )
-        blocks = read_source(
-            blocks_source, blocks_layer, [block_id_field] if block_id_field else [], None
-        )
+        blocks = read_layer(blocks_input, [block_id_field] if block_id_field else [], tz=tz)
         feedback.pushInfo(
             tr("Read {incidents} incidents ({source}) and {blocks} blocks.").format(
                 incidents=len(incidents), source=source_label, blocks=len(blocks)
+            )
+        )
+        feedback.pushInfo(
+            tr("Read route: incidents {incidents}; blocks {blocks}.").format(
+                incidents=incidents.route, blocks=blocks.route
             )
         )
         if not block_id_field:
@@ -260,9 +276,9 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
                 )
             )
         check_cancel(feedback)
-        start = self._times(incidents, time_field, time_format)
+        start = self._times(incidents, time_field, time_format, tz)
         check_cancel(feedback)
-        end = self._times(incidents, end_field, time_format)
+        end = self._times(incidents, end_field, time_format, tz)
         check_cancel(feedback)
         weights = self._values(incidents, weight_field)
         steps.setCurrentStep(2)
@@ -304,12 +320,13 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
             Column("time_precision", "text", result.precision[matched]),
         ]
         out = write_output(
-            self.parameterAsOutputLayer(parameters, self.OUTPUT, context),
+            destinations[self.OUTPUT],
             "joined_incidents",
             result.points[matched],
             "Point",
             blocks_crs,
             joined_columns,
+            context=context,
             spatial_index=False,
             feedback=steps,
         )
@@ -322,12 +339,13 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
         ]
         unmatched_geoms = points[rejected]  # as read (transformed): multipoints stay whole
         unmatched = write_output(
-            self.parameterAsOutputLayer(parameters, self.UNMATCHED, context),
+            destinations[self.UNMATCHED],
             "unmatched_incidents",
             unmatched_geoms,
             geometry_type_of(unmatched_geoms),
             blocks_crs,
             unmatched_columns,
+            context=context,
             spatial_index=False,
             feedback=steps,
         )
@@ -398,19 +416,18 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
         return plain_values(incidents.attributes[field]) if field else None
 
     @staticmethod
-    def _times(incidents, field, time_format):
+    def _times(incidents, field, time_format, tz):
         from ..hotblocking.timeparse import parse_times
         from .bridge import plain_values
 
         if not field:
             return None
-        return parse_times(plain_values(incidents.attributes[field]), fmt=time_format)
+        return parse_times(plain_values(incidents.attributes[field]), fmt=time_format, tz=tz)
 
 
 def _passthrough_columns(incidents, names) -> list:
     """The incidents' own attributes, renamed with '_in' where they clash with ours."""
-    from .bridge import as_text
-    from .gpkg_writer import Column
+    from .bridge import Column
 
     taken = {n.lower() for n in ADDED_FIELDS + UNMATCHED_FIELDS} | {"fid", "geom"}
     columns = []
@@ -419,11 +436,7 @@ def _passthrough_columns(incidents, names) -> list:
         while out_name.lower() in taken:
             out_name += "_in"
         taken.add(out_name.lower())
-        kind = incidents.kinds.get(name, "other")
-        values = incidents.attributes[name]
-        if kind == "other":
-            kind, values = "text", as_text(values)
-        columns.append(Column(out_name, kind, values))
+        columns.append(Column(out_name, incidents.kinds[name], incidents.attributes[name]))
     return columns
 
 

@@ -17,6 +17,7 @@ from ..plugin_metadata import plugin_version
 from .build_blocks import BuildBlocksAlgorithm
 from .common import ICON_PATH, tr
 from .compute_risk import ComputeRiskAlgorithm
+from .evaluate import EvaluateAlgorithm
 from .join_incidents import JoinIncidentsAlgorithm
 from .shipped_models import shipped_models  # made by scripts/make_model.py
 from .style_hot_blocks import StyleHotBlocksAlgorithm
@@ -85,6 +86,7 @@ class HotBlockingProvider(QgsProcessingProvider):
             ComputeRiskAlgorithm(),
             TaskingBriefAlgorithm(),
             StyleHotBlocksAlgorithm(),
+            EvaluateAlgorithm(),
         ):
             self.addAlgorithm(algorithm)
         for path in shipped_models():  # id "hotblocking:<model name>"
@@ -97,13 +99,33 @@ class HotBlockingProvider(QgsProcessingProvider):
                     tr("Could not load {path}").format(path=path), "Hot Blocking", Qgis.Warning
                 )
 
-    # Outputs are written in bulk straight to GeoPackage (see gpkg_writer): temporary
-    # outputs must be files, not memory layers, for every run path to behave the same.
+    # Every vector destination QGIS offers (destinations.py): database tables and memory
+    # layers too, so the dialog offers "Save to Database Table" and temporary layers.
     def supportsNonFileBasedOutput(self):
-        return False
+        return True
 
     def supportedOutputVectorLayerExtensions(self):
-        return ["gpkg"]
+        from .destinations import FILE_FORMATS
+
+        return list(FILE_FORMATS)
 
     def defaultVectorFileExtension(self, hasGeometry=True):
         return "gpkg"
+
+    def isSupportedOutputValue(self, outputValue, parameter, context):
+        """Refuse, before any work, a destination the output cannot be kept in."""
+        ok, message = super().isSupportedOutputValue(outputValue, parameter, context)
+        algorithm = parameter.algorithm()
+        if not ok or algorithm is None or not hasattr(algorithm, "output_specs"):
+            return ok, message
+        from . import destinations
+
+        spec = next((s for s in algorithm.output_specs() if s.name == parameter.name()), None)
+        if spec is None:
+            return ok, message
+        text = destinations.raw_value({parameter.name(): outputValue}, parameter)
+        try:
+            destinations.check(destinations.parse(text), spec)
+        except destinations.DestinationError as error:
+            return False, str(error)
+        return True, ""

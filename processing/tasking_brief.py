@@ -283,15 +283,13 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
         # Content, maps and the core load numpy, pandas and shapely: only once a run starts.
         from ..hotblocking.brief_content import BriefOptions, layer_facts
         from .brief_layout import build_layout
+        from .bridge import input_layer
         from .brief_maps import BriefMapLayers
 
         started = time.perf_counter()
-        source = self.parameterAsSource(parameters, self.HOTBLOCKS, context)
-        if source is None:
-            raise QgsProcessingException(self.invalidSourceError(parameters, self.HOTBLOCKS))
-        whole, geometries = self._read(
-            source, self.parameterAsVectorLayer(parameters, self.HOTBLOCKS, context)
-        )
+        hot_blocks = input_layer(self, parameters, self.HOTBLOCKS, context)
+        source = hot_blocks.source
+        whole, geometries = self._read(hot_blocks)
         windows = self._windows(parameters, context, whole)
         options = BriefOptions(
             title=self.parameterAsString(parameters, self.TITLE, context).strip() or "Patrol brief",
@@ -457,13 +455,12 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
         return layout.pageCollection().pageCount()
 
     @staticmethod
-    def _read(source, layer) -> tuple[pd.DataFrame, np.ndarray]:
-        import pandas as pd
-
+    def _read(hot_blocks) -> tuple[pd.DataFrame, np.ndarray]:
         from ..hotblocking.brief_content import BRIEF_FIELDS
-        from .bridge import as_text, plain_values, read_source
+        from ..hotblocking.clock import DEFAULT_TIMEZONE
+        from .bridge import read_hot_blocks
 
-        names = source.fields().names()
+        names = hot_blocks.source.fields().names()
         missing = [n for n in BRIEF_FIELDS if n not in names]
         if missing:
             raise QgsProcessingException(
@@ -474,32 +471,14 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
             )
         optional = [schema.DESCRIPTION] if schema.DESCRIPTION in names else []
         wanted = list(BRIEF_FIELDS) + optional + schema.source_fields(names)
-        arrays = read_source(source, layer, wanted)
-        frame = pd.DataFrame(index=range(len(arrays)))
-        for name in wanted:
-            values = arrays.attributes[name]
-            kind = schema.HOT_BLOCKS.field(name).kind
-            if kind == schema.TEXT:
-                frame[name] = as_text(values)
-            elif kind == schema.DATETIME:
-                plain = plain_values(values)
-                frame[name] = (
-                    pd.to_datetime(pd.Series(plain), errors="coerce")
-                    if plain.dtype.kind != "M"
-                    else plain
-                )
-            else:
-                frame[name] = pd.to_numeric(
-                    pd.Series(plain_values(values)), errors="coerce"
-                ).to_numpy()
-        return frame, arrays.geometries
+        return read_hot_blocks(hot_blocks, wanted, DEFAULT_TIMEZONE)
 
     def _window_layer(self, parameters, context, label):
         """The input layer itself, filtered to the window, for the maps: copying every block
         into a memory layer would cost ~20 s on a 500k-block network. None for layers that
         cannot be filtered (the maps then copy the window's rows)."""
         layer = self.parameterAsVectorLayer(parameters, self.HOTBLOCKS, context)
-        if layer is None or layer.providerType() not in ("ogr", "memory"):
+        if layer is None or layer.providerType() not in ("ogr", "memory", "postgres", "spatialite"):
             return None
         clone = layer.clone()
         quoted = label.replace("'", "''")

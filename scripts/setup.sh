@@ -9,7 +9,8 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 venv="$here/.venv"
 apt_packages=(qgis python3-qgis qgis-providers python3-venv poppler-utils xvfb xauth
-              python3-numpy python3-pandas python3-scipy python3-pip)
+              python3-numpy python3-pandas python3-scipy python3-pip
+              postgresql postgis postgresql-15-postgis-3)
 
 missing=()
 for package in "${apt_packages[@]}"; do

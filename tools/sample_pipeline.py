@@ -2,7 +2,8 @@
 tests, the benchmarks and the output comparison run it with (stdlib only).
 
 buildblocks (``MAX_LENGTH`` m) -> joinincidents once per source (``MAX_DISTANCE`` m) ->
-computerisk (``WINDOWS``, top ``HOT_VALUE`` blocks) -> taskingbrief (``BRIEF_WINDOW``).
+computerisk (``WINDOWS``, top ``HOT_VALUE`` blocks) -> taskingbrief (``BRIEF_WINDOW``); and the
+backtest behind README's "Is the map any good?" (:func:`backtest_parameters`).
 """
 
 from __future__ import annotations
@@ -66,6 +67,43 @@ def risk_parameters(blocks, joined: list, output, **more) -> dict:
         "WINDOWS": WINDOWS,
         "HOT_RULE": HOT_RULE,
         "HOT_VALUE": HOT_VALUE,
+        "OUTPUT": str(output),
+        **more,
+    }
+
+
+# The backtest: each month from April predicted from the three before it; computerisk as
+# shipped, without each of its merging rules and with harm; a grid of bandwidths (m) and
+# half-lives (days); every baseline.
+BACKTEST_TRAIN_MONTHS = 3
+BACKTEST_CONFIGURATIONS = (
+    "computerisk defaults:; no merging: MERGE_MINUTES=0; "
+    "no repeat merging: MERGE_REPEATS=no; harm weighted: USE_HARM=yes"
+)
+BACKTEST_BANDWIDTHS = "0, 50, 100, 150"
+BACKTEST_HALF_LIVES = "0, 90, 180, 365"
+BACKTEST_SEARCH_LEVEL = 5
+BACKTEST_KDE = {"KDE_CELL_SIZE": 50, "KDE_BANDWIDTH": 100}
+BACKTEST_SEED = 0
+BACKTEST_SPLIT = "2025-10-01"  # the second run: nine months train, the last three test
+
+
+def backtest_parameters(blocks, joined: list, output, **more) -> dict:
+    return {
+        "BLOCKS": blocks,
+        "INCIDENTS": list(joined),
+        "WINDOWS": WINDOWS,
+        "TRAIN_MONTHS": BACKTEST_TRAIN_MONTHS,
+        "TEST_MONTHS": 1,
+        "CONFIGURATIONS": BACKTEST_CONFIGURATIONS,
+        "BASELINES": [0, 1, 2, 3, 4],
+        "COVERAGES": "1, 2, 5, 10, 20",
+        "TOP_N": HOT_VALUE,
+        "SEARCH_BANDWIDTHS": BACKTEST_BANDWIDTHS,
+        "SEARCH_HALF_LIVES": BACKTEST_HALF_LIVES,
+        "SEARCH_LEVEL": BACKTEST_SEARCH_LEVEL,
+        "SEED": BACKTEST_SEED,
+        **BACKTEST_KDE,
         "OUTPUT": str(output),
         **more,
     }

@@ -7,12 +7,16 @@ import pandas as pd
 import pytest
 import shapely
 
+from hotblocking import schema
+from hotblocking.errors import HotBlockingError
 from hotblocking.evaluate import (
     ALL_ORIGINS,
     KdeSettings,
     Method,
     best_settings,
     evaluate,
+    mark_best,
+    on_known_blocks,
     rolling_origins,
     single_split,
 )
@@ -161,3 +165,116 @@ def test_time_of_day_windows_ignore_month_only_records():
         coverages=(0.25,),
     )
     assert _cell(table, "plain counts", "25%", "test_incidents") == pytest.approx(3)
+
+
+def test_gain_is_paired_against_plain_counts():
+    table = _run([Method("plain counts", "plain counts"), Method("previous", "previous period")])
+    # previous period picks B then C: 1 of 4 at 25% and at 50% (plain: 2 and 3 of 4).
+    assert _cell(table, "previous", "25%", "gain") == pytest.approx(0.25 - 0.5)
+    assert _cell(table, "previous", "50%", "gain") == pytest.approx(0.25 - 0.75)
+    # plain counts against itself: exactly 0, and so is every bootstrap draw.
+    for column in ("gain", "gain_low", "gain_high"):
+        assert _cell(table, "plain counts", "25%", column) == 0.0
+    low, gain, high = (
+        _cell(table, "previous", "25%", c) for c in ("gain_low", "gain", "gain_high")
+    )
+    assert low < gain < high
+
+
+def test_identical_scores_choose_identically_whatever_the_ties():
+    # Every block scores 0 for a risk configuration trained on nothing: the shared tie order
+    # makes it choose exactly what an all-zero plain count chooses.
+    incidents = _incidents(TEST)
+    table = evaluate(
+        incidents,
+        BLOCKS,
+        GEOMS,
+        parse_windows("all"),
+        single_split("2025-02-01", "2025-02-28"),
+        [Method("plain counts", "plain counts"), Method("risk", "risk", {})],
+        coverages=(0.25, 0.5),
+        seed=11,
+    )
+    for level in ("25%", "50%"):
+        assert _cell(table, "risk", level, "hits") == _cell(table, "plain counts", level, "hits")
+        assert _cell(table, "risk", level, "gain") == 0.0
+
+
+def test_summary_over_origins_is_the_mean_with_the_spread():
+    origins = rolling_origins("2024-12-01", "2025-02-28", train_months=1)
+    table = evaluate(
+        _incidents(TRAIN + TEST),
+        BLOCKS,
+        GEOMS,
+        parse_windows("all"),
+        origins,
+        [Method("plain counts", "plain counts")],
+        coverages=(0.25,),
+    )
+    # January: A chosen (December), none of January's 4 on A. February: B chosen, 1 of 4.
+    assert _cell(table, "plain counts", "25%", "hit_rate", "2025-01-01") == 0.0
+    assert _cell(table, "plain counts", "25%", "hit_rate", "2025-02-01") == 0.25
+    assert _cell(table, "plain counts", "25%", "test_end", "2025-02-01") == "2025-02-28"
+    assert _cell(table, "plain counts", "25%", "hit_rate", ALL_ORIGINS) == pytest.approx(0.125)
+    assert _cell(table, "plain counts", "25%", "origins", ALL_ORIGINS) == 2
+    # numpy's linear quantiles of (0, 0.25): 2.5% and 97.5% of the way.
+    assert _cell(table, "plain counts", "25%", "hit_rate_low", ALL_ORIGINS) == pytest.approx(
+        0.00625
+    )
+    assert _cell(table, "plain counts", "25%", "hit_rate_high", ALL_ORIGINS) == pytest.approx(
+        0.24375
+    )
+
+
+def test_best_goes_to_the_highest_hit_rate_and_a_tie_to_the_first_listed():
+    methods = [Method("risk", "risk", {}), Method("plain counts", "plain counts"),
+               Method("previous", "previous period")]  # fmt: skip
+    table = _run(methods)
+    assert list(best_settings(table, "25%")["method"]) == ["risk"]  # ties plain counts, first
+    assert list(best_settings(table, "25%", among=["previous"])["method"]) == ["previous"]
+    marked = mark_best(table, "25%", among=["plain counts", "previous"])
+    assert list(marked.loc[marked["best"], "method"]) == ["plain counts"]
+    assert list(marked.loc[marked["best"], "origin"]) == [ALL_ORIGINS]
+
+
+def test_settings_say_what_each_method_ran_with():
+    incidents = _incidents(TRAIN + TEST)
+    xy = np.zeros((len(incidents), 2))
+    table = _run(
+        [
+            Method("risk", "risk", {"bandwidth_m": 50.0, "use_harm": True}),
+            Method("kde", "grid KDE (streets)"),
+            Method("random", "random"),
+        ],
+        points_xy=xy,
+        kde=KdeSettings(cell_size=100.0, bandwidth=1.0),
+    )
+    assert _cell(table, "risk", "25%", "settings") == "BANDWIDTH=50, USE_HARM=yes"
+    assert _cell(table, "kde", "25%", "settings", ALL_ORIGINS) == (
+        "KDE_CELL_SIZE=100, KDE_BANDWIDTH=1"
+    )
+    assert _cell(table, "random", "25%", "settings") == "SEED=3"
+    assert list(table.columns) == schema.EVALUATION.names()
+
+
+def test_methods_need_distinct_labels():
+    with pytest.raises(HotBlockingError, match="plain counts is used more than once"):
+        _run([Method("plain counts", "plain counts"), Method("plain counts", "risk", {})])
+    with pytest.raises(HotBlockingError, match="nothing to evaluate"):
+        _run([])
+
+
+def test_records_on_unknown_blocks_are_left_out_of_training_and_test():
+    stray = _incidents([("Z", "2025-02-05 23:00"), ("Z", "2025-01-05 23:00")])
+    table = evaluate(
+        pd.concat([_incidents(TRAIN + TEST), stray], ignore_index=True),
+        BLOCKS,
+        GEOMS,
+        parse_windows("all"),
+        single_split("2025-02-01", "2025-02-28"),
+        [Method("plain counts", "plain counts")],
+        coverages=(0.25,),
+    )
+    assert _cell(table, "plain counts", "25%", "test_incidents") == 4
+    assert _cell(table, "plain counts", "25%", "rri") == pytest.approx((2 / 5) / (4 / 9))
+    assert list(on_known_blocks(stray, BLOCKS)) == [False, False]

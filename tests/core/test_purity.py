@@ -13,6 +13,7 @@ CORE = sorted(
     for p in (ROOT / "hotblocking").glob("*.py")
 ) + ["hotblocking.risk"]
 STDLIB_ONLY = [
+    "hotblocking.configurations",
     "hotblocking.constants",
     "hotblocking.disclosure",
     "hotblocking.errors",

@@ -31,3 +31,17 @@ def run(plugin):
         )
 
     return _run
+
+
+@pytest.fixture(scope="session")
+def postgis():
+    """A private PostgreSQL + PostGIS cluster (TimeZone UTC) for the session, stopped at the
+    end. Started only when a test asks for it; never the machine's own service."""
+    from hb_postgis import PrivateCluster, available
+
+    reason = available()
+    if reason:
+        pytest.fail(f"PostGIS tests need a local PostgreSQL + PostGIS: {reason}")
+    cluster = PrivateCluster(timezone="UTC").start()
+    yield cluster
+    cluster.stop()

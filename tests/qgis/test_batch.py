@@ -185,6 +185,12 @@ def sample_steps(plugin, tmp_path_factory):
         ("hotblocking:taskingbrief", "TOP_N", "10", True),
         ("hotblocking:taskingbrief", "TOP_N", "0", False),  # at least one block
         ("hotblocking:stylehotblocks", "STYLE", "0", True),
+        ("hotblocking:evaluate", "BASELINES", "0,2", True),
+        ("hotblocking:evaluate", "BASELINES", "5", False),  # five baselines: 0 to 4
+        ("hotblocking:evaluate", "TRAIN_MONTHS", "0", False),
+        ("hotblocking:evaluate", "SPLIT_DATE", "2025-10-01", True),
+        ("hotblocking:evaluate", "SPLIT_DATE", "", True),  # empty: rolling origins
+        ("hotblocking:evaluate", "SEARCH_LEVEL", "150", False),
         (MODEL_ID, "TOP_N", "5", True),
         (MODEL_ID, "MAX_LENGTH", "abc", False),
     ],
@@ -316,6 +322,34 @@ def test_stylehotblocks_batch_restyles_each_file(plugin, sample_steps, project_l
     assert [ok for _, ok, _ in outcomes] == [True] * 3
     ids = [results["OUTPUT"] for results, _, _ in outcomes]
     assert len(set(ids)) == 3  # one layer per row: no state carried between rows
+
+
+def test_evaluate_batch_a_split_and_rolling_origins(plugin, sample_steps, tmp_path):
+    base = {
+        "BLOCKS": sample_steps["blocks"],
+        "INCIDENTS": sample_steps["joined"],
+        "WINDOWS": "Fri-Sat 22:00-04:00",
+        "BASELINES": "0,2",
+        "CONFIGURATIONS": "defaults:",
+    }
+    rows = [
+        {
+            **base,
+            "SPLIT_DATE": "2025-10-01",
+            "SEARCH_BANDWIDTHS": "0, 100",
+            "OUTPUT": str(tmp_path / "split.gpkg"),
+            "CHART": str(tmp_path / "split.png"),
+            "REPORT": str(tmp_path / "split.pdf"),
+        },
+        {**base, "SPLIT_DATE": "", "TRAIN_MONTHS": "6", "OUTPUT": str(tmp_path / "rolling.gpkg")},
+    ]
+    (split, ok1, _), (rolling, ok2, _) = batch("hotblocking:evaluate", rows)
+    assert ok1 and ok2
+    assert (split["ORIGINS"], rolling["ORIGINS"]) == (1, 6)  # Jul to Dec from 6 months each
+    assert split["BEST_METHOD"] in ("defaults", "search: BANDWIDTH=100, HALF_LIFE_DAYS=0")
+    assert pdf_pages(split["REPORT"]) == 2 and Path(split["CHART"]).stat().st_size > 10_000
+    assert "CHART" not in rolling or not rolling["CHART"]
+    assert count(rolling["OUTPUT"]) > count(split["OUTPUT"]) > 0
 
 
 def test_the_model_in_batch(plugin, tmp_path, sample_truth):

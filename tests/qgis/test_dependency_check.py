@@ -39,7 +39,14 @@ def broken(plugin, monkeypatch):
 
 TOOLS = {
     f"hotblocking:{name}"
-    for name in ("buildblocks", "joinincidents", "computerisk", "taskingbrief", "stylehotblocks")
+    for name in (
+        "buildblocks",
+        "joinincidents",
+        "computerisk",
+        "taskingbrief",
+        "stylehotblocks",
+        "evaluate",
+    )
 }
 
 

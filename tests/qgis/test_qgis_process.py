@@ -21,7 +21,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 HB_PROCESS = ROOT / "scripts" / "hb-process"
 MODEL_ID = "hotblocking:Hot Blocking: roads + incidents to brief"
-ALGORITHMS = ["buildblocks", "joinincidents", "computerisk", "taskingbrief", "stylehotblocks"]
+ALGORITHMS = [
+    "buildblocks",
+    "joinincidents",
+    "computerisk",
+    "taskingbrief",
+    "stylehotblocks",
+    "evaluate",
+]
 SAMPLE = "sample_data/hotblocking_sample.gpkg"
 WINDOWS = "Fri/Sat nights=Fri-Sat 22:00-04:00; Weekday lunch=weekdays 11:00-15:00"
 
@@ -51,6 +58,12 @@ RISK = f"""run hotblocking:computerisk -- \
 BRIEF = """run hotblocking:taskingbrief -- \
     HOTBLOCKS=out/hot_blocks.gpkg WINDOW="Fri/Sat nights" TOP_N=10 \
     CONTEXT=out/blocks.gpkg AREA="Sample city centre" OUTPUT=out/brief_fri_sat_nights.pdf"""
+EVALUATE = """run hotblocking:evaluate -- \
+    BLOCKS=out/blocks.gpkg INCIDENTS=out/joined_ambulance.gpkg \
+    INCIDENTS=out/joined_ae.gpkg INCIDENTS=out/joined_police.gpkg \
+    WINDOWS="Fri/Sat nights=Fri-Sat 22:00-04:00" SPLIT_DATE=2025-10-01 \
+    CONFIGURATIONS="shipped:; smoothed: BANDWIDTH=100" BASELINES=0 BASELINES=2 \
+    OUTPUT=out/evaluation.gpkg CHART=out/evaluation.png REPORT=out/evaluation.pdf"""
 MODEL = f"""run "{MODEL_ID}" -- \
     ROADS="{SAMPLE}|layername=road_link" \
     AMBULANCE="{SAMPLE}|layername=ambulance" AMBULANCE_TIME=call_time \
@@ -125,7 +138,9 @@ def pipeline(checkout_dir):
         joins = list(pool.map(lambda line: run_line(line, folder), JOINS))
         risk = run_line(RISK, folder)
         brief = run_line(BRIEF, folder)
+        evaluate = run_line(EVALUATE, folder)
         return {
+            "evaluate": evaluate,
             "blocks": blocks,
             "joins": joins,
             "risk": risk,
@@ -149,7 +164,15 @@ def test_json_list_names_the_provider_and_the_model(checkout_dir):
     done = hb_process("list", cwd=folder, json_output=True)
     provider = json.loads(done.stdout)["providers"]["hotblocking"]
     assert provider["name"] == "Hot Blocking" and provider["is_active"]
-    assert provider["supported_output_vector_extensions"] == ["gpkg"]
+    assert provider["supported_output_vector_extensions"] == [
+        "gpkg",
+        "shp",
+        "geojson",
+        "fgb",
+        "csv",
+        "sqlite",
+    ]
+    assert provider["supports_non_file_based_output"]  # PostGIS tables, memory layers
     model = provider["algorithms"][MODEL_ID]
     assert (
         model["group"] == "Hot Blocking"
@@ -241,6 +264,23 @@ def test_computerisk_takes_three_incident_layers(pipeline, sample_truth):
 def test_taskingbrief(pipeline):
     results = pipeline["brief"]["results"]
     assert results == {"OUTPUT": "out/brief_fri_sat_nights.pdf", "PAGE_COUNT": 11}
+
+
+def test_evaluate_backtests_the_joined_sources(pipeline):
+    answer = pipeline["evaluate"]
+    results, folder = answer["results"], pipeline["folder"]
+    assert answer["inputs"]["BASELINES"] == ["0", "2"]
+    assert results["ORIGINS"] == 1 and results["BEST_WINDOW"] == "Fri/Sat nights"
+    assert results["BEST_METHOD"] in ("shipped", "smoothed")
+    assert 0 < results["BEST_HIT_RATE_LOW"] <= results["BEST_HIT_RATE"] <= 1
+    assert results["OUTPUT"] == "out/evaluation.gpkg|layername=evaluation"
+    from qgis.core import QgsVectorLayer
+
+    table = QgsVectorLayer(str(folder / results["OUTPUT"]), "evaluation", "ogr")
+    # plain counts, random, shipped, smoothed x (1, 2, 5, 10, 20% and top 10) x (test, mean)
+    assert table.featureCount() == 4 * 6 * 2
+    assert (folder / results["CHART"]).stat().st_size > 10_000
+    assert (folder / results["REPORT"]).read_bytes().startswith(b"%PDF")
 
 
 def test_the_model_from_qgis_process_matches_the_steps(pipeline, sample_truth):

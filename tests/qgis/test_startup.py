@@ -24,6 +24,7 @@ ALGORITHMS = {
     "hotblocking:computerisk",
     "hotblocking:taskingbrief",
     "hotblocking:stylehotblocks",
+    "hotblocking:evaluate",
     "hotblocking:Hot Blocking: roads + incidents to brief",
 }
 
