@@ -2,105 +2,40 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from qgis.core import (
     QgsProcessing,
-    QgsProcessingException,
     QgsProcessingMultiStepFeedback,
-    QgsProcessingOutputNumber,
-    QgsProcessingParameterBoolean,
-    QgsProcessingParameterDateTime,
-    QgsProcessingParameterDistance,
-    QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterMultipleLayers,
-    QgsProcessingParameterNumber,
-    QgsProcessingParameterString,
     QgsProcessingParameterVectorDestination,
-    QgsUnitTypes,
 )
 
 from ..hotblocking import schema
-from ..hotblocking.constants import DEFAULT_WINDOWS
-from ..hotblocking.options import HOT_RULE_DEFAULTS, OptionError, hot_rule_value
-from .common import (
-    HotBlockingAlgorithm,
-    add_timezone_parameter,
-    check_cancel,
-    feedback_callbacks,
-    require_projected,
-    timezone_of,
-    tr,
-)
+from . import risk_step
+from .common import HotBlockingAlgorithm, add_timezone_parameter, require_projected, tr
 from .destinations import OutputSpec
+from .risk_step import add_risk_outputs, add_risk_parameters, check_risk_parameters
 from .styling import style_output
-from .units import metres_per_unit, resolve_distance
-
-if TYPE_CHECKING:  # heavy: imported when an algorithm runs, not when QGIS starts
-    pass
-
-# (kind, label): the order is the HOT_RULE enum's (0, 1, 2), used by saved models and scripts.
-HOT_RULES = [
-    ("top_n", "Top N blocks per window"),
-    ("top_length_share", "Top share of network length per window"),
-    ("significance", "Significant (Benjamini-Hochberg q below the value)"),
-]
-DEFAULT_MERGE_MINUTES = 30.0  # the null simulation: 1 false hot block in 5 runs (28 unmerged)
-DEFAULT_TREND_MIN_COUNT = 10.0
-TREND_STEPS = ("week", "month")
-TOUCH_M = 0.01  # block ends this close meet (layers without from_node/to_node)
-ISOLATED_WARNING_SHARE = 0.02
-SUMMARY_OUTPUTS = [
-    ("INCIDENTS_USED", "incidents_used", "Incidents used"),
-    ("BLOCKS_WITH_ANY", "blocks_with_any", "Blocks with any incident"),
-    ("INCIDENTS_WITHOUT_TIME", "incidents_without_time", "Incidents without a time (totals only)"),
-    (
-        "INCIDENTS_UNKNOWN_BLOCK",
-        "incidents_unknown_block",
-        "Incidents whose block_id is not in BLOCKS",
-    ),
-    ("INCIDENTS_OUTSIDE_PERIOD", "incidents_outside_period", "Incidents outside the study period"),
-    ("SPANS_FLAGGED", "spans_flagged", "From/to ranges longer than the limit"),
-    ("MERGED_DUPLICATES", "merged_duplicates", "Records merged into events"),
-    ("EVENTS", "events", "Events (records of one event merged)"),
-    (
-        "INCIDENTS_WITHOUT_TIME_OF_DAY",
-        "incidents_without_time_of_day",
-        "Incidents without a time of day (a date or month only: whole-period windows only)",
-    ),
-    ("SHARE_TOP1_BLOCKS", "share_top_1pct_blocks", "Share of incidents on the top 1% of blocks"),
-    ("SHARE_TOP5_BLOCKS", "share_top_5pct_blocks", "Share of incidents on the top 5% of blocks"),
-    (
-        "SHARE_TOP1_LENGTH",
-        "share_top_1pct_length",
-        "Share of incidents on the top 1% of network length",
-    ),
-    (
-        "SHARE_TOP5_LENGTH",
-        "share_top_5pct_length",
-        "Share of incidents on the top 5% of network length",
-    ),
-]
+from .units import metres_per_unit
 
 
 class ComputeRiskAlgorithm(HotBlockingAlgorithm):
     BLOCKS = "BLOCKS"
     INCIDENTS = "INCIDENTS"
-    WINDOWS = "WINDOWS"
-    PERIOD_START = "PERIOD_START"
-    PERIOD_END = "PERIOD_END"
-    SOURCE_WEIGHTS = "SOURCE_WEIGHTS"
-    USE_HARM = "USE_HARM"
-    HALF_LIFE_DAYS = "HALF_LIFE_DAYS"
-    BANDWIDTH = "BANDWIDTH"
-    HOT_RULE = "HOT_RULE"
-    HOT_VALUE = "HOT_VALUE"
-    MERGE_MINUTES = "MERGE_MINUTES"
-    MERGE_REPEATS = "MERGE_REPEATS"
-    MAX_SPAN_HOURS = "MAX_SPAN_HOURS"
-    TREND_STEP = "TREND_STEP"
-    TREND_MIN_COUNT = "TREND_MIN_COUNT"
+    WINDOWS = risk_step.WINDOWS
+    PERIOD_START = risk_step.PERIOD_START
+    PERIOD_END = risk_step.PERIOD_END
+    SOURCE_WEIGHTS = risk_step.SOURCE_WEIGHTS
+    USE_HARM = risk_step.USE_HARM
+    HALF_LIFE_DAYS = risk_step.HALF_LIFE_DAYS
+    BANDWIDTH = risk_step.BANDWIDTH
+    HOT_RULE = risk_step.HOT_RULE
+    HOT_VALUE = risk_step.HOT_VALUE
+    MERGE_MINUTES = risk_step.MERGE_MINUTES
+    MERGE_REPEATS = risk_step.MERGE_REPEATS
+    MAX_SPAN_HOURS = risk_step.MAX_SPAN_HOURS
+    TREND_STEP = risk_step.TREND_STEP
+    TREND_MIN_COUNT = risk_step.TREND_MIN_COUNT
     OUTPUT = "OUTPUT"
     PROFILES = "PROFILES"
 
@@ -188,137 +123,7 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
             "One or more outputs of 'Join incidents to blocks' (ambulance, A&E, police...), "
             "all joined to the same blocks.",
         )
-        self.add(
-            QgsProcessingParameterString(self.WINDOWS, tr("Time windows"), DEFAULT_WINDOWS),
-            "Windows separated by ';': [LABEL=]DAYS HH:MM-HH:MM, e.g. "
-            "'Fri/Sat nights=Fri-Sat 22:00-04:00; Lunch=weekdays 11:00-15:00'.",
-        )
-        for param_id, label, help_text in (
-            (self.PERIOD_START, "Study period start", "First day counted (empty: all data)."),
-            (self.PERIOD_END, "Study period end", "Last day counted, inclusive (empty: all data)."),
-        ):
-            self.add(
-                QgsProcessingParameterDateTime(
-                    param_id, tr(label), QgsProcessingParameterDateTime.Date, optional=True
-                ),
-                help_text,
-            )
-        self.add(
-            QgsProcessingParameterString(
-                self.SOURCE_WEIGHTS, tr("Source weights"), "", optional=True
-            ),
-            "Weight per source label, e.g. 'ambulance=1; A&E=1; police=0.5'. Sources not "
-            "listed weigh 1.",
-        )
-        self.add(
-            QgsProcessingParameterBoolean(self.USE_HARM, tr("Weight by harm"), False),
-            "Multiply by each incident's harm weight (e.g. Cambridge Crime Harm Index days). "
-            "A missing weight counts as 1.",
-        )
-        self.add(
-            QgsProcessingParameterNumber(
-                self.HALF_LIFE_DAYS,
-                tr("Recency half-life (days)"),
-                QgsProcessingParameterNumber.Double,
-                0.0,
-                minValue=0.0,
-            ),
-            "An incident this many days older than the latest counts half. 0 = no decay.",
-            advanced=True,
-        )
-        bandwidth = QgsProcessingParameterDistance(
-            self.BANDWIDTH, tr("Network smoothing bandwidth"), 0.0, self.BLOCKS, minValue=0.0
-        )
-        bandwidth.setDefaultUnit(QgsUnitTypes.DistanceMeters)
-        self.add(
-            bandwidth,
-            "Spread each block's risk over blocks within this network distance (blocks joined "
-            "end to end), with a triangular kernel that conserves the total. In the blocks' "
-            "units (e.g. feet for a feet CRS). 0 = off.",
-            advanced=True,
-        )
-        self.add(
-            QgsProcessingParameterEnum(
-                self.HOT_RULE, tr("Hot block rule"), [tr(label) for _, label in HOT_RULES], False, 0
-            ),
-            "How hot blocks are chosen in each window.",
-        )
-        self.add(
-            QgsProcessingParameterNumber(
-                self.HOT_VALUE,
-                tr("Hot block rule value (empty: the rule's default)"),
-                QgsProcessingParameterNumber.Double,
-                None,
-                optional=True,
-                minValue=0.0,
-            ),
-            tr(
-                "Top N: a whole number of blocks, 1 or more (empty: {top_n:g}). Top share: a "
-                "share of network length from 0 to 1 (empty: {share:g}). Significance: a q "
-                "threshold above 0 and below 1 (empty: {q:g}). A value that does not fit the "
-                "chosen rule is refused before the run."
-            ).format(
-                top_n=HOT_RULE_DEFAULTS["top_n"],
-                share=HOT_RULE_DEFAULTS["top_length_share"],
-                q=HOT_RULE_DEFAULTS["significance"],
-            ),
-        )
-        self.add(
-            QgsProcessingParameterNumber(
-                self.MERGE_MINUTES,
-                tr("Merge records of one event within (minutes)"),
-                QgsProcessingParameterNumber.Double,
-                DEFAULT_MERGE_MINUTES,
-                minValue=0.0,
-            ),
-            "Records on the same or adjacent blocks within this many minutes are one event "
-            "(an ambulance call and a police crime for one assault: each record with its "
-            "nearest in time of each other source). Events are what risk, ranks, significance "
-            "and hot count; incidents and the source counts still count every record. Without "
-            "merging, one assault recorded three times looks like a cluster. 0 = off.",
-            advanced=True,
-        )
-        self.add(
-            QgsProcessingParameterBoolean(
-                self.MERGE_REPEATS, tr("Also merge repeat records within a source"), True
-            ),
-            "Several calls about one fight: records of one source whose gaps are at most the "
-            "merge minutes form a run, counted as one event per that many minutes from its "
-            "first record.",
-            advanced=True,
-        )
-        self.add(
-            QgsProcessingParameterNumber(
-                self.MAX_SPAN_HOURS,
-                tr("Longest from/to range counted (hours)"),
-                QgsProcessingParameterNumber.Double,
-                72.0,
-                minValue=0.0,
-            ),
-            "Ranges longer than this are flagged in the log and left out of time-of-day "
-            "windows (they still count in an 'all' window).",
-            advanced=True,
-        )
-        self.add(
-            QgsProcessingParameterEnum(
-                self.TREND_STEP, tr("Trend counted per"), [tr(s) for s in TREND_STEPS], False, 1
-            ),
-            "The time step of each block's trend test (Mann-Kendall) and emerging pattern: "
-            "events per week or per month (by the evening a window occurrence starts).",
-            advanced=True,
-        )
-        self.add(
-            QgsProcessingParameterNumber(
-                self.TREND_MIN_COUNT,
-                tr("Fewest events for a trend"),
-                QgsProcessingParameterNumber.Double,
-                DEFAULT_TREND_MIN_COUNT,
-                minValue=0.0,
-            ),
-            "Below this many events in a window, a block gets no trend word and no pattern "
-            "(too few to tell).",
-            advanced=True,
-        )
+        add_risk_parameters(self, self.BLOCKS)
         add_timezone_parameter(self)
         self.add(
             QgsProcessingParameterVectorDestination(
@@ -337,33 +142,13 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
             ),
             "Table: block_id, window, day, hour, value (non-zero cells only), for charts.",
         )
-        for output_id, _, label in SUMMARY_OUTPUTS:
-            self.addOutput(QgsProcessingOutputNumber(output_id, tr(label)))
-        self.addOutput(QgsProcessingOutputNumber("HOT_BLOCKS", tr("Hot blocks (all windows)")))
+        add_risk_outputs(self)
 
     def checkParameterValues(self, parameters, context):
         ok, message = super().checkParameterValues(parameters, context)
         if not ok:
             return ok, message
-        try:
-            self._hot_rule(parameters, context)
-            timezone_of(self, parameters, context)
-        except QgsProcessingException as error:
-            return False, str(error)
-        return True, ""
-
-    def _hot_rule(self, parameters, context) -> tuple[str, float]:
-        """The hot rule's kind and value; an empty value is that rule's own default."""
-        kind = HOT_RULES[self.parameterAsEnum(parameters, self.HOT_RULE, context)][0]
-        raw = parameters.get(self.HOT_VALUE)
-        empty = raw is None or not str(raw).strip() or str(raw) == "NULL"
-        given = None if empty else self.parameterAsDouble(parameters, self.HOT_VALUE, context)
-        try:
-            return kind, hot_rule_value(kind, given)
-        except OptionError as error:
-            raise QgsProcessingException(
-                tr("Hot block rule value: {problem}.").format(problem=error)
-            ) from error
+        return check_risk_parameters(self, parameters, context)
 
     def output_specs(self):
         return [
@@ -373,216 +158,42 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
 
     def processAlgorithm(self, parameters, context, feedback):
         # The core loads numpy, pandas, scipy and shapely: only once a run starts.
-        import pandas as pd
-
-        from ..hotblocking.errors import Cancelled
-        from ..hotblocking.options import parse_source_weights
-        from ..hotblocking.risk import HotRule, compute_risk
-        from ..hotblocking.windows import WindowSpecError, parse_windows
-        from .bridge import (
-            frame_columns,
-            input_layer,
-            layer_input,
-            read_blocks,
-            read_joined_incidents,
-            write_output,
-        )
+        from .bridge import input_layer, layer_input, read_blocks, read_joined_incidents
 
         steps = QgsProcessingMultiStepFeedback(4, feedback)
-        try:
-            windows = parse_windows(self.parameterAsString(parameters, self.WINDOWS, context))
-            weights = parse_source_weights(
-                self.parameterAsString(parameters, self.SOURCE_WEIGHTS, context)
-            )
-        except (WindowSpecError, OptionError) as error:
-            raise QgsProcessingException(str(error)) from error
-        rule_kind, rule_value = self._hot_rule(parameters, context)  # as checked beforehand
-        hot_rule = HotRule(rule_kind, rule_value)
-        feedback.pushInfo(
-            tr("Hot block rule: {rule}, value {value:g}.").format(
-                rule=tr(dict(HOT_RULES)[rule_kind]), value=rule_value
-            )
-        )
+        options = risk_step.risk_options(self, parameters, context)
         destinations = self.destinations(parameters, context)
-        tz = timezone_of(self, parameters, context)
         blocks_input = input_layer(self, parameters, self.BLOCKS, context)
         blocks_source = blocks_input.source
         crs = blocks_source.sourceCrs()
         require_projected(
             crs, tr("The blocks layer"), blocks_source.sourceExtent(), context.transformContext()
         )
-        per_unit = metres_per_unit(crs) or 1.0
-        bandwidth = resolve_distance(self, parameters, self.BANDWIDTH, context, 0.0, crs, crs)
-        merge_minutes = self.parameterAsDouble(parameters, self.MERGE_MINUTES, context)
-        blocks = read_blocks(blocks_input, per_unit, tz)
-        network = None
-        if bandwidth.metres > 0 or merge_minutes > 0:
-            network = _network(blocks, per_unit, bandwidth, feedback)
+        blocks = read_blocks(blocks_input, metres_per_unit(crs) or 1.0, options.tz)
         incidents = read_joined_incidents(
             [
                 layer_input(layer, context)
                 for layer in self.parameterAsLayerList(parameters, self.INCIDENTS, context)
             ],
             feedback,
-            tz,
-        )
-        feedback.pushInfo(
-            tr("{incidents} joined incidents on {blocks} blocks, {windows} window(s).").format(
-                incidents=len(incidents), blocks=len(blocks[0]), windows=len(windows)
-            )
+            options.tz,
         )
         steps.setCurrentStep(1)
-        progress, cancelled = feedback_callbacks(steps)
-        try:
-            result = compute_risk(
-                incidents,
-                blocks[0],
-                blocks[1],
-                windows,
-                hot_rule=hot_rule,
-                source_weights=weights or None,
-                use_harm=self.parameterAsBool(parameters, self.USE_HARM, context),
-                half_life_days=self.parameterAsDouble(parameters, self.HALF_LIFE_DAYS, context),
-                bandwidth_m=bandwidth.metres,
-                merge_minutes=merge_minutes,
-                merge_repeats=self.parameterAsBool(parameters, self.MERGE_REPEATS, context),
-                trend_step=TREND_STEPS[self.parameterAsEnum(parameters, self.TREND_STEP, context)],
-                trend_min_count=self.parameterAsDouble(parameters, self.TREND_MIN_COUNT, context),
-                tz=tz,
-                max_span_hours=self.parameterAsDouble(parameters, self.MAX_SPAN_HOURS, context)
-                or None,
-                period_start=self._date(parameters, self.PERIOD_START, context),
-                period_end=self._date(parameters, self.PERIOD_END, context),
-                progress=progress,
-                cancelled=cancelled,
-                network=network,
-            )
-        except Cancelled:
-            check_cancel(feedback)
-            raise
+        result = risk_step.compute_risk_step(blocks, incidents, options, crs, crs, feedback, steps)
         steps.setCurrentStep(2)
-        table = result.table
-        block_row = pd.Index(blocks[0][schema.BLOCK_ID]).get_indexer(table[schema.BLOCK_ID])
-        geometries = blocks[1][block_row]
-        out = write_output(
-            destinations[self.OUTPUT],
-            schema.HOT_BLOCKS.table,
-            geometries,
-            schema.HOT_BLOCKS.geometry,
-            blocks_source.sourceCrs(),
-            frame_columns(table),
-            context=context,
-            spatial_index="auto",
-            feedback=steps,
+        out = risk_step.write_hot_blocks(
+            destinations[self.OUTPUT], result, blocks, crs, context, steps
         )
         outputs = {self.OUTPUT: out}
         steps.setCurrentStep(3)
         # Left out (createByDefault=False): no value at all, so nothing is offered for loading.
         if destinations[self.PROFILES].kind != "none":
-            outputs[self.PROFILES] = write_output(
-                destinations[self.PROFILES],
-                schema.PROFILES.table,
-                None,
-                None,
-                None,
-                frame_columns(result.profiles),
-                context=context,
-                feedback=steps,
+            outputs[self.PROFILES] = risk_step.write_profiles(
+                destinations[self.PROFILES], result, context, steps
             )
-        summary = result.summary
-        self._log_summary(feedback, summary)
-        for output_id, key, _ in SUMMARY_OUTPUTS:
-            outputs[output_id] = summary.get(key)
-        outputs["HOT_BLOCKS"] = int(table[schema.HOT].sum())
+        outputs.update(risk_step.summary_outputs(result))
         style_output(context, out, "hot_blocks", feedback)
         return outputs
-
-    def _date(self, parameters, name, context):
-        import numpy as np
-
-        value = self.parameterAsDateTime(parameters, name, context)
-        if value is None or not value.isValid():
-            return None
-        return np.datetime64(value.date().toString("yyyy-MM-dd"), "D")
-
-    @staticmethod
-    def _log_summary(feedback, summary):
-        for _, key, label in SUMMARY_OUTPUTS:
-            value = summary.get(key)
-            text = f"{100 * value:.1f}%" if key.startswith("share") and value == value else value
-            feedback.pushInfo(tr("{label}: {value}").format(label=tr(label), value=text))
-        for window, count in summary.get("hot_blocks", {}).items():
-            feedback.pushInfo(
-                tr("Hot blocks in '{window}': {count}").format(window=window, count=count)
-            )
-        for key, template in (
-            ("incidents_unknown_block", tr("{count} incident(s) have a block_id not in BLOCKS.")),
-            (
-                "spans_flagged",
-                tr("{count} incident(s) are ranges longer than the limit (not in windows)."),
-            ),
-            ("incidents_outside_period", tr("{count} incident(s) are outside the study period.")),
-            (
-                "incidents_without_time_of_day",
-                tr(
-                    "{count} incident(s) have a date or a month but no time of day: they count "
-                    "in totals and in 'all' windows, never in a time-of-day window."
-                ),
-            ),
-        ):
-            if summary.get(key):
-                feedback.pushWarning(template.format(count=summary[key]))
-        ambiguous = summary.get("clock_change_ambiguous", 0)
-        skipped = summary.get("clock_change_nonexistent", 0)
-        if ambiguous or skipped:
-            feedback.pushInfo(
-                tr(
-                    "Clock changes: {ambiguous} time(s) in an autumn hour that happens twice "
-                    "(read as its first occurrence), {skipped} in a spring-forward gap (kept as "
-                    "recorded, counted from the end of the gap)."
-                ).format(ambiguous=ambiguous, skipped=skipped)
-            )
-
-
-def _network(blocks, per_unit: float, bandwidth, feedback):
-    """Block adjacency: buildblocks' node ids when the layer has them (noding and grade
-    separation honoured), else block ends meeting within 1 cm; connectivity is logged."""
-    import numpy as np
-
-    from ..hotblocking.network import build_network, connectivity, network_from_nodes
-
-    frame, geometries = blocks
-    nodes = frame[["from_node", "to_node"]].to_numpy()
-    if np.isfinite(nodes).all() and len(frame):
-        network = network_from_nodes(
-            nodes[:, 0].astype(np.int64), nodes[:, 1].astype(np.int64), frame["length_m"]
-        )
-        how = tr("from_node/to_node")
-    else:
-        network = build_network(geometries, frame["length_m"].to_numpy(), TOUCH_M / per_unit)
-        how = tr("block ends meeting within 1 cm")
-    joined = connectivity(network.start_node, network.end_node)
-    if bandwidth.metres > 0:
-        feedback.pushInfo(
-            tr(
-                "Smoothing bandwidth {bandwidth}; blocks joined by {how}: {components} "
-                "components, {isolated} isolated blocks."
-            ).format(
-                bandwidth=bandwidth.text,
-                how=how,
-                components=joined.components,
-                isolated=joined.isolated,
-            )
-        )
-        if len(frame) and joined.isolated > ISOLATED_WARNING_SHARE * len(frame):
-            feedback.pushWarning(
-                tr(
-                    "{isolated} of {blocks} blocks touch no other block: smoothing cannot "
-                    "spread their risk, so isolated fragments keep all of it and may outrank "
-                    "busy streets. Rebuild the blocks with 'Split links at junctions' on."
-                ).format(isolated=joined.isolated, blocks=len(frame))
-            )
-    return network
 
 
 def _at_least_one(parameter):

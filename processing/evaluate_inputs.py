@@ -11,7 +11,7 @@ import pandas as pd
 
 from .bridge import layer_input, read_joined_incidents_with_points
 from .bridge import read_blocks as _read_blocks
-from .compute_risk import _network
+from .risk_step import block_network as _network
 
 
 def read_blocks(blocks_input, per_unit: float, tz) -> tuple[pd.DataFrame, np.ndarray]:

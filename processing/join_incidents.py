@@ -2,39 +2,34 @@
 
 from __future__ import annotations
 
-import datetime
-
 from qgis.core import (
     QgsProcessing,
-    QgsProcessingException,
     QgsProcessingMultiStepFeedback,
     QgsProcessingOutputNumber,
-    QgsProcessingParameterDistance,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
     QgsProcessingParameterString,
     QgsProcessingParameterVectorDestination,
-    QgsUnitTypes,
 )
 
-from ..hotblocking import schema
-from ..hotblocking.errors import AmbiguousFieldError
-from ..hotblocking.timefields import detect_time_fields
-from .common import (
-    HotBlockingAlgorithm,
-    check_cancel,
-    feedback_callbacks,
-    require_projected,
-    tr,
-)
+from .common import HotBlockingAlgorithm, check_cancel, require_projected, tr
 from .destinations import OutputSpec
+from .join_step import (
+    COUNT_OUTPUTS,
+    DEFAULT_MAX_DISTANCE_M,
+    MAX_DISTANCE_HELP,
+    BlockTargets,
+    JoinOptions,
+    join_source,
+    joined_columns,
+    log_counts,
+    max_distance_parameter,
+    time_fields,
+    unmatched_columns,
+    unmatched_points,
+)
 from .styling import style_output
 from .units import default_mismatch, metres_per_unit, resolve_distance
-
-DEFAULT_MAX_DISTANCE_M = 50.0
-ADDED_FIELDS = tuple(f.name for f in schema.JOINED_INCIDENTS.fields)
-UNMATCHED_FIELDS = tuple(f.name for f in schema.UNMATCHED_INCIDENTS.fields)
-_TIME_KINDS = {"datetime": "datetime", "date": "date", "text": "text"}
 
 
 class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
@@ -109,19 +104,7 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
             "Street blocks (from 'Build blocks from road links') or any line layer in a "
             "projected CRS. Its block_id field is used when present, else the feature id.",
         )
-        max_distance = QgsProcessingParameterDistance(
-            self.MAX_DISTANCE,
-            tr("Maximum distance to a block"),
-            DEFAULT_MAX_DISTANCE_M,
-            self.BLOCKS,
-            minValue=0.0,
-        )
-        max_distance.setDefaultUnit(QgsUnitTypes.DistanceMeters)
-        self.add(
-            max_distance,
-            "Incidents farther than this from every block are not joined (reason: beyond max "
-            "distance). In the blocks' CRS units; without a value, 50 m. 0 = no limit.",
-        )
+        self.add(max_distance_parameter(self.BLOCKS), MAX_DISTANCE_HELP)
         self.add(
             QgsProcessingParameterField(
                 self.TIME_FIELD,
@@ -172,11 +155,7 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
             ),
             "Every incident not joined, attributes kept, with the reason.",
         )
-        for output_id, label in (
-            ("READ_COUNT", "Incidents read"),
-            ("MATCHED_COUNT", "Incidents joined"),
-            ("UNMATCHED_COUNT", "Incidents not joined"),
-        ):
+        for output_id, label in COUNT_OUTPUTS:
             self.addOutput(QgsProcessingOutputNumber(output_id, tr(label)))
 
     def output_specs(self):
@@ -188,26 +167,14 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
     def processAlgorithm(self, parameters, context, feedback):
         # The core and the readers load numpy, pandas and shapely: only once a run starts.
         from ..hotblocking.clock import DEFAULT_TIMEZONE
-        from ..hotblocking.errors import Cancelled
-        from ..hotblocking.join import join_incidents
-        from .bridge import (
-            Column,
-            as_text,
-            field_kind,
-            geometry_type_of,
-            input_layer,
-            read_layer,
-            transform_geometries,
-            transform_xy,
-            write_output,
-        )
+        from .bridge import field_kind, geometry_type_of, input_layer, read_layer, write_output
 
         steps = QgsProcessingMultiStepFeedback(5, feedback)
         destinations = self.destinations(parameters, context)
         tz = DEFAULT_TIMEZONE
         incidents_input = input_layer(self, parameters, self.INCIDENTS, context)
         blocks_input = input_layer(self, parameters, self.BLOCKS, context)
-        incidents_source, blocks_source = incidents_input.source, blocks_input.source
+        blocks_source = blocks_input.source
         blocks_crs = blocks_source.sourceCrs()
         require_projected(
             blocks_crs,
@@ -228,223 +195,91 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
         if warning:
             feedback.pushWarning(warning)
         feedback.pushInfo(tr("Maximum distance to a block: {d}.").format(d=distance.text))
-        max_distance = distance.value
-        per_unit = metres_per_unit(blocks_crs) or 1.0
-        time_format = self.parameterAsString(parameters, self.TIME_FORMAT, context).strip() or None
-        fields = incidents_source.fields()
-        kinds = {f.name(): field_kind(f) for f in fields}
-        time_field, end_field = self._time_fields(parameters, context, kinds, feedback)
-        weight_field = self._field(parameters, self.WEIGHT_FIELD, context)
+        kinds = {f.name(): field_kind(f) for f in incidents_input.source.fields()}
+        time_field, end_field = time_fields(
+            kinds,
+            self._field(parameters, self.TIME_FIELD, context),
+            self._field(parameters, self.END_TIME_FIELD, context),
+            feedback,
+        )
 
         incidents = read_layer(incidents_input, points_as_xy=True, tz=tz, feedback=steps)
         label = self.parameterAsString(parameters, self.SOURCE, context).strip()
-        source_label = label or incidents.table_name or "incidents"
-        block_id_field = next(
-            (n for n in blocks_source.fields().names() if n.lower() == "block_id"), None
+        options = JoinOptions(
+            label=label or incidents.table_name or "incidents",
+            max_distance=distance.value,
+            time_field=time_field,
+            end_field=end_field,
+            weight_field=self._field(parameters, self.WEIGHT_FIELD, context),
+            time_format=self.parameterAsString(parameters, self.TIME_FORMAT, context).strip()
+            or None,
+            tz=tz,
         )
-        blocks = read_layer(blocks_input, [block_id_field] if block_id_field else [], tz=tz)
+        blocks, route = self._blocks(blocks_input, blocks_crs, tz, feedback)
         feedback.pushInfo(
             tr("Read {incidents} incidents ({source}) and {blocks} blocks.").format(
-                incidents=len(incidents), source=source_label, blocks=len(blocks)
+                incidents=len(incidents), source=options.label, blocks=len(blocks.geometries)
             )
         )
         feedback.pushInfo(
             tr("Read route: incidents {incidents}; blocks {blocks}.").format(
-                incidents=incidents.route, blocks=blocks.route
+                incidents=incidents.route, blocks=route
             )
         )
-        if not block_id_field:
-            feedback.pushWarning(
-                tr("The blocks layer has no block_id field: feature ids are used.")
-            )
         steps.setCurrentStep(1)
         check_cancel(feedback)
-
-        if incidents.xy is not None:  # plain points: coordinates, no object per incident
-            points = transform_xy(
-                incidents.xy, incidents.crs, blocks_crs, context.transformContext()
-            )
-        else:
-            points = transform_geometries(
-                incidents.geometries, incidents.crs, blocks_crs, context.transformContext()
-            )
-        if not time_field:
-            feedback.pushWarning(
-                tr(
-                    "No time field: incidents are joined without times. They count in totals "
-                    "but in no time window; choose TIME_FIELD if the layer has one."
-                )
-            )
-        check_cancel(feedback)
-        start = self._times(incidents, time_field, time_format, tz)
-        check_cancel(feedback)
-        end = self._times(incidents, end_field, time_format, tz)
-        check_cancel(feedback)
-        weights = self._values(incidents, weight_field)
         steps.setCurrentStep(2)
-        progress, cancelled = feedback_callbacks(steps)
-        try:
-            result = join_incidents(
-                points,
-                blocks.geometries,
-                max_distance,
-                start=start,
-                end=end,
-                weights=weights,
-                now=datetime.datetime.now(),
-                progress=progress,
-                cancelled=cancelled,
-            )
-        except Cancelled:
-            check_cancel(feedback)
-            raise
-        check_cancel(feedback)
+        joined = join_source(incidents, blocks, options, context, feedback, steps)
         steps.setCurrentStep(3)
-        self._warn_if_misplaced(feedback, result, blocks)
-
-        block_ids = (
-            as_text(blocks.attributes[block_id_field])
-            if block_id_field
-            else blocks.fids.astype(str).astype(object)
-        )
-        matched = result.matched
-        passthrough = _passthrough_columns(incidents, fields.names())
-        joined_columns = [c.subset(matched) for c in passthrough] + [
-            Column("incident_id", "text", incidents.fids[matched], prefix=f"{source_label}:"),
-            Column.constant("source", source_label, int(matched.sum())),
-            Column("block_id", "text", block_ids[result.block_index[matched]]),
-            Column("snap_dist", "real", result.distance[matched] * per_unit),
-            Column("time_start", "datetime", result.time_start[matched]),
-            Column("time_end", "datetime", result.time_end[matched]),
-            Column("weight", "real", result.weight[matched]),
-            Column("time_precision", "text", result.precision[matched]),
-        ]
         out = write_output(
             destinations[self.OUTPUT],
             "joined_incidents",
-            result.points[matched],
+            joined.result.points[joined.matched],
             "Point",
             blocks_crs,
-            joined_columns,
+            joined_columns(joined, blocks.per_unit),
             context=context,
             spatial_index=False,
             feedback=steps,
         )
         steps.setCurrentStep(4)
-        rejected = ~matched
-        unmatched_columns = [c.subset(rejected) for c in passthrough] + [
-            Column("incident_id", "text", incidents.fids[rejected], prefix=f"{source_label}:"),
-            Column.constant("source", source_label, int(rejected.sum())),
-            Column("reason", "text", result.reason[rejected]),
-        ]
-        unmatched_geoms = points[rejected]  # as read (transformed): multipoints stay whole
+        unmatched_geoms = unmatched_points(joined)
         unmatched = write_output(
             destinations[self.UNMATCHED],
             "unmatched_incidents",
             unmatched_geoms,
             geometry_type_of(unmatched_geoms),
             blocks_crs,
-            unmatched_columns,
+            unmatched_columns(joined),
             context=context,
             spatial_index=False,
             feedback=steps,
         )
         check_cancel(feedback)
-        n_matched, n_rejected = int(matched.sum()), int(rejected.sum())
-        _log_reasons(feedback, result.reason[rejected])
-        feedback.pushInfo(
-            tr("{joined} joined + {unmatched} unmatched = {read} read.").format(
-                joined=n_matched, unmatched=n_rejected, read=len(incidents)
-            )
-        )
+        log_counts(feedback, joined)
         style_output(context, out, "joined_incidents", feedback)
         style_output(context, unmatched, "unmatched_incidents", feedback)
-        return {
-            self.OUTPUT: out,
-            self.UNMATCHED: unmatched,
-            "READ_COUNT": len(incidents),
-            "MATCHED_COUNT": n_matched,
-            "UNMATCHED_COUNT": n_rejected,
-        }
+        return {self.OUTPUT: out, self.UNMATCHED: unmatched, **joined.counts()}
 
     @staticmethod
-    def _warn_if_misplaced(feedback, result, blocks):
-        import shapely
+    def _blocks(blocks_input, blocks_crs, tz, feedback) -> tuple[BlockTargets, str]:
+        from .bridge import as_text, read_layer
 
-        from ..hotblocking.join import location_hint
-
-        beyond = result.beyond
-        located = beyond | result.matched
-        if not located.any():
-            return
-        bounds = shapely.total_bounds(blocks.geometries)
-        hint = location_hint(result.points[located], tuple(bounds), beyond[located].mean())
-        if hint:
-            feedback.reportError(
-                tr("{count} incidents are beyond the maximum distance: {hint}.").format(
-                    count=int(beyond.sum()), hint=hint
-                ),
-                False,
+        names = blocks_input.source.fields().names()
+        block_id_field = next((n for n in names if n.lower() == "block_id"), None)
+        blocks = read_layer(blocks_input, [block_id_field] if block_id_field else [], tz=tz)
+        if not block_id_field:
+            feedback.pushWarning(
+                tr("The blocks layer has no block_id field: feature ids are used.")
             )
+        ids = (
+            as_text(blocks.attributes[block_id_field])
+            if block_id_field
+            else blocks.fids.astype(str).astype(object)
+        )
+        per_unit = metres_per_unit(blocks_crs) or 1.0
+        return BlockTargets(blocks.geometries, ids, blocks_crs, per_unit), blocks.route
 
     def _field(self, parameters, name, context):
         chosen = self.parameterAsFields(parameters, name, context)
         return chosen[0] if chosen else None
-
-    def _time_fields(self, parameters, context, kinds, feedback):
-        """(start, end) fields: as given, or detected (a from/to pair is a range) and logged."""
-        start = self._field(parameters, self.TIME_FIELD, context)
-        end = self._field(parameters, self.END_TIME_FIELD, context)
-        if start:
-            return start, end
-        try:
-            detected = detect_time_fields(
-                [(n, _TIME_KINDS.get(k, "other")) for n, k in kinds.items()]
-            )
-        except AmbiguousFieldError as error:
-            raise QgsProcessingException(
-                tr("Choose the time field: {error}").format(error=error)
-            ) from error
-        if detected.start:
-            feedback.pushInfo(tr("Time field detected: {reason}.").format(reason=detected.reason))
-        return detected.start, end or detected.end
-
-    @staticmethod
-    def _values(incidents, field):
-        from .bridge import plain_values
-
-        return plain_values(incidents.attributes[field]) if field else None
-
-    @staticmethod
-    def _times(incidents, field, time_format, tz):
-        from ..hotblocking.timeparse import parse_times
-        from .bridge import plain_values
-
-        if not field:
-            return None
-        return parse_times(plain_values(incidents.attributes[field]), fmt=time_format, tz=tz)
-
-
-def _passthrough_columns(incidents, names) -> list:
-    """The incidents' own attributes, renamed with '_in' where they clash with ours."""
-    from .bridge import Column
-
-    taken = {n.lower() for n in ADDED_FIELDS + UNMATCHED_FIELDS} | {"fid", "geom"}
-    columns = []
-    for name in names:
-        out_name = name
-        while out_name.lower() in taken:
-            out_name += "_in"
-        taken.add(out_name.lower())
-        columns.append(Column(out_name, incidents.kinds[name], incidents.attributes[name]))
-    return columns
-
-
-def _log_reasons(feedback, reasons) -> None:
-    if len(reasons) == 0:
-        return
-    import numpy as np
-
-    kinds, counts = np.unique(reasons.astype(str), return_counts=True)
-    for kind, count in sorted(zip(kinds, counts), key=lambda kc: -kc[1])[:20]:
-        feedback.pushWarning(tr("{count} unmatched: {reason}").format(count=count, reason=kind))

@@ -229,21 +229,33 @@ class Distance:
 def resolve_distance(
     algorithm, parameters, key, context, default_m: float, layer_crs, working_crs
 ) -> Distance:
-    """A distance parameter in the working CRS's units (module doc).
+    """A distance parameter in the working CRS's units (module doc)."""
+    return distance_in(
+        given_distance(algorithm, parameters, key, context), default_m, layer_crs, working_crs
+    )
+
+
+def given_distance(algorithm, parameters, key, context) -> float | None:
+    """The value given for a distance parameter, in its layer's units; None when left empty
+    (the documented metre default then applies, converted once the working CRS is known)."""
+    given = key in parameters and parameters[key] is not None and parameters[key] != ""
+    return algorithm.parameterAsDouble(parameters, key, context) if given else None
+
+
+def distance_in(given: float | None, default_m: float, layer_crs, working_crs) -> Distance:
+    """A distance in the working CRS's units.
 
     A value given is in the layer's units (QGIS's convention), converted to metres with the
     CRS's unit factor; on a layer in degrees it is taken as metres, since such a layer is
     reprojected to a metre CRS before any distance is used. No value: ``default_m`` metres.
     """
-    given = key in parameters and parameters[key] is not None and parameters[key] != ""
-    if given:
-        raw = algorithm.parameterAsDouble(parameters, key, context)
-        metres = raw * (metres_per_unit(layer_crs) or 1.0)
+    if given is not None:
+        metres = given * (metres_per_unit(layer_crs) or 1.0)
     else:
         metres = float(default_m)
     per_unit = metres_per_unit(working_crs) or 1.0
     value = metres / per_unit
-    return Distance(value, metres, given, distance_text(value, metres, working_crs))
+    return Distance(value, metres, given is not None, distance_text(value, metres, working_crs))
 
 
 def distance_text(value: float, metres: float, crs) -> str:
