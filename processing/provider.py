@@ -19,6 +19,7 @@ from .common import ICON_PATH, tr
 from .compute_risk import ComputeRiskAlgorithm
 from .evaluate import EvaluateAlgorithm
 from .join_incidents import JoinIncidentsAlgorithm
+from .pipeline import PipelineAlgorithm
 from .shipped_models import shipped_models  # made by scripts/make_model.py
 from .style_hot_blocks import StyleHotBlocksAlgorithm
 from .tasking_brief import TaskingBriefAlgorithm
@@ -87,6 +88,7 @@ class HotBlockingProvider(QgsProcessingProvider):
             TaskingBriefAlgorithm(),
             StyleHotBlocksAlgorithm(),
             EvaluateAlgorithm(),
+            PipelineAlgorithm(),
         ):
             self.addAlgorithm(algorithm)
         for path in shipped_models():  # id "hotblocking:<model name>"

@@ -231,7 +231,7 @@ def test_the_shipped_file_is_what_make_model_builds(plugin):
 def test_every_algorithm_is_visible_in_the_modeller_toolbox_and_batch(plugin):
     provider = QgsApplication.processingRegistry().providerById("hotblocking")
     algorithms = provider.algorithms()
-    assert len(algorithms) == 7
+    assert len(algorithms) == 8
     for algorithm in algorithms:
         # In 3.22's bindings `flags & Flag == 0` is always False (a Flags object never equals
         # an int): test the truth of the masked value instead.
