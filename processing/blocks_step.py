@@ -14,11 +14,14 @@ from dataclasses import dataclass, field
 
 from qgis.core import (
     QgsFeatureRequest,
+    QgsProcessing,
     QgsProcessingException,
     QgsProcessingParameterBoolean,
     QgsProcessingParameterDistance,
     QgsProcessingParameterExpression,
+    QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
+    QgsProcessingParameterVectorDestination,
     QgsRectangle,
     QgsUnitTypes,
 )
@@ -62,6 +65,22 @@ COUNT_OUTPUTS = (
 
 
 # --- parameters ------------------------------------------------------------------------------
+
+
+def add_links_input(algorithm, name: str) -> None:
+    algorithm.add(
+        QgsProcessingParameterFeatureSource(name, tr("Road links"), [QgsProcessing.TypeVectorLine]),
+        "Road lines in any CRS: OS Open Roads RoadLink, MasterMap Highways RoadLink, an "
+        "OSM extract (file.osm.pbf|layername=lines) or any line layer.",
+    )
+
+
+def add_blocks_destination(algorithm, name: str) -> None:
+    algorithm.add(
+        QgsProcessingParameterVectorDestination(name, tr("Blocks"), QgsProcessing.TypeVectorLine),
+        "One line per block: block_id, link_id, part, name, description, road_class, "
+        "length_m (true metres), from_node, to_node.",
+    )
 
 
 def add_block_parameters(algorithm, links: str) -> None:

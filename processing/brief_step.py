@@ -18,6 +18,7 @@ from qgis.core import (
     QgsProcessing,
     QgsProcessingException,
     QgsProcessingParameterBoolean,
+    QgsProcessingParameterFileDestination,
     QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterNumber,
     QgsProcessingParameterString,
@@ -163,6 +164,15 @@ def add_brief_parameters(algorithm) -> None:
         "Print in the method note that data.police.uk locations are anonymised (crimes "
         "moved to shared map points). It is printed anyway when the layer shows records "
         "known by month only, as data.police.uk publishes them.",
+    )
+
+
+def add_pdf_destination(algorithm, name: str) -> None:
+    algorithm.add(
+        QgsProcessingParameterFileDestination(
+            name, tr("Tasking brief (PDF)"), tr("PDF files (*.pdf)")
+        ),
+        "The brief as a PDF (A4 portrait, selectable text).",
     )
 
 

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from qgis.core import (
-    QgsProcessing,
     QgsProcessingMultiStepFeedback,
     QgsProcessingOutputNumber,
-    QgsProcessingParameterFeatureSource,
-    QgsProcessingParameterVectorDestination,
 )
 
 from . import blocks_step
-from .blocks_step import COUNT_OUTPUTS, add_block_parameters
+from .blocks_step import (
+    COUNT_OUTPUTS,
+    add_block_parameters,
+    add_blocks_destination,
+    add_links_input,
+)
 from .common import HotBlockingAlgorithm, check_cancel, tr
 from .destinations import OutputSpec
 from .styling import style_output
@@ -85,21 +87,9 @@ class BuildBlocksAlgorithm(HotBlockingAlgorithm):
         )
 
     def initAlgorithm(self, config=None):
-        self.add(
-            QgsProcessingParameterFeatureSource(
-                self.INPUT, tr("Road links"), [QgsProcessing.TypeVectorLine]
-            ),
-            "Road lines in any CRS: OS Open Roads RoadLink, MasterMap Highways RoadLink, an "
-            "OSM extract (file.osm.pbf|layername=lines) or any line layer.",
-        )
+        add_links_input(self, self.INPUT)
         add_block_parameters(self, self.INPUT)
-        self.add(
-            QgsProcessingParameterVectorDestination(
-                self.OUTPUT, tr("Blocks"), QgsProcessing.TypeVectorLine
-            ),
-            "One line per block: block_id, link_id, part, name, description, road_class, "
-            "length_m (true metres), from_node, to_node.",
-        )
+        add_blocks_destination(self, self.OUTPUT)
         for output_id, label in COUNT_OUTPUTS:
             self.addOutput(QgsProcessingOutputNumber(output_id, tr(label)))
 

@@ -7,14 +7,18 @@ from qgis.core import (
     QgsProcessingMultiStepFeedback,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterMultipleLayers,
-    QgsProcessingParameterVectorDestination,
 )
 
 from ..hotblocking import schema
 from . import risk_step
 from .common import HotBlockingAlgorithm, add_timezone_parameter, require_projected, tr
 from .destinations import OutputSpec
-from .risk_step import add_risk_outputs, add_risk_parameters, check_risk_parameters
+from .risk_step import (
+    add_risk_destinations,
+    add_risk_outputs,
+    add_risk_parameters,
+    check_risk_parameters,
+)
 from .styling import style_output
 from .units import metres_per_unit
 
@@ -125,23 +129,7 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
         )
         add_risk_parameters(self, self.BLOCKS)
         add_timezone_parameter(self)
-        self.add(
-            QgsProcessingParameterVectorDestination(
-                self.OUTPUT, tr("Hot blocks"), QgsProcessing.TypeVectorLine
-            ),
-            "One line per block per window with counts, harm, risk, rank, significance, peak "
-            "and hour-of-week profile.",
-        )
-        self.add(
-            QgsProcessingParameterVectorDestination(
-                self.PROFILES,
-                tr("Hour-of-week profiles"),
-                QgsProcessing.TypeVector,
-                optional=True,
-                createByDefault=False,
-            ),
-            "Table: block_id, window, day, hour, value (non-zero cells only), for charts.",
-        )
+        add_risk_destinations(self, self.OUTPUT, self.PROFILES)
         add_risk_outputs(self)
 
     def checkParameterValues(self, parameters, context):

@@ -18,8 +18,11 @@ from .join_step import (
     COUNT_OUTPUTS,
     DEFAULT_MAX_DISTANCE_M,
     MAX_DISTANCE_HELP,
+    UNMATCHED_HELP,
+    WEIGHT_HELP,
     BlockTargets,
     JoinOptions,
+    add_time_format_parameter,
     join_source,
     joined_columns,
     log_counts,
@@ -125,12 +128,7 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
             "For crimes recorded as a from/to range (e.g. committed_to). NULL or equal to the "
             "start = an instant; before the start = rejected.",
         )
-        self.add(
-            QgsProcessingParameterString(self.TIME_FORMAT, tr("Time text format"), optional=True),
-            "strftime format for text times that are not ISO or UK day-first, e.g. "
-            "%Y%m%d %H%M. Empty: detected.",
-            advanced=True,
-        )
+        add_time_format_parameter(self, self.TIME_FORMAT)
         self.add(
             QgsProcessingParameterField(
                 self.WEIGHT_FIELD,
@@ -139,8 +137,7 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
                 type=QgsProcessingParameterField.Numeric,
                 optional=True,
             ),
-            "Harm weight per incident, e.g. Cambridge Crime Harm Index days. NULL stays "
-            "missing (not 0); negative values are rejected.",
+            WEIGHT_HELP,
         )
         self.add(
             QgsProcessingParameterVectorDestination(
@@ -153,7 +150,7 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
             QgsProcessingParameterVectorDestination(
                 self.UNMATCHED, tr("Unmatched incidents"), QgsProcessing.TypeVectorAnyGeometry
             ),
-            "Every incident not joined, attributes kept, with the reason.",
+            UNMATCHED_HELP,
         )
         for output_id, label in COUNT_OUTPUTS:
             self.addOutput(QgsProcessingOutputNumber(output_id, tr(label)))

@@ -13,7 +13,12 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from qgis.core import QgsProcessingException, QgsProcessingParameterDistance, QgsUnitTypes
+from qgis.core import (
+    QgsProcessingException,
+    QgsProcessingParameterDistance,
+    QgsProcessingParameterString,
+    QgsUnitTypes,
+)
 
 from ..hotblocking import schema
 from ..hotblocking.errors import AmbiguousFieldError
@@ -46,6 +51,20 @@ def max_distance_parameter(blocks: str) -> QgsProcessingParameterDistance:
     return parameter
 
 
+def add_time_format_parameter(algorithm, name: str) -> None:
+    algorithm.add(
+        QgsProcessingParameterString(name, tr("Time text format"), optional=True),
+        "strftime format for text times that are not ISO or UK day-first, e.g. "
+        "%Y%m%d %H%M. Empty: detected.",
+        advanced=True,
+    )
+
+
+WEIGHT_HELP = (
+    "Harm weight per incident, e.g. Cambridge Crime Harm Index days. NULL stays missing "
+    "(not 0); negative values are rejected."
+)
+UNMATCHED_HELP = "Every incident not joined, attributes kept, with the reason."
 MAX_DISTANCE_HELP = (
     "Incidents farther than this from every block are not joined (reason: beyond max "
     "distance). In the blocks' CRS units; without a value, 50 m. 0 = no limit."

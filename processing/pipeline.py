@@ -9,8 +9,6 @@ from qgis.core import (
     QgsProcessingAlgorithm,
     QgsProcessingOutputNumber,
     QgsProcessingParameterDateTime,
-    QgsProcessingParameterFeatureSource,
-    QgsProcessingParameterFileDestination,
     QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterString,
     QgsProcessingParameterVectorDestination,
@@ -91,13 +89,7 @@ class PipelineAlgorithm(HotBlockingAlgorithm):
         )
 
     def initAlgorithm(self, config=None):
-        self.add(
-            QgsProcessingParameterFeatureSource(
-                self.ROADS, tr("Road links"), [QgsProcessing.TypeVectorLine]
-            ),
-            "Road lines in any CRS: OS Open Roads RoadLink, MasterMap Highways RoadLink, an "
-            "OSM extract (file.osm.pbf|layername=lines) or any line layer.",
-        )
+        blocks_step.add_links_input(self, self.ROADS)
         self.add(
             _at_least_one(
                 QgsProcessingParameterMultipleLayers(
@@ -116,16 +108,11 @@ class PipelineAlgorithm(HotBlockingAlgorithm):
         )
         self.add(
             QgsProcessingParameterString(self.WEIGHT_FIELD, tr("Harm weight field"), optional=True),
-            "Name of a numeric field holding each record's harm weight (e.g. Cambridge Crime "
-            "Harm Index days), used in the layers that have it. NULL stays missing (not 0); "
-            "negative values are rejected.",
+            tr("Name of a numeric field, in the layers that have it. {help}").format(
+                help=tr(join_step.WEIGHT_HELP)
+            ),
         )
-        self.add(
-            QgsProcessingParameterString(self.TIME_FORMAT, tr("Time text format"), optional=True),
-            "strftime format for text times that are not ISO or UK day-first, e.g. "
-            "%Y%m%d %H%M. Empty: detected.",
-            advanced=True,
-        )
+        join_step.add_time_format_parameter(self, self.TIME_FORMAT)
         blocks_step.add_block_parameters(self, self.ROADS)
         self.add(join_step.max_distance_parameter(self.ROADS), join_step.MAX_DISTANCE_HELP)
         self.add(
@@ -136,7 +123,7 @@ class PipelineAlgorithm(HotBlockingAlgorithm):
                 join_step.DEFAULT_EARLIEST,
                 optional=True,
             ),
-            "Records dated before this are not joined (reason: before this date): a date "
+            "Records dated before this are not joined (reason: time before the date): a date "
             "such as 1900-01-01 is usually a placeholder. Empty: 1990-01-01.",
             advanced=True,
         )
@@ -144,45 +131,25 @@ class PipelineAlgorithm(HotBlockingAlgorithm):
         brief_step.add_window_choice(self)
         brief_step.add_brief_parameters(self)
         add_timezone_parameter(self)
-        self.add(
-            QgsProcessingParameterVectorDestination(
-                self.BLOCKS, tr("Blocks"), QgsProcessing.TypeVectorLine
-            ),
-            "One line per block: block_id, link_id, part, name, description, road_class, "
-            "length_m (true metres), from_node, to_node.",
-        )
-        self.add(
-            QgsProcessingParameterVectorDestination(
-                self.OUTPUT, tr("Hot blocks"), QgsProcessing.TypeVectorLine
-            ),
-            "One line per block per window with counts, harm, risk, rank, significance, peak "
-            "and hour-of-week profile (as 'Compute hot-block risk' writes it).",
-        )
-        self.add(
-            QgsProcessingParameterFileDestination(
-                self.PDF, tr("Tasking brief (PDF)"), tr("PDF files (*.pdf)")
-            ),
-            "The brief as a PDF (A4 portrait, selectable text).",
-        )
+        blocks_step.add_blocks_destination(self, self.BLOCKS)
+        risk_step.add_risk_destinations(self, self.OUTPUT, self.PROFILES)
+        brief_step.add_pdf_destination(self, self.PDF)
         for name, label, kind, help_text in (
             (
                 self.JOINED,
                 "Joined incidents",
                 QgsProcessing.TypeVectorPoint,
-                "Optional: every joined incident of every layer, with incident_id, source, "
-                "block_id, snap_dist (metres), time_start, time_end, weight.",
+                "Every joined incident of every layer (the layers' own fields matched by "
+                "name), with incident_id, source, block_id, snap_dist (metres), time_start, "
+                "time_end, weight. Empty: not written (kept in memory only).",
             ),
             (
                 self.UNMATCHED,
                 "Unmatched incidents",
                 QgsProcessing.TypeVectorAnyGeometry,
-                "Optional: every incident not joined, attributes kept, with the reason.",
-            ),
-            (
-                self.PROFILES,
-                "Hour-of-week profiles",
-                QgsProcessing.TypeVector,
-                "Optional table: block_id, window, day, hour, value (non-zero cells only).",
+                tr("{help} Empty: not written (the log counts the reasons).").format(
+                    help=tr(join_step.UNMATCHED_HELP)
+                ),
             ),
         ):
             self.add(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from qgis.core import (
+    QgsProcessing,
     QgsProcessingException,
     QgsProcessingOutputNumber,
     QgsProcessingParameterBoolean,
@@ -19,6 +20,7 @@ from qgis.core import (
     QgsProcessingParameterEnum,
     QgsProcessingParameterNumber,
     QgsProcessingParameterString,
+    QgsProcessingParameterVectorDestination,
     QgsUnitTypes,
 )
 
@@ -217,6 +219,27 @@ def add_risk_parameters(algorithm, blocks: str) -> None:
         "Below this many events in a window, a block gets no trend word and no pattern "
         "(too few to tell).",
         advanced=True,
+    )
+
+
+def add_risk_destinations(algorithm, hot_blocks: str, profiles: str) -> None:
+    """The hot blocks (required) and the hour-of-week profiles (optional, off by default)."""
+    algorithm.add(
+        QgsProcessingParameterVectorDestination(
+            hot_blocks, tr("Hot blocks"), QgsProcessing.TypeVectorLine
+        ),
+        "One line per block per window with counts, harm, risk, rank, significance, peak "
+        "and hour-of-week profile.",
+    )
+    algorithm.add(
+        QgsProcessingParameterVectorDestination(
+            profiles,
+            tr("Hour-of-week profiles"),
+            QgsProcessing.TypeVector,
+            optional=True,
+            createByDefault=False,
+        ),
+        "Table: block_id, window, day, hour, value (non-zero cells only), for charts.",
     )
 
 

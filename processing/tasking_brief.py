@@ -10,13 +10,12 @@ from qgis.core import (
     QgsProcessingException,
     QgsProcessingOutputNumber,
     QgsProcessingParameterFeatureSource,
-    QgsProcessingParameterFileDestination,
     QgsProcessingParameterString,
 )
 
 from ..hotblocking import schema
 from . import brief_step
-from .brief_step import add_brief_parameters, add_window_choice
+from .brief_step import add_brief_parameters, add_pdf_destination, add_window_choice
 from .common import HotBlockingAlgorithm, add_timezone_parameter, timezone_of, tr
 from .units import true_metres_per_unit
 
@@ -138,12 +137,7 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
         )
         add_brief_parameters(self)
         add_timezone_parameter(self)
-        self.add(
-            QgsProcessingParameterFileDestination(
-                self.OUTPUT, tr("Tasking brief (PDF)"), tr("PDF files (*.pdf)")
-            ),
-            "The brief as a PDF (A4 portrait, selectable text).",
-        )
+        add_pdf_destination(self, self.OUTPUT)
         self.addOutput(QgsProcessingOutputNumber(self.PAGE_COUNT, tr("Pages")))
 
     def checkParameterValues(self, parameters, context):

@@ -9,6 +9,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PLUGIN_PACKAGE = "hotblocking_under_test"
+# The provider's algorithms (names without "hotblocking:"), besides the shipped model.
+ALGORITHM_NAMES = (
+    "buildblocks",
+    "joinincidents",
+    "computerisk",
+    "taskingbrief",
+    "stylehotblocks",
+    "evaluate",
+    "pipeline",
+)
 
 
 def load_plugin_package(name: str = PLUGIN_PACKAGE):

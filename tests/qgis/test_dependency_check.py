@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 
 import pytest
-from hb_plugin import load_plugin_package
+from hb_plugin import ALGORITHM_NAMES, load_plugin_package
 from hb_sample import SAMPLE
 from qgis.core import (
     Qgis,
@@ -37,17 +37,7 @@ def broken(plugin, monkeypatch):
     return module
 
 
-TOOLS = {
-    f"hotblocking:{name}"
-    for name in (
-        "buildblocks",
-        "joinincidents",
-        "computerisk",
-        "taskingbrief",
-        "stylehotblocks",
-        "evaluate",
-    )
-}
+TOOLS = {f"hotblocking:{name}" for name in ALGORITHM_NAMES}
 
 
 def notice_module():

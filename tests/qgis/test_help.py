@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 
 import pytest
+from hb_plugin import ALGORITHM_NAMES
 from qgis.core import QgsApplication
 from qgis.PyQt.QtGui import QTextDocument
 
@@ -71,20 +72,12 @@ def own_texts(algorithm) -> dict[str, str]:
 
 def test_every_algorithm_and_the_model_is_checked(plugin):
     ids = {a.id() for a in algorithms()}
-    assert len(ids) == 8 and MODEL_ID in ids
+    assert len(ids) == len(ALGORITHM_NAMES) + 1 and MODEL_ID in ids
 
 
 @pytest.mark.parametrize(
     "name",
-    [
-        "buildblocks",
-        "joinincidents",
-        "computerisk",
-        "taskingbrief",
-        "stylehotblocks",
-        "evaluate",
-        "pipeline",
-    ],
+    ALGORITHM_NAMES,
 )
 def test_the_dialog_help_shows_every_word_of_shorthelpstring(plugin, dialog_iface, name):
     algorithm = QgsApplication.processingRegistry().algorithmById(f"hotblocking:{name}")
@@ -102,7 +95,7 @@ def test_the_models_dialog_help_shows_its_description_and_every_input(plugin, di
         assert words(content[parameter.name()]) in shown, parameter.name()
 
 
-@pytest.mark.parametrize("index", range(8))
+@pytest.mark.parametrize("index", range(len(ALGORITHM_NAMES) + 1))
 def test_parameter_tooltips_and_toolbox_text_render_whole(plugin, index):
     algorithm = sorted(algorithms(), key=lambda a: a.id())[index]
     for parameter in algorithm.parameterDefinitions():
@@ -113,7 +106,7 @@ def test_parameter_tooltips_and_toolbox_text_render_whole(plugin, index):
     assert words(algorithm.shortDescription()) in rendered(f"<p>{algorithm.shortDescription()}</p>")
 
 
-@pytest.mark.parametrize("index", range(8))
+@pytest.mark.parametrize("index", range(len(ALGORITHM_NAMES) + 1))
 def test_help_texts_hold_no_markup_that_qgis_process_would_print_raw(plugin, index):
     algorithm = sorted(algorithms(), key=lambda a: a.id())[index]
     for where, text in own_texts(algorithm).items():

@@ -17,18 +17,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from hb_plugin import ALGORITHM_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]
 HB_PROCESS = ROOT / "scripts" / "hb-process"
 MODEL_ID = "hotblocking:Hot Blocking: roads + incidents to brief"
-ALGORITHMS = [
-    "buildblocks",
-    "joinincidents",
-    "computerisk",
-    "taskingbrief",
-    "stylehotblocks",
-    "evaluate",
-]
+ALGORITHMS = list(ALGORITHM_NAMES)
 SAMPLE = "sample_data/hotblocking_sample.gpkg"
 WINDOWS = "Fri/Sat nights=Fri-Sat 22:00-04:00; Weekday lunch=weekdays 11:00-15:00"
 

@@ -14,19 +14,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from hb_plugin import ALGORITHM_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = ROOT / "scripts" / "startup_probe.py"
 HEAVY = {"numpy", "pandas", "scipy", "shapely"}
-ALGORITHMS = {
-    "hotblocking:buildblocks",
-    "hotblocking:joinincidents",
-    "hotblocking:computerisk",
-    "hotblocking:taskingbrief",
-    "hotblocking:stylehotblocks",
-    "hotblocking:evaluate",
-    "hotblocking:pipeline",
-    "hotblocking:Hot Blocking: roads + incidents to brief",
+ALGORITHMS = {f"hotblocking:{name}" for name in ALGORITHM_NAMES} | {
+    "hotblocking:Hot Blocking: roads + incidents to brief"
 }
 
 

@@ -54,6 +54,14 @@ BRIEF = (
     'HOTBLOCKS=out/hot_blocks.gpkg WINDOW="Fri/Sat nights" TOP_N=10 CONTEXT=out/blocks.gpkg '
     'AREA="Sample city centre" OUTPUT=out/brief_fri_sat_nights.pdf'
 )
+PIPELINE = (
+    f'ROADS="{SAMPLE}|layername=road_link" INCIDENTS="{SAMPLE}|layername=ambulance" '
+    f'INCIDENTS="{SAMPLE}|layername=ae_istv" INCIDENTS="{SAMPLE}|layername=police" '
+    f'MAX_LENGTH=100 MAX_DISTANCE=50 WEIGHT_FIELD=harm_days WINDOWS="{WINDOWS}" HOT_RULE=0 '
+    'HOT_VALUE=10 WINDOW="Fri/Sat nights" TOP_N=10 AREA="Sample city centre" '
+    "BLOCKS=out/pipeline/blocks.gpkg OUTPUT=out/pipeline/hot_blocks.gpkg "
+    "PDF=out/pipeline/brief.pdf UNMATCHED=out/pipeline/unmatched.gpkg"
+)
 MODEL_INPUTS = (
     f'ROADS="{SAMPLE}|layername=road_link" '
     f'AMBULANCE="{SAMPLE}|layername=ambulance" AMBULANCE_TIME=call_time '
@@ -161,6 +169,7 @@ def runs(installed_home, tmp_path_factory):
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         model = pool.submit(run_model)
+        one_step = pool.submit(run, "hotblocking:pipeline", PIPELINE)
         blocks = run("hotblocking:buildblocks", BUILD)
         joins = {
             key: pool.submit(run, "hotblocking:joinincidents", line) for key, line in JOINS.items()
@@ -175,6 +184,7 @@ def runs(installed_home, tmp_path_factory):
             "risk": risk,
             "brief": brief,
             "model": model.result(),
+            "pipeline": one_step.result(),
         }
 
 
@@ -267,3 +277,37 @@ def test_lonlat_route_gives_the_projected_routes_reasons(runs):
         rows = read_rows(str(out / f"{name}.gpkg"), ["call_id", "reason"])
         reasons[name] = {row["call_id"]: row["reason"] for row in rows}
     assert reasons["unmatched_lonlat"] == reasons["unmatched_ambulance"]
+
+
+def table(path: Path, name: str) -> tuple[list[str], list[tuple]]:
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        cursor = db.execute(f'SELECT * FROM "{name}" ORDER BY fid')
+        return [d[0] for d in cursor.description], cursor.fetchall()
+
+
+def test_one_step_pipeline_equals_the_readme_pipeline(runs, sample_truth):
+    """hotblocking:pipeline in plain qgis_process: the README's four steps' blocks and hot
+    blocks, cell by cell. Its labels are the layers' table names (ae_istv for the README's
+    "A&E"), so the per-source columns are matched by position and 'sources' is left out."""
+    results = runs["pipeline"]["results"]
+    out = runs["folder"] / "out"
+    assert results["READ_COUNT"] == sum(sample_truth.read.values())
+    assert results["MATCHED_COUNT"] == sum(sample_truth.joined.values())
+    assert results["READ_COUNT"] == results["MATCHED_COUNT"] + results["UNMATCHED_COUNT"]
+    assert feature_count(str(out / "pipeline" / "unmatched.gpkg")) == results["UNMATCHED_COUNT"]
+    assert "JOINED" not in results or not results["JOINED"]
+    assert results["BLOCK_COUNT"] == sample_truth.blocks and results["PAGE_COUNT"] == 11
+    assert (out / "pipeline" / "brief.pdf").read_bytes().startswith(b"%PDF")
+    assert table(out / "pipeline" / "blocks.gpkg", "blocks") == table(out / "blocks.gpkg", "blocks")
+    names, rows = table(out / "pipeline" / "hot_blocks.gpkg", "hot_blocks")
+    readme_names, readme_rows = table(out / "hot_blocks.gpkg", "hot_blocks")
+    assert (
+        len(names) == len(readme_names)
+        and len(rows) == len(readme_rows) == 2 * results["BLOCK_COUNT"]
+    )
+    kept = [i for i, n in enumerate(readme_names) if n != "sources"]
+    assert [n for n in names if n.startswith("n_")] == ["n_ambulance", "n_ae_istv", "n_police"]
+    for row, readme_row in zip(rows, readme_rows):
+        assert [row[i] for i in kept] == [readme_row[i] for i in kept]
