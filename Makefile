@@ -41,6 +41,7 @@ bench: setup  ## speed and memory against QGIS's own tools (not part of `make te
 	@$(RUN) $(PY) bench/bench_join.py
 	@$(RUN) $(PY) bench/bench_stores.py --size large --skip-reads
 	@$(RUN) $(PY) bench/bench_stores.py --size small --skip-join
+	@$(RUN) $(PY) bench/bench_pipeline.py
 
 clean:
 	rm -rf out dist .pytest_cache

@@ -239,8 +239,8 @@ def unmatched_points(joined: JoinedSource):
 
 
 def joined_frame(joined: JoinedSource):
-    """(frame, incident ids) of the joined records, as ``bridge.read_joined_incidents``
-    reads a joinincidents output back: computerisk's input without a write and a read."""
+    """The joined records as ``bridge.read_joined_incidents`` reads a joinincidents output
+    back: computerisk's input without a write and a read."""
     import numpy as np
     import pandas as pd
 
@@ -259,8 +259,7 @@ def joined_frame(joined: JoinedSource):
             schema.TIME_PRECISION: np.asarray(result.precision[matched], dtype=object),
         }
     )
-    ids = np.char.add(joined.prefix, joined.incidents.fids[matched].astype(str))
-    return frame, ids.astype(object)
+    return frame
 
 
 def log_counts(feedback, joined: JoinedSource) -> None:

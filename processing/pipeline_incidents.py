@@ -44,14 +44,14 @@ def id_prefixes(labels: list[str]) -> list[str]:
 
 def per_record_sources(incidents, field_name: str, label: str):
     """The SOURCE_FIELD value of each record; the layer's label where it is NULL or blank."""
-    import numpy as np
+    import pandas as pd
 
     from .bridge import as_text
 
-    values = as_text(incidents.attributes[field_name])
-    blank = np.array([v is None or not v.strip() for v in values], dtype=bool)
+    values = pd.Series(as_text(incidents.attributes[field_name]), dtype=object).str.strip()
+    blank = values.isna() | (values == "")
     values[blank] = label
-    return np.array([v.strip() for v in values], dtype=object)
+    return values.to_numpy(dtype=object)
 
 
 def refuse_same_content(joined_sources, names: list[str], feedback) -> None:
@@ -59,6 +59,8 @@ def refuse_same_content(joined_sources, names: list[str], feedback) -> None:
     ``names``: how each layer is named in the messages."""
     from ..hotblocking.overlap import shared_share
 
+    if len(joined_sources) < 2:
+        return
     keys = [_keys(joined) for joined in joined_sources]
     for i in range(len(keys)):
         for j in range(i + 1, len(keys)):

@@ -94,7 +94,7 @@ def run_pipeline(algorithm, parameters, context, feedback) -> dict:
     check_cancel(feedback)
 
     frame = blocks_step.blocks_frame(blocks)
-    incidents = pd.concat([join_step.joined_frame(j)[0] for j in joined], ignore_index=True)
+    incidents = pd.concat([join_step.joined_frame(j) for j in joined], ignore_index=True)
     result = risk_step.compute_risk_step(
         frame, incidents, risk_options, blocks.crs, blocks.layer_crs, feedback, steps
     )
@@ -168,8 +168,9 @@ def _join_all(
     inputs = [layer_input(layer, context) for layer in layers]
     labels = [inp.name for inp in inputs]
     joined = []
+    per_layer = QgsProcessingMultiStepFeedback(len(inputs), steps)
     for number, (inp, label, prefix) in enumerate(zip(inputs, labels, id_prefixes(labels))):
-        steps.setProgress(100.0 * number / len(inputs))
+        per_layer.setCurrentStep(number)
         kinds = {f.name(): field_kind(f) for f in inp.source.fields()}
         start, end = join_step.time_fields(kinds, None, None, feedback, layer=label)
         layer_weight = weight_field if weight_field in kinds else None
@@ -192,7 +193,7 @@ def _join_all(
         layer_options = _replace(
             options, label=label, time_field=start, end_field=end, weight_field=layer_weight
         )
-        one = join_step.join_source(incidents, targets, layer_options, context, feedback, steps)
+        one = join_step.join_source(incidents, targets, layer_options, context, feedback, per_layer)
         one.id_prefix = prefix
         if layer_source:
             one.sources = per_record_sources(incidents, layer_source, label)

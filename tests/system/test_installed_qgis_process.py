@@ -308,6 +308,6 @@ def test_one_step_pipeline_equals_the_readme_pipeline(runs, sample_truth):
         and len(rows) == len(readme_rows) == 2 * results["BLOCK_COUNT"]
     )
     kept = [i for i, n in enumerate(readme_names) if n != "sources"]
-    assert [n for n in names if n.startswith("n_")] == ["n_ambulance", "n_ae_istv", "n_police"]
+    assert [n for n in names if n.startswith("n_")] == ["n_ae_istv", "n_ambulance", "n_police"]
     for row, readme_row in zip(rows, readme_rows):
         assert [row[i] for i in kept] == [readme_row[i] for i in kept]
