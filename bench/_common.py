@@ -320,6 +320,21 @@ def finish(code: int = 0) -> None:
     os._exit(code)
 
 
+def info_log():
+    """A Processing feedback that keeps the log's info lines (``.lines``)."""
+    from qgis.core import QgsProcessingFeedback
+
+    class InfoLog(QgsProcessingFeedback):
+        lines: list
+
+        def pushInfo(self, info):  # noqa: N802 (QGIS's name)
+            self.lines.append(info)
+
+    feedback = InfoLog()
+    feedback.lines = []
+    return feedback
+
+
 def run_alg(alg: str, params: dict):
     from qgis.core import QgsProcessingContext, QgsProcessingFeedback
 
@@ -327,6 +342,26 @@ def run_alg(alg: str, params: dict):
 
     context = QgsProcessingContext()
     return processing.run(alg, params, context=context, feedback=QgsProcessingFeedback()), context
+
+
+def peak_check(label: str, who: str, peak_mb: float, limit_mb: float) -> tuple[str, bool]:
+    """A MET/MISSED line for a peak-memory target, and whether it was met."""
+    met = peak_mb < limit_mb
+    return (
+        f"{label}: {who} peak {peak_mb:.0f} MB (target < {limit_mb:.0f} MB): "
+        f"{'MET' if met else 'MISSED'}",
+        met,
+    )
+
+
+def report(name: str, headers: list[str], rows: list[list], checks: list[str], ok: bool):
+    """A benchmark's closing table and checks."""
+    print(f"\n{name} results ({machine_line()}; {code_line()})")
+    print_table(headers, rows)
+    print()
+    for line in checks:
+        print(line)
+    print("\nall targets met and counts agree" if ok else "\nSOME TARGET MISSED (see above)")
 
 
 def print_table(headers: list[str], rows: list[list], out=None) -> str:

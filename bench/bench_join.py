@@ -372,15 +372,12 @@ def main() -> None:
                 f"+ unmatched {ours['unmatched']}: {'OK' if balanced else 'BAD'}"
             )
             if size in OUR_PEAK_LIMIT_MB:
-                met = ours["peak"] < OUR_PEAK_LIMIT_MB[size]
+                line, met = C.peak_check(LABELS[size], "our", ours["peak"], OUR_PEAK_LIMIT_MB[size])
                 ok_all &= met
-                checks.append(
-                    f"{LABELS[size]}: our peak {ours['peak']:.0f} MB (target < "
-                    f"{OUR_PEAK_LIMIT_MB[size]:.0f} MB): {'MET' if met else 'MISSED'}"
-                )
+                checks.append(line)
 
-    print(f"\nbench_join results ({C.machine_line()}; {C.code_line()})")
-    C.print_table(
+    C.report(
+        "bench_join",
         [
             "size (links/incidents)",
             "tool",
@@ -394,11 +391,9 @@ def main() -> None:
             "load",
         ],
         rows,
+        checks,
+        ok_all,
     )
-    print()
-    for line in checks:
-        print(line)
-    print("\nall targets met and counts agree" if ok_all else "\nSOME TARGET MISSED (see above)")
     C.finish(0)
 
 

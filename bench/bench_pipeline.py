@@ -48,17 +48,9 @@ STEP_TIME = re.compile(r"^Step time: (?P<step>.+) (?P<seconds>[\d.]+) s\.$")
 
 
 def pipeline_case(size: str, seed: int, work: Path) -> dict:
-    from qgis.core import QgsProcessingContext, QgsProcessingFeedback
+    from qgis.core import QgsProcessingContext
 
     import processing
-
-    class Log(QgsProcessingFeedback):
-        def __init__(self):
-            super().__init__()
-            self.lines = []
-
-        def pushInfo(self, info):
-            self.lines.append(info)
 
     params = {
         "ROADS": f"{C.roads_path(size, seed)}|layername={C.ROADS_LAYER}",
@@ -75,7 +67,7 @@ def pipeline_case(size: str, seed: int, work: Path) -> dict:
         "PROFILES": str(work / "profiles.gpkg"),
         "PDF": str(work / "brief.pdf"),
     }
-    log = Log()
+    log = C.info_log()
     wall0, cpu0 = time.perf_counter(), time.process_time()
     result = processing.run(
         "hotblocking:pipeline", params, context=QgsProcessingContext(), feedback=log
@@ -214,22 +206,19 @@ def main() -> None:
                     f"{native['matched']} (distinct ref): {'AGREE' if same else 'DIFFER'}"
                 )
             if size in TARGET_PEAK_MB:
-                met = ours["peak"] < TARGET_PEAK_MB[size]
-                ok_all &= met
-                checks.append(
-                    f"{LABELS[size]}: pipeline peak {ours['peak']:.0f} MB (target < "
-                    f"{TARGET_PEAK_MB[size]:.0f} MB): {'MET' if met else 'MISSED'}"
+                line, met = C.peak_check(
+                    LABELS[size], "pipeline", ours["peak"], TARGET_PEAK_MB[size]
                 )
+                ok_all &= met
+                checks.append(line)
 
-    print(f"\nbench_pipeline results ({C.machine_line()}; {C.code_line()})")
-    C.print_table(
+    C.report(
+        "bench_pipeline",
         ["size", "tool", "seconds", "cpu s", "peak MB", "+MB", "matched", "native/ours", "load"],
         rows,
+        checks,
+        ok_all,
     )
-    print()
-    for line in checks:
-        print(line)
-    print("\nall targets met and counts agree" if ok_all else "\nSOME TARGET MISSED (see above)")
     C.finish(0)
 
 

@@ -11,6 +11,7 @@ import subprocess
 
 import pytest
 from hb_layers import write_gpkg
+from hb_log import Log
 from hb_sample import SAMPLE, SOURCES
 from qgis.core import (
     QgsProcessingContext,
@@ -294,16 +295,6 @@ def test_cancel_stops_with_no_output(plugin, tmp_path):
         )
     del run_alg
     assert not any(tmp_path.iterdir())
-
-
-class Log(QgsProcessingFeedback):
-    def __init__(self):
-        super().__init__()
-        self.lines = []
-
-    def pushInfo(self, info):
-        self.lines.append(info)
-        super().pushInfo(info)
 
 
 def test_each_layers_time_fields_are_detected_and_logged(plugin, tmp_path):
