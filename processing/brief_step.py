@@ -212,7 +212,11 @@ def hot_blocks_frame(table):
     for name in list(BRIEF_FIELDS) + optional + schema.source_fields(names):
         values = table[name].to_numpy()
         kind = schema.HOT_BLOCKS.field(name).kind
-        if kind == schema.TEXT:
+        if kind == schema.TEXT and values.dtype == object:  # str or None already (no loop)
+            values = values.copy()
+            values[pd.isna(values)] = None
+            frame[name] = values
+        elif kind == schema.TEXT:
             frame[name] = as_text(values)
         elif kind == schema.DATETIME:
             frame[name] = values.astype("datetime64[ms]")
@@ -316,7 +320,7 @@ def choose_windows(frame, wanted: str, spec: str) -> list:
     labels = list(dict.fromkeys(v for v in frame[schema.WINDOW] if v is not None))
     if not labels:
         raise QgsProcessingException(tr("The hot blocks layer has no rows (no window label)."))
-    chosen = _labels(wanted, labels)
+    chosen = chosen_labels(wanted, labels)
     spec = spec.strip()
     try:
         given = parse_windows(spec) if spec else []
@@ -359,7 +363,7 @@ def choose_windows(frame, wanted: str, spec: str) -> list:
     return out
 
 
-def _labels(wanted: str, labels: list[str]) -> list[str]:
+def chosen_labels(wanted: str, labels: list[str]) -> list[str]:
     """The layer's labels asked for: one, several separated by ';', '*' for all (a
     window really labelled '*' wins), empty for the first."""
     wanted = wanted.strip()

@@ -350,3 +350,14 @@ def test_unknown_time_zone_is_refused_before_any_work(plugin, tmp_path):
             pipeline_parameters(tmp_path, [sample_layer(SOURCES[0])], TIMEZONE="Mars/Olympus"),
         )
     assert not any(tmp_path.iterdir())
+
+
+def test_a_brief_window_not_computed_is_refused_before_any_work(plugin, tmp_path):
+    from hb_sample import run_alg
+
+    with pytest.raises(QgsProcessingException, match="Window 'Sunday brunch' is not in"):
+        run_alg(
+            "hotblocking:pipeline",
+            pipeline_parameters(tmp_path, [sample_layer(SOURCES[0])], WINDOW="Sunday brunch"),
+        )
+    assert not any(tmp_path.iterdir())
