@@ -226,7 +226,7 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
         steps.setCurrentStep(1)
         check_cancel(feedback)
         steps.setCurrentStep(2)
-        joined = join_source(incidents, blocks, options, context, feedback, steps)
+        joined = join_source(incidents, list(kinds), blocks, options, context, feedback, steps)
         steps.setCurrentStep(3)
         out = write_output(
             destinations[self.OUTPUT],

@@ -104,6 +104,7 @@ class JoinedSource:
     block_ids: object  # per row, the joined block's id (None where not joined)
     sources: object = None  # per row, the source label (SOURCE_FIELD); None: ``label``
     id_prefix: str = ""  # incident_id is this, a colon and the feature id ('': ``label``)
+    field_names: tuple = ()  # the layer's fields in its order (the outputs keep it)
 
     @property
     def matched(self):
@@ -152,9 +153,12 @@ def time_fields(kinds: dict, start: str | None, end: str | None, feedback, layer
     return detected.start, end or detected.end
 
 
-def join_source(incidents, blocks: BlockTargets, options: JoinOptions, context, feedback, steps):
-    """Join one read incident layer (``bridge.LayerArrays``) to the blocks (joinincidents'
-    method; see its help). Uses ``steps``' current step for the nearest search."""
+def join_source(
+    incidents, field_names, blocks: BlockTargets, options: JoinOptions, context, feedback, steps
+):
+    """Join one read incident layer (``bridge.LayerArrays``, with the layer's ``field_names``
+    in their order) to the blocks (joinincidents' method; see its help). Uses ``steps``'
+    current step for the nearest search."""
     from ..hotblocking.errors import Cancelled
     from ..hotblocking.join import join_incidents
     from .bridge import transform_geometries, transform_xy
@@ -198,9 +202,14 @@ def join_source(incidents, blocks: BlockTargets, options: JoinOptions, context, 
         raise
     check_cancel(feedback)
     _warn_if_misplaced(feedback, result, blocks.geometries)
-    ids = blocks.block_ids[result.block_index.clip(0)].copy()
-    ids[~result.matched] = None
-    return JoinedSource(options.label, incidents, points, result, ids)
+    import numpy as np
+
+    matched = result.matched
+    ids = np.full(len(matched), None, dtype=object)  # (no block at all: none is joined)
+    ids[matched] = np.asarray(blocks.block_ids, dtype=object)[result.block_index[matched]]
+    return JoinedSource(
+        options.label, incidents, points, result, ids, field_names=tuple(field_names)
+    )
 
 
 def joined_columns(joined: JoinedSource, per_unit: float) -> list:
@@ -209,7 +218,7 @@ def joined_columns(joined: JoinedSource, per_unit: float) -> list:
 
     matched = joined.matched
     result = joined.result
-    return [c.subset(matched) for c in passthrough_columns(joined.incidents)] + [
+    return [c.subset(matched) for c in passthrough_columns(joined)] + [
         Column("incident_id", "text", joined.incidents.fids[matched], prefix=joined.prefix),
         joined.source_column(matched),
         Column("block_id", "text", joined.block_ids[matched]),
@@ -226,7 +235,7 @@ def unmatched_columns(joined: JoinedSource) -> list:
     from .bridge import Column
 
     rejected = ~joined.matched
-    return [c.subset(rejected) for c in passthrough_columns(joined.incidents)] + [
+    return [c.subset(rejected) for c in passthrough_columns(joined)] + [
         Column("incident_id", "text", joined.incidents.fids[rejected], prefix=joined.prefix),
         joined.source_column(rejected),
         Column("reason", "text", joined.result.reason[rejected]),
@@ -281,13 +290,15 @@ def log_counts(feedback, joined: JoinedSource) -> None:
     )
 
 
-def passthrough_columns(incidents) -> list:
-    """The incidents' own attributes, renamed with '_in' where they clash with ours."""
+def passthrough_columns(joined: JoinedSource) -> list:
+    """The incidents' own attributes in the layer's field order, renamed with '_in' where
+    they clash with ours."""
     from .bridge import Column
 
+    incidents = joined.incidents
     taken = {n.lower() for n in ADDED_FIELDS + UNMATCHED_FIELDS} | {"fid", "geom"}
     columns = []
-    for name in incidents.attributes:
+    for name in (n for n in joined.field_names if n in incidents.attributes):
         out_name = name
         while out_name.lower() in taken:
             out_name += "_in"

@@ -196,7 +196,9 @@ def _join_all(
         layer_options = _replace(
             options, label=label, time_field=start, end_field=end, weight_field=layer_weight
         )
-        one = join_step.join_source(incidents, targets, layer_options, context, feedback, per_layer)
+        one = join_step.join_source(
+            incidents, list(kinds), targets, layer_options, context, feedback, per_layer
+        )
         one.id_prefix = prefix
         if layer_source:
             one.sources = per_record_sources(incidents, layer_source, label)
