@@ -282,8 +282,8 @@ class TaskingBriefAlgorithm(HotBlockingAlgorithm):
     def processAlgorithm(self, parameters, context, feedback):
         # Content, maps and the core load numpy, pandas and shapely: only once a run starts.
         from ..hotblocking.brief_content import BriefOptions, layer_facts
-        from .brief_layout import build_layout
         from .bridge import input_layer
+        from .brief_layout import build_layout
         from .brief_maps import BriefMapLayers
 
         started = time.perf_counter()
