@@ -32,6 +32,7 @@ from .common import (
     require_projected,
     timezone_of,
     tr,
+    value_given,
 )
 from .destinations import OutputSpec
 from .styling import style_output
@@ -355,9 +356,11 @@ class ComputeRiskAlgorithm(HotBlockingAlgorithm):
     def _hot_rule(self, parameters, context) -> tuple[str, float]:
         """The hot rule's kind and value; an empty value is that rule's own default."""
         kind = HOT_RULES[self.parameterAsEnum(parameters, self.HOT_RULE, context)][0]
-        raw = parameters.get(self.HOT_VALUE)
-        empty = raw is None or not str(raw).strip() or str(raw) == "NULL"
-        given = None if empty else self.parameterAsDouble(parameters, self.HOT_VALUE, context)
+        given = (
+            self.parameterAsDouble(parameters, self.HOT_VALUE, context)
+            if value_given(parameters, self.HOT_VALUE)
+            else None
+        )
         try:
             return kind, hot_rule_value(kind, given)
         except OptionError as error:

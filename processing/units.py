@@ -31,7 +31,7 @@ from qgis.core import (
     QgsUnitTypes,
 )
 
-from .common import tr
+from .common import tr, value_given
 
 MAX_SCALE_ERROR = 0.01
 """Largest relative length error accepted from a CRS at the data's location."""
@@ -235,7 +235,7 @@ def resolve_distance(
     CRS's unit factor; on a layer in degrees it is taken as metres, since such a layer is
     reprojected to a metre CRS before any distance is used. No value: ``default_m`` metres.
     """
-    given = key in parameters and parameters[key] is not None and parameters[key] != ""
+    given = value_given(parameters, key)
     if given:
         raw = algorithm.parameterAsDouble(parameters, key, context)
         metres = raw * (metres_per_unit(layer_crs) or 1.0)
