@@ -47,7 +47,7 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QDate, QDateTime, Qt, QTime, QVariant
 
-from ..hotblocking import clock
+from ..hotblocking import clock, schema
 from ..hotblocking.errors import Cancelled
 from . import bulk_read
 from .common import tr
@@ -56,23 +56,23 @@ from .textcodec import decode_utf8
 #: What a column holds: text (str), int (int64), real (float64), bool, date (datetime64[D]),
 #: datetime (datetime64[ms], wall clock of the analysis zone), time ('HH:MM:SS.sss'),
 #: binary (bytes), json (JSON text: lists and maps).
-KINDS = ("text", "int", "real", "bool", "date", "datetime", "time", "binary", "json")
+KINDS = schema.INPUT_KINDS
 
 _QVARIANT_KINDS = {
-    QVariant.String: "text",
-    QVariant.Int: "int",
-    QVariant.LongLong: "int",
-    QVariant.UInt: "int",
-    QVariant.ULongLong: "int",
-    QVariant.Double: "real",
-    QVariant.DateTime: "datetime",
-    QVariant.Date: "date",
-    QVariant.Time: "time",
-    QVariant.Bool: "bool",
-    QVariant.ByteArray: "binary",
-    QVariant.StringList: "json",
-    QVariant.List: "json",
-    QVariant.Map: "json",
+    QVariant.String: schema.TEXT,
+    QVariant.Int: schema.INT,
+    QVariant.LongLong: schema.INT,
+    QVariant.UInt: schema.INT,
+    QVariant.ULongLong: schema.INT,
+    QVariant.Double: schema.REAL,
+    QVariant.DateTime: schema.DATETIME,
+    QVariant.Date: schema.DATE,
+    QVariant.Time: schema.TIME,
+    QVariant.Bool: schema.BOOL,
+    QVariant.ByteArray: schema.BINARY,
+    QVariant.StringList: schema.JSON,
+    QVariant.List: schema.JSON,
+    QVariant.Map: schema.JSON,
 }
 _JULIAN_1970 = 2440588  # QDate(1970, 1, 1).toJulianDay()
 _MS_PER_DAY = 86_400_000
@@ -80,7 +80,7 @@ _MS_PER_DAY = 86_400_000
 
 def field_kind(qgs_field) -> str:
     """A QgsField's kind (see :data:`KINDS`); anything else is read as text."""
-    return _QVARIANT_KINDS.get(qgs_field.type(), "text")
+    return _QVARIANT_KINDS.get(qgs_field.type(), schema.TEXT)
 
 
 @dataclass
