@@ -357,3 +357,41 @@ def _check_counts_any_kind(result, joined, unmatched, expected, total):
 def test_a_broken_filter_is_refused_clearly(run, tmp_path, blocks, expression, message):
     with pytest.raises(QgsProcessingException, match=message):
         _join(run, tmp_path, _gpkg(tmp_path, _rows(20)), blocks, FILTER=expression)
+
+
+def test_filter_with_a_layer_filter_and_a_selection_read_in_bulk(run, tmp_path, blocks):
+    # A GeoPackage layer is read in bulk through GDAL: its own filter goes into the SQL, the
+    # selection and FILTER cut the ids read. All three must hold.
+    rows = _rows(400, seed=5)
+    layer = QgsVectorLayer(_gpkg(tmp_path, rows), "crimes", "ogr")
+    assert layer.isValid() and layer.setSubsetString('"n" <= 5')
+    QgsProject.instance().addMapLayer(layer)
+    try:
+        by_ref = {f["ref"]: f.id() for f in layer.getFeatures()}
+        selected = {r["ref"] for r in rows[::3] if r["ref"] in by_ref}
+        layer.selectByIds([by_ref[ref] for ref in selected])
+        context = QgsProcessingContext()
+        context.setProject(QgsProject.instance())
+        log = Log()
+        result = run(
+            "joinincidents",
+            {
+                "INCIDENTS": QgsProcessingFeatureSourceDefinition(layer.id(), True),
+                "BLOCKS": blocks,
+                "MAX_DISTANCE": 50,
+                "TIME_FIELD": "t",
+                "FILTER": FILTER,
+                "OUTPUT": str(tmp_path / "joined.gpkg"),
+                "UNMATCHED": str(tmp_path / "unmatched.gpkg"),
+            },
+            feedback=log,
+            context=context,
+        )
+        assert any("bulk through GDAL" in line for line in log.lines)
+        shown = [r for r in rows if r["ref"] in selected and r["n"] <= 5]
+        expected = _kept(shown)
+        assert 5 < len(expected) < len(shown)
+        joined, unmatched = _features(result["OUTPUT"]), _features(result["UNMATCHED"])
+        _check_counts(result, joined, unmatched, expected, len(shown))
+    finally:
+        QgsProject.instance().removeMapLayer(layer.id())
