@@ -89,8 +89,11 @@ def test_the_dialog_help_shows_every_word_of_shorthelpstring(plugin, dialog_ifac
     assert dialog_help(algorithm) == written
 
 
-def test_the_models_dialog_help_shows_its_description_and_every_input(plugin, dialog_iface):
-    model = QgsApplication.processingRegistry().algorithmById(MODEL_ID)
+@pytest.mark.parametrize("model_id", sorted(MODEL_IDS))
+def test_the_models_dialog_help_shows_its_description_and_every_input(
+    plugin, dialog_iface, model_id
+):
+    model = QgsApplication.processingRegistry().algorithmById(model_id)
     shown = dialog_help(model)
     content = model.helpContent()
     assert words(content["ALG_DESC"]) in shown
