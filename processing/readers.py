@@ -96,6 +96,17 @@ class LayerArrays:
     xy: np.ndarray | None = None  # (n, 2) point coordinates instead of geometries (NaN = none)
     missing: np.ndarray | None = None  # with xy: True where the feature has no geometry
     route: str = ""  # how it was read (for the log)
+    filtered_out: int = 0  # records of the input a filter expression left out
+
+    def keep(self, rows: np.ndarray) -> None:
+        """Keep only ``rows`` (a boolean mask), in place."""
+        self.fids = self.fids[rows]
+        self.attributes = {n: v[rows] for n, v in self.attributes.items()}
+        if self.geometries is not None:
+            self.geometries = self.geometries[rows]
+        if self.xy is not None:
+            self.xy = self.xy[rows]
+            self.missing = None if self.missing is None else self.missing[rows]
 
     def __len__(self) -> int:
         return len(self.fids)
@@ -168,13 +179,21 @@ def read_layer(
     points_as_xy: bool = False,
     tz=clock.DEFAULT_TIMEZONE,
     feedback=None,
+    filter_expression: str | None = None,
 ) -> LayerArrays:
     """Read ``field_names`` (all when None) and the geometry of an input, as QGIS shows it.
 
     ``points_as_xy``: when every geometry is a plain 2D point, give coordinates (``xy``,
     ``missing``) instead of shapely objects (2M points: ~1 s and ~400 MB less).
+    ``filter_expression``: a QGIS expression; only the records it is true for are kept
+    (:mod:`.record_filter`; a feature limit applies first), ``filtered_out`` counts the rest.
     """
     fields = inp.source.fields()
+    wanted_ids = None
+    if filter_expression:
+        from .record_filter import matching_ids
+
+        wanted_ids = matching_ids(inp, filter_expression, feature_id_field(inp.layer), feedback)
     names = [f.name() for f in fields] if field_names is None else list(field_names)
     kinds = {n: field_kind(fields.at(fields.lookupField(n))) for n in names}
     try:
@@ -193,6 +212,10 @@ def read_layer(
         arrays.xy, arrays.missing = _point_xy(arrays.geometries)
         if arrays.xy is not None:
             arrays.geometries = None
+    if wanted_ids is not None:
+        before = len(arrays)
+        arrays.keep(np.isin(arrays.fids, wanted_ids))
+        arrays.filtered_out = before - len(arrays)
     arrays.crs = inp.source.sourceCrs()
     arrays.table_name = inp.name
     return arrays

@@ -26,6 +26,8 @@ ALGORITHMS = {
     "hotblocking:stylehotblocks",
     "hotblocking:evaluate",
     "hotblocking:Hot Blocking: roads + incidents to brief",
+    "hotblocking:Hot Blocking: roads + one incident source to brief",
+    "hotblocking:Hot Blocking: roads + two incident sources to brief",
 }
 
 
