@@ -25,7 +25,11 @@ ROOT = BENCH.parent
 CACHE = Path(os.environ.get("HB_BENCH_CACHE", BENCH / ".cache"))
 
 #: size -> (links, incidents)
-SIZES = {"small": (50_000, 200_000), "large": (500_000, 2_000_000)}
+SIZES = {
+    "small": (50_000, 200_000),
+    "large": (500_000, 2_000_000),
+    "national": (4_000_000, 10_000_000),  # Great Britain's Open Roads (issue 12)
+}
 ROADS_LAYER = "roads"
 INCIDENTS_LAYER = "incidents"
 JOINED_LAYER = "joined_incidents"
