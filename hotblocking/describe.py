@@ -35,7 +35,7 @@ from scipy.sparse.csgraph import connected_components
 
 from .arrays import exclusive_cumsum
 
-__all__ = ["Descriptions", "describe_blocks"]
+__all__ = ["Descriptions", "describe_blocks", "is_blank_name"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,6 +77,12 @@ def _name_codes(names: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     clean_code, labels = pd.factorize(clean.where(clean != "", None), sort=True)
     code = np.where(raw_code >= 0, clean_code[np.maximum(raw_code, 0)], -1).astype(np.int64)
     return code, labels
+
+
+def is_blank_name(names: np.ndarray) -> np.ndarray:
+    """True where a name is missing, not text, or only spaces (checked once per distinct
+    value)."""
+    return _name_codes(np.asarray(names, dtype=object))[0] < 0
 
 
 def _first_per(group: np.ndarray, *keys: np.ndarray) -> np.ndarray:

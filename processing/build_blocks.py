@@ -389,7 +389,7 @@ class BuildBlocksAlgorithm(HotBlockingAlgorithm):
 
         from .bridge import transform_geometries
 
-        present = geometries[geometries != None]  # noqa: E711 (element-wise)
+        present = geometries[~shapely.is_missing(geometries)]  # (not != None: per feature)
         bounds = shapely.total_bounds(present) if present.size else np.full(4, np.nan)
         extent = QgsRectangle(*bounds) if np.isfinite(bounds).all() else None
         check = check_crs(layer_crs, extent, context.transformContext())
@@ -401,7 +401,7 @@ class BuildBlocksAlgorithm(HotBlockingAlgorithm):
             return geometries, layer_crs
         target = check.suggestion
         moved = transform_geometries(geometries, layer_crs, target, context.transformContext())
-        present = moved[moved != None]  # noqa: E711
+        present = moved[~shapely.is_missing(moved)]
         reached = check_crs(
             target, QgsRectangle(*shapely.total_bounds(present)), context.transformContext()
         )
@@ -493,8 +493,8 @@ class BuildBlocksAlgorithm(HotBlockingAlgorithm):
     def _names(self, links, chosen, rows):
         """Street name, else the road number (A40): a numbered road is named by it."""
         import numpy as np
-        import pandas as pd
 
+        from ..hotblocking.describe import is_blank_name
         from ..hotblocking.osm import tag_values
         from .bridge import as_text
 
@@ -505,8 +505,7 @@ class BuildBlocksAlgorithm(HotBlockingAlgorithm):
         elif chosen.get("other_tags"):
             number = tag_values(as_text(links.attributes[chosen["other_tags"]]), "ref")[rows]
         if number is not None:
-            stripped = pd.Series(names, dtype=object).str.strip()  # NaN where not text
-            blank = (stripped.isna() | (stripped == "")).to_numpy()
+            blank = is_blank_name(names)
             names = np.where(blank & (number != None), number, names)  # noqa: E711
         return names
 
