@@ -404,7 +404,7 @@ def block_ids(
     out = prefix + _part_suffixes(part)
     # Ids are unique unless rows repeat (same id, occurrence and part), or an input id
     # itself looks like "<id>#<n>": only then are the texts compared.
-    if pd.Series(id_text, dtype=object).str.contains("#", regex=False).any():
+    if "#" in "".join(id_text):
         dup = pd.Series(out).duplicated(keep=False).to_numpy()
     else:
         dup = _repeated(id_code, occ, part)
