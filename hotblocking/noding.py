@@ -355,7 +355,7 @@ def _shared_vertex_cuts(coords, vpart, first, last, s, vlevel):
         usable = np.isfinite(vlevel)
         lv = np.where(usable, vlevel, 0.0)
     idx = np.flatnonzero(usable)
-    group = _group_equal(x[idx], y[idx], lv[idx])
+    group, _ = _equal_codes(x[idx], y[idx], lv[idx])  # (how many share: no numbering)
     hit = idx[np.bincount(group)[group] > 1]
     hit = hit[interior[hit]]
     return vpart[hit], s[hit], hit.astype(np.int64)
@@ -454,6 +454,17 @@ def _place_codes(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, int]:
     return code.astype(np.int64), int(uniques.shape[0])
 
 
+def _equal_codes(x: np.ndarray, y: np.ndarray, level: np.ndarray) -> tuple[np.ndarray, int]:
+    """Code per row (0 .. count - 1, any order): rows with equal (x, y, level) share one.
+    Finite values only."""
+    code, k = _place_codes(x, y)
+    if level.size and level.min() != level.max():
+        level_code, levels = pd.factorize(level + 0.0)
+        code, uniques = pd.factorize(code * levels.shape[0] + level_code)
+        k = uniques.shape[0]
+    return code, k
+
+
 def _group_equal(x: np.ndarray, y: np.ndarray, level: np.ndarray) -> np.ndarray:
     """Group id per row: rows with equal (x, y, level) share one, numbered in (x, y, level)
     order. Rows are hashed and only the distinct places sorted (most rows share theirs)."""
@@ -462,11 +473,7 @@ def _group_equal(x: np.ndarray, y: np.ndarray, level: np.ndarray) -> np.ndarray:
         return np.empty(0, dtype=np.int64)
     if not (np.isfinite(x).all() and np.isfinite(y).all() and np.isfinite(level).all()):
         return _group_equal_sorted(x, y, level)
-    code, k = _place_codes(x, y)
-    if level.min() != level.max():
-        level_code, levels = pd.factorize(level + 0.0)
-        code, uniques = pd.factorize(code * levels.shape[0] + level_code)
-        k = uniques.shape[0]
+    code, k = _equal_codes(x, y, level)
     rep = np.empty(k, dtype=np.int64)
     rep[code] = np.arange(n)  # any row of a group stands for it: they are equal
     order = np.lexsort((level[rep], y[rep], x[rep]))
