@@ -252,9 +252,7 @@ def main() -> None:
             rows.append(measure("pipeline (one step)", PIPELINE, params, args.profile, tag))
         elif not args.no_pipeline:
             print(f"({PIPELINE} is not registered in this checkout: steps only)")
-        sizes = {
-            p.name: p.stat().st_size / 2**20 for p in sorted(work.rglob("*")) if p.is_file()
-        }
+        sizes = {p.name: p.stat().st_size / 2**20 for p in sorted(work.rglob("*")) if p.is_file()}
     finally:
         if args.keep:
             print(f"outputs kept in {work}")
