@@ -702,12 +702,23 @@ def as_text(values) -> np.ndarray:
         text = np.datetime_as_string(data).astype(object)
         mask = mask | np.isnat(data)
     elif data.dtype == object:
-        text = np.array([v if isinstance(v, str) else str(v) for v in data.tolist()], dtype=object)
-        mask = mask | np.array([v is None for v in data], dtype=bool)
+        none = data == None  # noqa: E711 (element-wise)
+        text = _object_text(data, none)
+        mask = mask | none
     else:
         text = data.astype(str).astype(object)
     text[mask] = None
     return text
+
+
+def _object_text(data: np.ndarray, none: np.ndarray) -> np.ndarray:
+    """str() of each non-None value; a column of text (the usual case) is taken as it is."""
+    import pandas as pd
+
+    kind = pd.api.types.infer_dtype(data, skipna=True)
+    if kind in ("string", "empty") and not (pd.isna(data) & ~none).any():
+        return data.copy()  # (NaN is not skipped here: it reads as "nan", as str() gives)
+    return np.array([v if isinstance(v, str) else str(v) for v in data.tolist()], dtype=object)
 
 
 def plain_values(values) -> np.ndarray:
