@@ -78,7 +78,7 @@ class HotBlockingPlugin:
             self.iface.addPluginToMenu(MENU, self.copy_model_action)
 
     def copy_model(self):
-        """Copy the shipped model into the user's models, where the modeller can edit it."""
+        """Copy the shipped models into the user's models, where the modeller can edit them."""
         from qgis.core import Qgis
         from qgis.PyQt.QtWidgets import QMessageBox
 
@@ -90,9 +90,9 @@ class HotBlockingPlugin:
                 self.iface.mainWindow(),
                 tr("Copy the model into my models"),
                 tr(
-                    "{path} already exists (perhaps edited). Replace it with the model shipped "
-                    "with Hot Blocking?"
-                ).format(path=existing[0]),
+                    "{paths} already exist (perhaps edited). Replace them with the models "
+                    "shipped with Hot Blocking?"
+                ).format(paths=", ".join(map(str, existing))),
                 QMessageBox.Yes | QMessageBox.No,
                 QMessageBox.No,
             )
@@ -110,9 +110,9 @@ class HotBlockingPlugin:
         self.iface.messageBar().pushMessage(
             "Hot Blocking",
             tr(
-                "Model copied to {path}: it is in the Processing Toolbox under Models > Hot "
-                "Blocking; right-click it > Edit Model… to change it in the modeller."
-            ).format(path=copies[0] if copies else "?"),
+                "Models copied ({paths}): they are in the Processing Toolbox under Models > Hot "
+                "Blocking; right-click one > Edit Model… to change it in the modeller."
+            ).format(paths=", ".join(map(str, copies)) or "?"),
             Qgis.Success,
             0,
         )

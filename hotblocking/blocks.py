@@ -372,31 +372,87 @@ def block_ids(
     row order of :func:`split_links`). Raises :class:`~hotblocking.errors.InputError` if ids
     still collide (an input id that itself looks like ``"<id>#<n>"``, or repeated rows).
     """
-    ids = pd.Series(np.asarray(link_ids, dtype=object), dtype=object)
-    ids = ids.where(ids.notna(), "").astype(str)
+    id_code, id_text = _id_codes(np.asarray(link_ids, dtype=object))
     part = np.asarray(part, dtype=np.int64)
-    if part.shape[0] != ids.shape[0]:
+    if part.shape[0] != id_code.shape[0]:
         raise ValueError("link_ids and part must have the same length")
-    if ids.empty:
+    if id_code.size == 0:
         return np.empty(0, dtype=object)
     if link_index is not None:
-        frame = pd.DataFrame({"id": ids, "link": np.asarray(link_index)})
-        pairs = frame.drop_duplicates()
-        pairs = pairs.assign(occ=pairs.groupby("id", sort=False).cumcount() + 1)
-        occ = frame.merge(pairs, on=["id", "link"], how="left")["occ"].to_numpy()
+        # the n-th distinct link (in row order) with an id is its occurrence n of that id
+        link_code, _ = pd.factorize(np.asarray(link_index))
+        pair_code, pairs = pd.factorize(id_code * (int(link_code.max()) + 1) + link_code)
+        pair_id = pairs // (int(link_code.max()) + 1)
+        occ = (_rank_within(pair_id) + 1)[pair_code]
     else:
-        frame = pd.DataFrame({"id": ids, "part": part})
-        prev = frame.groupby("id", sort=False)["part"].shift()
-        new = prev.isna() | (frame["part"] <= prev)
-        occ = new.groupby(frame["id"], sort=False).cumsum().to_numpy()
-    suffix = np.where(occ > 1, "#" + pd.Series(occ).astype(str).to_numpy(dtype=object), "")
-    out = (ids + pd.Series(suffix, dtype=object) + ":" + pd.Series(part).astype(str)).to_numpy(
-        dtype=object
-    )
-    dup = pd.Series(out).duplicated(keep=False).to_numpy()
+        # a new link starts where, within one id, part does not increase
+        order = np.argsort(id_code, kind="stable")
+        ids_sorted, part_sorted = id_code[order], part[order]
+        new = np.ones(order.shape[0], dtype=bool)
+        new[1:] = (ids_sorted[1:] != ids_sorted[:-1]) | (part_sorted[1:] <= part_sorted[:-1])
+        count = np.cumsum(new)
+        group_start = np.ones(order.shape[0], dtype=bool)
+        group_start[1:] = ids_sorted[1:] != ids_sorted[:-1]
+        before = np.maximum.accumulate(np.where(group_start, count - 1, 0))
+        occ = np.empty(order.shape[0], dtype=np.int64)
+        occ[order] = count - before
+    prefix = id_text[id_code]
+    again = occ > 1
+    if again.any():  # repeated ids (rare): "<id>#<n>"
+        prefix = prefix.copy()
+        prefix[again] = prefix[again] + ("#" + occ[again].astype(str).astype(object))
+    out = prefix + _part_suffixes(part)
+    # Ids are unique unless rows repeat (same id, occurrence and part), or an input id
+    # itself looks like "<id>#<n>": only then are the texts compared.
+    if "#" in "".join(id_text):
+        dup = pd.Series(out).duplicated(keep=False).to_numpy()
+    else:
+        dup = _repeated(id_code, occ, part)
     if dup.any():
         raise InputError(f"block ids are not unique, e.g. {sorted(set(out[dup]))[:5]}")
     return out
+
+
+def _id_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of the ids' text (rows with equal text share one; missing ids are ""), and the
+    text per code. Each distinct value is turned into text once."""
+    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+        # (a hash would take 7 and 7.0 as one value; their texts differ)
+        values = pd.Series(values, dtype=object)
+        values = values.where(values.isna(), values.astype(str)).to_numpy(dtype=object)
+    code, text = pd.factorize(values)  # distinct texts; None and NaN get -1
+    text = np.asarray(text, dtype=object)
+    blank = np.flatnonzero(text == "")
+    if blank.size:
+        missing = int(blank[0])
+    else:
+        missing = text.shape[0]
+        text = np.append(text, np.array([""], dtype=object))
+    return np.where(code >= 0, code, missing).astype(np.int64), text
+
+
+def _rank_within(group: np.ndarray) -> np.ndarray:
+    """0, 1, 2, ... for the rows of each group value, in row order."""
+    order = np.argsort(group, kind="stable")
+    g = group[order]
+    start = np.ones(g.shape[0], dtype=bool)
+    start[1:] = g[1:] != g[:-1]
+    first = np.maximum.accumulate(np.where(start, np.arange(g.shape[0]), 0))
+    rank = np.empty(g.shape[0], dtype=np.int64)
+    rank[order] = np.arange(g.shape[0]) - first
+    return rank
+
+
+def _part_suffixes(part: np.ndarray) -> np.ndarray:
+    """ ":<part>" per row, each distinct part number formatted once."""
+    values, inverse = np.unique(part, return_inverse=True)
+    return (":" + values.astype(str).astype(object))[inverse.ravel()]
+
+
+def _repeated(*keys: np.ndarray) -> np.ndarray:
+    """Rows whose keys (integers) equal another row's."""
+    frame = pd.DataFrame({str(i): k for i, k in enumerate(keys)})
+    return frame.duplicated(keep=False).to_numpy()
 
 
 def chain_nodes(

@@ -33,7 +33,9 @@ import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import connected_components
 
-__all__ = ["Descriptions", "describe_blocks"]
+from .arrays import exclusive_cumsum
+
+__all__ = ["Descriptions", "describe_blocks", "is_blank_name"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -63,6 +65,24 @@ def _pairs_within(points: np.ndarray, targets: np.ndarray, distance: float):
     d = shapely.distance(points[pi], targets[ti])
     near = d <= distance
     return pi[near], ti[near], d[near]
+
+
+def _name_codes(names: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of the stripped names in alphabetical order (-1 for None, non-text and blank),
+    and the names. Each distinct value is stripped once, not each block's."""
+    raw_code, raw = pd.factorize(names)
+    if raw.shape[0] == 0:
+        return np.full(names.shape[0], -1, dtype=np.int64), np.empty(0, dtype=object)
+    clean = pd.Series(np.asarray(raw, dtype=object), dtype=object).str.strip()  # else NaN
+    clean_code, labels = pd.factorize(clean.where(clean != "", None), sort=True)
+    code = np.where(raw_code >= 0, clean_code[np.maximum(raw_code, 0)], -1).astype(np.int64)
+    return code, labels
+
+
+def is_blank_name(names: np.ndarray) -> np.ndarray:
+    """True where a name is missing, not text, or only spaces (checked once per distinct
+    value)."""
+    return _name_codes(np.asarray(names, dtype=object))[0] < 0
 
 
 def _first_per(group: np.ndarray, *keys: np.ndarray) -> np.ndarray:
@@ -102,6 +122,30 @@ def _beside(geoms, code, path_like, beside, angle, step):
     return out
 
 
+def _groups(*keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sort order of rows by non-negative integer ``keys`` (first key first; ties keep row
+    order) and the group number of each sorted row (rows with equal keys share one).
+
+    The keys are packed into one int64 when their ranges allow (one sort instead of a
+    lexsort over several keys)."""
+    packed, span = np.zeros(keys[0].shape[0], dtype=np.int64), 1
+    for k in keys[::-1]:
+        top = int(k.max()) + 1 if k.size else 1
+        if span * top >= 2**62:
+            order = np.lexsort(keys[::-1])
+            break
+        packed += k.astype(np.int64) * span
+        span *= top
+    else:
+        order = np.argsort(packed, kind="stable")
+    new = np.zeros(order.shape[0], dtype=bool)
+    new[:1] = True
+    for k in keys:
+        ks = k[order]
+        new[1:] |= ks[1:] != ks[:-1]
+    return order, np.cumsum(new) - 1
+
+
 def _runs(key: np.ndarray, road: np.ndarray, start: np.ndarray, end: np.ndarray):
     """Run label per block, whether each incidence (block, node) is inside its run, and the
     node degree per incidence.
@@ -116,16 +160,15 @@ def _runs(key: np.ndarray, road: np.ndarray, start: np.ndarray, end: np.ndarray)
     degree = np.bincount(node[valid], minlength=1)
     deg = np.where(valid, degree[np.maximum(node, 0)], 0)
     is_road = np.concatenate([road, road])
-    inc = pd.DataFrame(
-        {"node": node, "key": np.concatenate([key, key]), "road": is_road.astype(np.int64)}
-    )[valid]
-    group = inc.groupby(["node", "key"], sort=False)["road"]
-    same = group.transform("size").to_numpy()
-    roads_in_group = group.transform("sum").to_numpy()
+    # incidences grouped by (node, key), in row order within a group
+    pos = np.flatnonzero(valid)
+    order, group = _groups(node[pos], key[blk[pos]])
+    pos = pos[order]
+    same = np.bincount(group)[group]
+    roads_in_group = np.bincount(group, weights=is_road[pos])[group]
     roads_here = np.bincount(node[valid & is_road], minlength=degree.shape[0])
-    other_roads = roads_here[inc["node"].to_numpy()] - roads_in_group
-    pos = np.flatnonzero(valid)[(same == 2) & (other_roads == 0)]
-    pos = pos[np.lexsort((key[blk[pos]], node[pos]))]
+    other_roads = roads_here[node[pos]] - roads_in_group
+    pos = pos[(same == 2) & (other_roads == 0)]  # consecutive pairs, one per (node, key)
     a, b = blk[pos[0::2]], blk[pos[1::2]]
     join = a != b
     inside = np.zeros(2 * n, dtype=bool)
@@ -136,6 +179,54 @@ def _runs(key: np.ndarray, road: np.ndarray, start: np.ndarray, end: np.ndarray)
     )
     _, run = connected_components(graph, directed=False)
     return run.astype(np.int64), inside, deg
+
+
+def _first_two_ends(run: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Slot (0, 1, ...) of each run end in row order within its run; rows of slots 0 and 1."""
+    order = np.argsort(run, kind="stable")
+    r = run[order]
+    new = np.ones(r.shape[0], dtype=bool)
+    new[1:] = r[1:] != r[:-1]
+    starts = np.flatnonzero(new)
+    slot = np.empty(r.shape[0], dtype=np.int64)
+    slot[order] = np.arange(r.shape[0]) - np.repeat(starts, np.diff(np.append(starts, r.size)))
+    rows = np.flatnonzero(slot < 2)
+    return slot[rows], rows
+
+
+def _cross_at_nodes(end_node, end_street, node, block, code, path_like) -> np.ndarray:
+    """Cross street by topology for each run end (-1 = none): a street (own name) at the
+    end's node other than the run's; roads before paths, then the street met most often
+    there (passing through: twice), then the lowest name code (alphabetical)."""
+    cross = np.full(end_node.shape[0], -1, dtype=np.int64)
+    named = np.flatnonzero((code[block] >= 0) & (node >= 0))
+    if named.size == 0:
+        return cross
+    m_node, m_code = node[named], code[block[named]]
+    m_path = path_like[block[named]].astype(np.int8)
+    order, group = _groups(m_node, m_code, m_path)
+    first = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    u_node, u_code, u_path = m_node[order][first], m_code[order][first], m_path[order][first]
+    u_size = np.bincount(group)
+    # each node's streets in order of preference
+    pref = np.lexsort((u_code, -u_size, u_path, u_node))
+    u_node, u_code = u_node[pref], u_code[pref]
+    offset = exclusive_cumsum(np.bincount(u_node, minlength=int(node.max()) + 2))
+    at_node = np.maximum(end_node, 0)
+    lo, hi = offset[at_node], offset[at_node + 1]
+    pending = (end_node >= 0) & (lo < hi)
+    # the run's own street is at most two entries (road and path) of a node's list: the first
+    # other street is among the first three, so this loops over ranks, not ends
+    rank = 0
+    while pending.any():
+        at = lo + rank
+        here = pending & (at < hi)
+        at_code = u_code[np.minimum(at, u_code.shape[0] - 1)]
+        found = here & (at_code != end_street)
+        cross[found] = at_code[found]
+        pending &= here & ~found
+        rank += 1
+    return cross
 
 
 def describe_blocks(
@@ -168,9 +259,7 @@ def describe_blocks(
         return Descriptions(empty, empty, np.zeros(0, dtype=bool), 0)
     # names as integer codes in alphabetical order (-1 = none): every comparison below is
     # on integers; text is built once per run at the end
-    clean = pd.Series(np.asarray(names, dtype=object), dtype=object).str.strip()  # else NaN
-    code, labels = pd.factorize(clean.where(clean != "", None), sort=True)
-    code = code.astype(np.int64)
+    code, labels = _name_codes(np.asarray(names, dtype=object))
     labels = np.asarray(labels, dtype=object)
     kind_code, kind_labels = pd.factorize(pd.Series(np.asarray(kinds, dtype=object)).fillna("road"))
     kind_code = kind_code.astype(np.int64)
@@ -188,41 +277,21 @@ def describe_blocks(
     # --- the two ends of each run ------------------------------------------------------------
     blk = np.concatenate([np.arange(n), np.arange(n)])
     node = np.concatenate([start, end])
-    is_end = ~inside
-    ends = pd.DataFrame(
-        {"run": run[blk[is_end]], "node": node[is_end], "block": blk[is_end], "deg": deg[is_end]}
-    )
-    ends = ends.assign(slot=ends.groupby("run").cumcount())
-    ends = ends[ends["slot"] < 2]
-    ends = ends.assign(street=street[ends["block"].to_numpy()])
-
-    # cross street by topology: a street (own name) at the same node, not the run's name;
-    # roads before paths, then a street passing through the node (met twice there: the
-    # crossing street) before one that starts there (often the run's continuation)
-    named = np.flatnonzero(np.concatenate([code >= 0, code >= 0]) & (node >= 0))
-    at_node = (
-        pd.DataFrame(
-            {"node": node[named], "cross": code[blk[named]], "path": path_like[blk[named]]}
-        )
-        .groupby(["node", "cross", "path"], as_index=False)
-        .size()
-    )
-    met = ends[ends["node"] >= 0].merge(at_node, on="node")
-    met = met[met["cross"] != met["street"]]
-    met = met.sort_values(
-        ["run", "slot", "path", "size", "cross"], ascending=[True, True, True, False, True]
-    ).drop_duplicates(["run", "slot"])
-    ends = ends.merge(met[["run", "slot", "cross"]], on=["run", "slot"], how="left")
-    cross = ends["cross"].fillna(-1).to_numpy().astype(np.int64)
+    is_end = np.flatnonzero(~inside)
+    slot, rows = _first_two_ends(run[blk[is_end]])
+    is_end = is_end[rows]
+    end_block, end_node, end_deg = blk[is_end], node[is_end], deg[is_end]
+    end_run, end_street = run[end_block], street[end_block]
+    cross = _cross_at_nodes(end_node, end_street, node, blk, code, path_like)
 
     # cross street by proximity for the ends still without one
     # (only for paths: a pavement often stops short of the crossing street; a road that
     # meets nothing at its end is a dead end, whatever runs nearby, e.g. on a bridge)
-    lost = (cross < 0) & path_like[ends["block"].to_numpy()]
+    lost = (cross < 0) & path_like[end_block]
     if lost.any() and near > 0:
         rows = np.flatnonzero(lost)
-        blocks_at = ends["block"].to_numpy()[rows]
-        at_start = start[blocks_at] == ends["node"].to_numpy()[rows]
+        blocks_at = end_block[rows]
+        at_start = start[blocks_at] == end_node[rows]
         points = np.where(
             at_start,
             shapely.get_point(geoms[blocks_at], 0),
@@ -230,44 +299,45 @@ def describe_blocks(
         )
         roads = np.flatnonzero(road)
         pi, ri, d = _pairs_within(points, geoms[roads], near)
-        other = code[roads[ri]] != ends["street"].to_numpy()[rows[pi]]
+        other = code[roads[ri]] != end_street[rows[pi]]
         pi, ri, d = pi[other], ri[other], d[other]
         best = _first_per(pi, d)
         cross[rows[pi[best]]] = code[roads[ri[best]]]
 
     # --- text per run ----------------------------------------------------------------------------
-    runs = np.unique(run)
-    slot, at = ends["slot"].to_numpy(), np.searchsorted(runs, ends["run"].to_numpy())
-    a = np.full(runs.shape[0], -1, dtype=np.int64)
-    b = np.full(runs.shape[0], -1, dtype=np.int64)
-    a[at[slot == 0]] = cross[slot == 0]
-    b[at[slot == 1]] = cross[slot == 1]
-    dead = np.zeros(runs.shape[0], dtype=bool)
-    dead[at[ends["deg"].to_numpy() == 1]] = True
+    nruns = int(run.max()) + 1  # connected_components labels runs 0 .. nruns - 1
+    a = np.full(nruns, -1, dtype=np.int64)
+    b = np.full(nruns, -1, dtype=np.int64)
+    a[end_run[slot == 0]] = cross[slot == 0]
+    b[end_run[slot == 1]] = cross[slot == 1]
+    dead = np.zeros(nruns, dtype=bool)
+    dead[end_run[end_deg == 1]] = True
     suffix = _suffix(labels, a, b, dead)
     rep = _first_per(run)  # one block per run, runs in label order
     words = np.asarray(kind_labels, dtype=object)[kind_code[rep]]
     text = _text(labels, street[rep], words, is_beside[rep], code[rep] >= 0, suffix)
-    label = np.searchsorted(runs, run)
-    description = text[label]
-    with_ends = int((suffix[label] != "").sum())
+    description = text[run]
+    with_ends = int((suffix[run] != "").sum())
     name = np.full(n, None, dtype=object)
     name[has_street] = labels[street[has_street]]
     return Descriptions(name, description, is_beside, with_ends)
 
 
 def _suffix(labels: np.ndarray, a: np.ndarray, b: np.ndarray, dead: np.ndarray) -> np.ndarray:
-    """ " between A and B" / " off A" / " near A" / "" per run (name codes, -1 = none)."""
+    """ " between A and B" / " off A" / " near A" / "" per run (name codes, -1 = none).
+
+    The words are joined to each name once (few names, many runs): one concatenation per run.
+    """
     out = np.full(a.shape[0], "", dtype=object)
     has_a, has_b = a >= 0, b >= 0
     both = has_a & has_b & (a != b)
     one = (has_a | has_b) & ~both
     only = np.where(has_a, a, b)
-    out[both] = " between " + labels[a[both]] + " and " + labels[b[both]]
+    out[both] = (" between " + labels)[a[both]] + (" and " + labels)[b[both]]
     off = one & (dead | (has_a & has_b))
-    out[off] = " off " + labels[only[off]]
+    out[off] = (" off " + labels)[only[off]]
     close = one & ~off
-    out[close] = " near " + labels[only[close]]
+    out[close] = (" near " + labels)[only[close]]
     return out
 
 
@@ -277,7 +347,7 @@ def _text(labels, street, kind, beside, own, suffix) -> np.ndarray:
     unnamed = ~own & ~by
     out = np.empty(street.shape[0], dtype=object)
     out[own] = labels[street[own]] + suffix[own]
-    out[by] = kind[by] + " beside " + labels[street[by]] + suffix[by]
+    out[by] = (kind[by] + " beside ") + (labels[street[by]] + suffix[by])
     plain_kind = np.where(kind == "road", "unnamed road", kind)
     bare = unnamed & (suffix == "")
     out[unnamed] = plain_kind[unnamed] + suffix[unnamed]

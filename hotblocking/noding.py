@@ -37,6 +37,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import connected_components
@@ -268,7 +269,7 @@ def _end_pairs(coords, vpart, first, last, distance):
     lo = np.minimum.reduceat(coords, first, axis=0) - distance
     hi = np.maximum.reduceat(coords, first, axis=0) + distance
     boxes = shapely.box(lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1])
-    pi, q = shapely.STRtree(boxes).query(shapely.points(xy))
+    pi, q = _query_places(shapely.STRtree(boxes), xy)
     del boxes
     other = vpart[ends[pi]] != q
     pi, q = pi[other], q[other]
@@ -285,6 +286,24 @@ def _end_pairs(coords, vpart, first, last, distance):
     along[at_end] = length[q[at_end]]
     near = dist <= distance
     return ends[pi[near]], q[near], dist[near], along[near], lines, length
+
+
+def _query_places(tree: shapely.STRtree, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``tree.query`` of a point at each row of ``xy``: (row, tree index) pairs, rows
+    ascending, each row's hits in the tree's order. The tree is asked once per distinct
+    place (ends meet at junctions: about a quarter as many) and the hits shared."""
+    code, k = _place_codes(xy[:, 0], xy[:, 1])
+    rep = np.empty(k, dtype=np.int64)
+    rep[code[::-1]] = np.arange(code.shape[0])[::-1]
+    ui, q = tree.query(shapely.points(xy[rep]))
+    if ui.size > 1 and (ui[1:] < ui[:-1]).any():  # (shapely gives them in input order)
+        keep_order = np.argsort(ui, kind="stable")
+        ui, q = ui[keep_order], q[keep_order]
+    hits = np.bincount(ui, minlength=k)
+    per_row = hits[code]
+    row = np.repeat(np.arange(code.shape[0]), per_row)
+    at = np.repeat(exclusive_cumsum(hits)[code] - exclusive_cumsum(per_row), per_row)
+    return row, q[at + np.arange(row.shape[0])]
 
 
 def _touches(coords, vpart, first, last, vlevel, lv_start, lv_end, lv_inner, tol, gap, min_len):
@@ -336,7 +355,7 @@ def _shared_vertex_cuts(coords, vpart, first, last, s, vlevel):
         usable = np.isfinite(vlevel)
         lv = np.where(usable, vlevel, 0.0)
     idx = np.flatnonzero(usable)
-    group = _group_equal(x[idx], y[idx], lv[idx])
+    group, _ = _equal_codes(x[idx], y[idx], lv[idx])  # (how many share: no numbering)
     hit = idx[np.bincount(group)[group] > 1]
     hit = hit[interior[hit]]
     return vpart[hit], s[hit], hit.astype(np.int64)
@@ -424,8 +443,47 @@ def _cut(coords, vpart, s, part_len, cut_part, cut_s, cut_vertex, tol):
     return pieces, piece_part, stream_xy[p_first], stream_xy[p_last], is_first, is_last
 
 
+def _place_codes(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, int]:
+    """Code per row (0 .. count - 1, in order of first appearance): rows at the same (x, y)
+    share one. A hash of each place as one complex number; -0.0 and 0.0 are one place, as in
+    a comparison. Coordinates must be finite."""
+    xy = np.empty(x.shape[0], dtype=np.complex128)
+    xy.real = x + 0.0
+    xy.imag = y + 0.0
+    code, uniques = pd.factorize(xy)
+    return code.astype(np.int64), int(uniques.shape[0])
+
+
+def _equal_codes(x: np.ndarray, y: np.ndarray, level: np.ndarray) -> tuple[np.ndarray, int]:
+    """Code per row (0 .. count - 1, any order): rows with equal (x, y, level) share one.
+    Finite values only."""
+    code, k = _place_codes(x, y)
+    if level.size and level.min() != level.max():
+        level_code, levels = pd.factorize(level + 0.0)
+        code, uniques = pd.factorize(code * levels.shape[0] + level_code)
+        k = uniques.shape[0]
+    return code, k
+
+
 def _group_equal(x: np.ndarray, y: np.ndarray, level: np.ndarray) -> np.ndarray:
-    """Group id per row: rows with equal (x, y, level) share one (a sort, no hashing)."""
+    """Group id per row: rows with equal (x, y, level) share one, numbered in (x, y, level)
+    order. Rows are hashed and only the distinct places sorted (most rows share theirs)."""
+    n = x.shape[0]
+    if n == 0:
+        return np.empty(0, dtype=np.int64)
+    if not (np.isfinite(x).all() and np.isfinite(y).all() and np.isfinite(level).all()):
+        return _group_equal_sorted(x, y, level)
+    code, k = _equal_codes(x, y, level)
+    rep = np.empty(k, dtype=np.int64)
+    rep[code] = np.arange(n)  # any row of a group stands for it: they are equal
+    order = np.lexsort((level[rep], y[rep], x[rep]))
+    rank = np.empty(k, dtype=np.int64)
+    rank[order] = np.arange(k)
+    return rank[code]
+
+
+def _group_equal_sorted(x: np.ndarray, y: np.ndarray, level: np.ndarray) -> np.ndarray:
+    """:func:`_group_equal` by one sort of every row (any values, NaN never equal)."""
     order = np.lexsort((level, y, x))
     xs, ys, ls = x[order], y[order], level[order]
     new = np.ones(order.shape[0], dtype=bool)
@@ -447,7 +505,13 @@ def _cluster(points: np.ndarray, levels: np.ndarray, tolerance: float) -> np.nda
     one = np.zeros(k, dtype=np.int64)
     one[exact] = np.arange(exact.shape[0])
     lift = max(10.0 * tolerance, 1.0)  # levels further apart than the tolerance
-    tree = cKDTree(np.column_stack([points[one], levels[one] * lift]))
+    place = (
+        points[one]
+        if levels.min() == levels.max()
+        else (np.column_stack([points[one], levels[one] * lift]))
+    )
+    # (an unbalanced tree builds faster and finds the same pairs)
+    tree = cKDTree(place, balanced_tree=False, compact_nodes=False)
     pairs = tree.query_pairs(r=tolerance, output_type="ndarray")
     graph = sp.coo_matrix(
         (np.ones(pairs.shape[0], dtype=np.int8), (pairs[:, 0], pairs[:, 1])), shape=(k, k)

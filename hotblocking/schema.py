@@ -44,6 +44,10 @@ FIELD_KINDS = (TEXT, INT, REAL, BOOL, DATETIME, DATE)
 """The kinds of field the core reads and writes (the writer maps each to an OGR type)."""
 OTHER = "other"
 """The kind of an input field the core does not read (binary, list, map, ...)."""
+TIME, BINARY, JSON = "time", "binary", "json"
+INPUT_KINDS = (TEXT, INT, REAL, BOOL, DATE, DATETIME, TIME, BINARY, JSON)
+"""What an input column can hold as the readers give it (the writer takes these too):
+time as 'HH:MM:SS.sss' text, binary as bytes, json as JSON text (lists and maps)."""
 DTYPE_KINDS = {"b": BOOL, "i": INT, "u": INT, "f": REAL, "M": DATETIME}
 """numpy ``dtype.kind`` -> field kind; anything else is written as text."""
 

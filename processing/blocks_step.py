@@ -10,7 +10,7 @@ Heavy libraries are imported inside the functions: QGIS loads this module at sta
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from qgis.core import (
     QgsFeatureRequest,
@@ -262,9 +262,13 @@ def build_blocks(links_input, options: BlockOptions, context, feedback, steps) -
         tolerance=tiny,
         min_length=tiny,
     )
+    # The links' and the pieces' geometries are done with once the blocks are cut: at
+    # national scale (4M links) they hold about 3 GB.
+    links.geometries = geoms = None
     check_cancel(feedback)
     before = _connectivity_whole(net, max_length.value) if mode != "none" else None
     split = split_links(net.geometry, max_length.value)
+    net = replace(net, geometry=None)
     block_start, block_end = chain_nodes(split, net.start_node, net.end_node, net.node_count)
     source_rows = kept[net.link_index[split.link_index]]
     part = renumber_parts(source_rows)
@@ -391,7 +395,7 @@ def _metric(geometries, layer_crs, context, feedback):
 
     from .bridge import transform_geometries
 
-    present = geometries[geometries != None]  # noqa: E711 (element-wise)
+    present = geometries[~shapely.is_missing(geometries)]  # (not != None: per feature)
     bounds = shapely.total_bounds(present) if present.size else np.full(4, np.nan)
     extent = QgsRectangle(*bounds) if np.isfinite(bounds).all() else None
     check = check_crs(layer_crs, extent, context.transformContext())
@@ -403,7 +407,7 @@ def _metric(geometries, layer_crs, context, feedback):
         return geometries, layer_crs
     target = check.suggestion
     moved = transform_geometries(geometries, layer_crs, target, context.transformContext())
-    present = moved[moved != None]  # noqa: E711
+    present = moved[~shapely.is_missing(moved)]
     reached = check_crs(
         target, QgsRectangle(*shapely.total_bounds(present)), context.transformContext()
     )
@@ -497,8 +501,8 @@ def _text(links, field_name, rows):
 def _names(links, chosen, rows):
     """Street name, else the road number (A40): a numbered road is named by it."""
     import numpy as np
-    import pandas as pd
 
+    from ..hotblocking.describe import is_blank_name
     from ..hotblocking.osm import tag_values
     from .bridge import as_text
 
@@ -509,8 +513,7 @@ def _names(links, chosen, rows):
     elif chosen.get("other_tags"):
         number = tag_values(as_text(links.attributes[chosen["other_tags"]]), "ref")[rows]
     if number is not None:
-        stripped = pd.Series(names, dtype=object).str.strip()  # NaN where not text
-        blank = (stripped.isna() | (stripped == "")).to_numpy()
+        blank = is_blank_name(names)
         names = np.where(blank & (number != None), number, names)  # noqa: E711
     return names
 

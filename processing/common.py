@@ -108,6 +108,13 @@ class HotBlockingAlgorithm(QgsProcessingAlgorithm):
         return parameter
 
 
+def value_given(parameters: dict, name: str) -> bool:
+    """Whether an optional parameter was given at all. parameterAs* cannot say (an empty
+    number reads as 0); QGIS's own algorithms test the raw value the same way."""
+    value = parameters.get(name)
+    return value is not None and str(value).strip() not in ("", "NULL")
+
+
 def optional_output(algorithm, parameters: dict, name: str, context) -> str | None:
     """The destination of an optional layer output, or None when it was left out.
 

@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
+import datetime
+
 from qgis.core import (
+    QgsExpression,
     QgsProcessing,
+    QgsProcessingException,
     QgsProcessingMultiStepFeedback,
     QgsProcessingOutputNumber,
+    QgsProcessingParameterExpression,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
     QgsProcessingParameterString,
     QgsProcessingParameterVectorDestination,
 )
 
-from .common import HotBlockingAlgorithm, check_cancel, require_projected, tr
+from .common import (
+    EARLIEST_DATE,
+    TIMEZONE,
+    HotBlockingAlgorithm,
+    add_timezone_parameter,
+    check_cancel,
+    require_projected,
+    timezone_of,
+    tr,
+)
 from .destinations import OutputSpec
 from .join_step import (
     COUNT_OUTPUTS,
+    DEFAULT_EARLIEST,
     DEFAULT_MAX_DISTANCE_M,
     MAX_DISTANCE_HELP,
     UNMATCHED_HELP,
@@ -44,6 +59,9 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
     END_TIME_FIELD = "END_TIME_FIELD"
     TIME_FORMAT = "TIME_FORMAT"
     WEIGHT_FIELD = "WEIGHT_FIELD"
+    FILTER = "FILTER"
+    TIMEZONE = TIMEZONE
+    EARLIEST_DATE = EARLIEST_DATE
     OUTPUT = "OUTPUT"
     UNMATCHED = "UNMATCHED"
 
@@ -75,16 +93,21 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
             "where the blocks are (not Web Mercator); otherwise a suitable CRS is named.\n\n"
             "Times: DateTime, Date or text fields; text as ISO 8601 or UK day-first "
             "('21/11/2026 23:15', '21-11-2026 23:15:00'), never month-first, or an explicit "
-            "format. Times are local Europe/London wall-clock as recorded; ISO times with an "
-            "offset or Z are converted to it. A date without a time covers that whole day. "
-            "An end time makes a from/to range (aoristic); an end equal to the start is an "
-            "instant.\n\n"
+            "format. Times are wall clock of the time zone (TIMEZONE, default Europe/London) "
+            "as recorded; ISO times with an offset or Z are converted to it, and 'now' (for "
+            "times in the future) and the earliest date are read in it. A date without a "
+            "time covers that whole day, a month (2018-07) that whole month. An end time "
+            "makes a from/to range (aoristic); an end equal to the start is an instant. "
+            "Records before the earliest date (default 1990-01-01) are rejected.\n\n"
+            'Filter: an optional expression on the incidents (e.g. "Crime type" = '
+            "'Violence and sexual offences'); records it is not true for are not read at all "
+            "and the log says how many were left out.\n\n"
             "Outputs: OUTPUT holds joined incidents (original point, own attributes, renamed "
             "with '_in' on name clashes) with incident_id, source, block_id, snap_dist, "
             "time_start, time_end and weight. UNMATCHED holds every other incident with its "
             "reason: no geometry, beyond max distance, missing or unreadable time, time in the "
-            "future or before 1990, end before start, negative weight... Joined + unmatched = "
-            "read, always."
+            "future or before the earliest date, end before start, negative weight... Joined "
+            "+ unmatched = read, always (records the filter leaves out are not read)."
         )
 
     def initAlgorithm(self, config=None):
@@ -106,6 +129,19 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
             ),
             "Street blocks (from 'Build blocks from road links') or any line layer in a "
             "projected CRS. Its block_id field is used when present, else the feature id.",
+        )
+        self.add(
+            QgsProcessingParameterExpression(
+                self.FILTER,
+                tr("Only incidents where"),
+                parentLayerParameterName=self.INCIDENTS,
+                optional=True,
+            ),
+            "A QGIS expression; only the incidents for which it is true are read, e.g. "
+            "\"Crime type\" = 'Violence and sexual offences' for a data.police.uk file. The "
+            "others are not records of this analysis: the log says how many were left out. "
+            "Applied on top of the layer's own filter and 'selected features only'. Empty: "
+            "every incident.",
         )
         self.add(max_distance_parameter(self.BLOCKS), MAX_DISTANCE_HELP)
         self.add(
@@ -129,6 +165,20 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
             "start = an instant; before the start = rejected.",
         )
         add_time_format_parameter(self, self.TIME_FORMAT)
+        add_timezone_parameter(self)
+        self.add(
+            QgsProcessingParameterString(
+                self.EARLIEST_DATE,
+                tr("Earliest plausible date"),
+                DEFAULT_EARLIEST,
+                optional=True,
+            ),
+            "Records whose time is before this date (YYYY-MM-DD, midnight in the time zone) "
+            "are not joined (reason: time before the date): typing slips such as 1900 or "
+            "0025. Set an earlier date to analyse historic or long-running cases. Empty: "
+            "1990-01-01.",
+            advanced=True,
+        )
         self.add(
             QgsProcessingParameterField(
                 self.WEIGHT_FIELD,
@@ -152,8 +202,48 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
             ),
             UNMATCHED_HELP,
         )
-        for output_id, label in COUNT_OUTPUTS:
+        for output_id, label in COUNT_OUTPUTS + (
+            ("FILTERED_OUT_COUNT", "Incidents left out by the filter"),
+        ):
             self.addOutput(QgsProcessingOutputNumber(output_id, tr(label)))
+
+    def checkParameterValues(self, parameters, context):
+        ok, message = super().checkParameterValues(parameters, context)
+        if not ok:
+            return ok, message
+        try:
+            timezone_of(self, parameters, context)
+            self._earliest(parameters, context)
+            self._check_filter_syntax(parameters, context)
+        except QgsProcessingException as error:
+            return False, str(error)
+        return True, ""
+
+    def _earliest(self, parameters, context) -> str:
+        """The EARLIEST_DATE value as YYYY-MM-DD, checked (empty: 1990-01-01)."""
+        text = self.parameterAsString(parameters, self.EARLIEST_DATE, context).strip()
+        try:
+            return datetime.date.fromisoformat(text or DEFAULT_EARLIEST).isoformat()
+        except ValueError as error:
+            raise QgsProcessingException(
+                tr(
+                    "Earliest date '{text}' is not a date: give it as YYYY-MM-DD, e.g. 1990-01-01."
+                ).format(text=text)
+            ) from error
+
+    def _check_filter_syntax(self, parameters, context) -> None:
+        text = self._filter(parameters, context)
+        if text and QgsExpression(text).hasParserError():
+            raise QgsProcessingException(
+                tr("The filter expression cannot be read: {error}").format(
+                    error=QgsExpression(text).parserErrorString()
+                )
+            )
+
+    def _filter(self, parameters, context) -> str | None:
+        # parameterAsExpression gives '' for an expression with a syntax error, which would
+        # silently read every record: the text is taken as given and checked when read.
+        return self.parameterAsString(parameters, self.FILTER, context).strip() or None
 
     def output_specs(self):
         return [
@@ -163,12 +253,18 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
 
     def processAlgorithm(self, parameters, context, feedback):
         # The core and the readers load numpy, pandas and shapely: only once a run starts.
-        from ..hotblocking.clock import DEFAULT_TIMEZONE
         from .bridge import field_kind, geometry_type_of, input_layer, read_layer, write_output
 
         steps = QgsProcessingMultiStepFeedback(5, feedback)
         destinations = self.destinations(parameters, context)
-        tz = DEFAULT_TIMEZONE
+        tz = timezone_of(self, parameters, context)
+        earliest = self._earliest(parameters, context)
+        record_filter = self._filter(parameters, context)
+        feedback.pushInfo(
+            tr("Times read as wall clock of {tz}; records before {earliest} are rejected.").format(
+                tz=tz, earliest=earliest
+            )
+        )
         incidents_input = input_layer(self, parameters, self.INCIDENTS, context)
         blocks_input = input_layer(self, parameters, self.BLOCKS, context)
         blocks_source = blocks_input.source
@@ -200,7 +296,19 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
             feedback,
         )
 
-        incidents = read_layer(incidents_input, points_as_xy=True, tz=tz, feedback=steps)
+        incidents = read_layer(
+            incidents_input,
+            points_as_xy=True,
+            tz=tz,
+            feedback=steps,
+            filter_expression=record_filter,
+        )
+        if record_filter:
+            feedback.pushInfo(
+                tr(
+                    "Filter {expression}: {kept} incidents kept, {left} left out (not read)."
+                ).format(expression=record_filter, kept=len(incidents), left=incidents.filtered_out)
+            )
         label = self.parameterAsString(parameters, self.SOURCE, context).strip()
         options = JoinOptions(
             label=label or incidents.table_name or "incidents",
@@ -211,6 +319,7 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
             time_format=self.parameterAsString(parameters, self.TIME_FORMAT, context).strip()
             or None,
             tz=tz,
+            earliest=earliest,
         )
         blocks, route = self._blocks(blocks_input, blocks_crs, tz, feedback)
         feedback.pushInfo(
@@ -256,7 +365,12 @@ class JoinIncidentsAlgorithm(HotBlockingAlgorithm):
         log_counts(feedback, joined)
         style_output(context, out, "joined_incidents", feedback)
         style_output(context, unmatched, "unmatched_incidents", feedback)
-        return {self.OUTPUT: out, self.UNMATCHED: unmatched, **joined.counts()}
+        return {
+            self.OUTPUT: out,
+            self.UNMATCHED: unmatched,
+            "FILTERED_OUT_COUNT": incidents.filtered_out,
+            **joined.counts(),
+        }
 
     @staticmethod
     def _blocks(blocks_input, blocks_crs, tz, feedback) -> tuple[BlockTargets, str]:

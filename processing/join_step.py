@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from qgis.core import (
     QgsProcessingException,
@@ -191,7 +192,7 @@ def join_source(
             start=start,
             end=end,
             weights=weights,
-            now=datetime.datetime.now(),
+            now=datetime.datetime.now(ZoneInfo(options.tz)),
             earliest=options.earliest,
             tz=options.tz,
             progress=progress,

@@ -47,7 +47,7 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QDate, QDateTime, Qt, QTime, QVariant
 
-from ..hotblocking import clock
+from ..hotblocking import clock, schema
 from ..hotblocking.errors import Cancelled
 from . import bulk_read
 from .common import tr
@@ -56,23 +56,23 @@ from .textcodec import decode_utf8
 #: What a column holds: text (str), int (int64), real (float64), bool, date (datetime64[D]),
 #: datetime (datetime64[ms], wall clock of the analysis zone), time ('HH:MM:SS.sss'),
 #: binary (bytes), json (JSON text: lists and maps).
-KINDS = ("text", "int", "real", "bool", "date", "datetime", "time", "binary", "json")
+KINDS = schema.INPUT_KINDS
 
 _QVARIANT_KINDS = {
-    QVariant.String: "text",
-    QVariant.Int: "int",
-    QVariant.LongLong: "int",
-    QVariant.UInt: "int",
-    QVariant.ULongLong: "int",
-    QVariant.Double: "real",
-    QVariant.DateTime: "datetime",
-    QVariant.Date: "date",
-    QVariant.Time: "time",
-    QVariant.Bool: "bool",
-    QVariant.ByteArray: "binary",
-    QVariant.StringList: "json",
-    QVariant.List: "json",
-    QVariant.Map: "json",
+    QVariant.String: schema.TEXT,
+    QVariant.Int: schema.INT,
+    QVariant.LongLong: schema.INT,
+    QVariant.UInt: schema.INT,
+    QVariant.ULongLong: schema.INT,
+    QVariant.Double: schema.REAL,
+    QVariant.DateTime: schema.DATETIME,
+    QVariant.Date: schema.DATE,
+    QVariant.Time: schema.TIME,
+    QVariant.Bool: schema.BOOL,
+    QVariant.ByteArray: schema.BINARY,
+    QVariant.StringList: schema.JSON,
+    QVariant.List: schema.JSON,
+    QVariant.Map: schema.JSON,
 }
 _JULIAN_1970 = 2440588  # QDate(1970, 1, 1).toJulianDay()
 _MS_PER_DAY = 86_400_000
@@ -80,7 +80,7 @@ _MS_PER_DAY = 86_400_000
 
 def field_kind(qgs_field) -> str:
     """A QgsField's kind (see :data:`KINDS`); anything else is read as text."""
-    return _QVARIANT_KINDS.get(qgs_field.type(), "text")
+    return _QVARIANT_KINDS.get(qgs_field.type(), schema.TEXT)
 
 
 @dataclass
@@ -96,6 +96,17 @@ class LayerArrays:
     xy: np.ndarray | None = None  # (n, 2) point coordinates instead of geometries (NaN = none)
     missing: np.ndarray | None = None  # with xy: True where the feature has no geometry
     route: str = ""  # how it was read (for the log)
+    filtered_out: int = 0  # records of the input a filter expression left out
+
+    def keep(self, rows: np.ndarray) -> None:
+        """Keep only ``rows`` (a boolean mask), in place."""
+        self.fids = self.fids[rows]
+        self.attributes = {n: v[rows] for n, v in self.attributes.items()}
+        if self.geometries is not None:
+            self.geometries = self.geometries[rows]
+        if self.xy is not None:
+            self.xy = self.xy[rows]
+            self.missing = None if self.missing is None else self.missing[rows]
 
     def __len__(self) -> int:
         return len(self.fids)
@@ -168,13 +179,21 @@ def read_layer(
     points_as_xy: bool = False,
     tz=clock.DEFAULT_TIMEZONE,
     feedback=None,
+    filter_expression: str | None = None,
 ) -> LayerArrays:
     """Read ``field_names`` (all when None) and the geometry of an input, as QGIS shows it.
 
     ``points_as_xy``: when every geometry is a plain 2D point, give coordinates (``xy``,
     ``missing``) instead of shapely objects (2M points: ~1 s and ~400 MB less).
+    ``filter_expression``: a QGIS expression; only the records it is true for are kept
+    (:mod:`.record_filter`; a feature limit applies first), ``filtered_out`` counts the rest.
     """
     fields = inp.source.fields()
+    wanted_ids = None
+    if filter_expression:
+        from .record_filter import matching_ids
+
+        wanted_ids = matching_ids(inp, filter_expression, feature_id_field(inp.layer), feedback)
     names = [f.name() for f in fields] if field_names is None else list(field_names)
     kinds = {n: field_kind(fields.at(fields.lookupField(n))) for n in names}
     try:
@@ -193,6 +212,10 @@ def read_layer(
         arrays.xy, arrays.missing = _point_xy(arrays.geometries)
         if arrays.xy is not None:
             arrays.geometries = None
+    if wanted_ids is not None:
+        before = len(arrays)
+        arrays.keep(np.isin(arrays.fids, wanted_ids))
+        arrays.filtered_out = before - len(arrays)
     arrays.crs = inp.source.sourceCrs()
     arrays.table_name = inp.name
     return arrays
@@ -679,12 +702,23 @@ def as_text(values) -> np.ndarray:
         text = np.datetime_as_string(data).astype(object)
         mask = mask | np.isnat(data)
     elif data.dtype == object:
-        text = np.array([v if isinstance(v, str) else str(v) for v in data.tolist()], dtype=object)
-        mask = mask | np.array([v is None for v in data], dtype=bool)
+        none = data == None  # noqa: E711 (element-wise)
+        text = _object_text(data, none)
+        mask = mask | none
     else:
         text = data.astype(str).astype(object)
     text[mask] = None
     return text
+
+
+def _object_text(data: np.ndarray, none: np.ndarray) -> np.ndarray:
+    """str() of each non-None value; a column of text (the usual case) is taken as it is."""
+    import pandas as pd
+
+    kind = pd.api.types.infer_dtype(data, skipna=True)
+    if kind in ("string", "empty") and not (pd.isna(data) & ~none).any():
+        return data.copy()  # (NaN is not skipped here: it reads as "nan", as str() gives)
+    return np.array([v if isinstance(v, str) else str(v) for v in data.tolist()], dtype=object)
 
 
 def plain_values(values) -> np.ndarray:

@@ -27,7 +27,7 @@ from qgis.core import (
 from ..hotblocking import schema
 from ..hotblocking.constants import DEFAULT_WINDOWS
 from ..hotblocking.options import HOT_RULE_DEFAULTS, OptionError, hot_rule_value
-from .common import check_cancel, feedback_callbacks, timezone_of, tr
+from .common import check_cancel, feedback_callbacks, timezone_of, tr, value_given
 from .units import distance_in, given_distance
 
 WINDOWS = "WINDOWS"
@@ -252,9 +252,11 @@ def add_risk_outputs(algorithm) -> None:
 def hot_rule_of(algorithm, parameters, context) -> tuple[str, float]:
     """The hot rule's kind and value; an empty value is that rule's own default."""
     kind = HOT_RULES[algorithm.parameterAsEnum(parameters, HOT_RULE, context)][0]
-    raw = parameters.get(HOT_VALUE)
-    empty = raw is None or not str(raw).strip() or str(raw) == "NULL"
-    given = None if empty else algorithm.parameterAsDouble(parameters, HOT_VALUE, context)
+    given = (
+        algorithm.parameterAsDouble(parameters, HOT_VALUE, context)
+        if value_given(parameters, HOT_VALUE)
+        else None
+    )
     try:
         return kind, hot_rule_value(kind, given)
     except OptionError as error:

@@ -84,6 +84,8 @@ STYLES = {
     "hot_blocks": "Hot blocks",
     "joined_incidents": "Joined incidents",
     "unmatched_incidents": "Unmatched incidents",
+    # Last: the STYLE enum of stylehotblocks counts in this order (saved models keep indices).
+    "hot_block_patterns": "Emerging and persistent hot blocks (pattern)",
 }
 
 
@@ -146,7 +148,7 @@ def apply_style(layer: QgsVectorLayer, style: str) -> None:
                 style=STYLES[style], message=message
             )
         )
-    if style == "hot_blocks":
+    if style in ("hot_blocks", "hot_block_patterns"):
         QgsExpressionContextUtils.setLayerVariable(layer, WINDOW_VARIABLE, first_window(layer))
 
 

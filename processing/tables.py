@@ -159,6 +159,7 @@ def _read_joined(inputs, feedback, tz, crs=None, transform_context=None):
         empty = pd.DataFrame({c: pd.Series(dtype=object) for c in INCIDENT_FIELDS})
         return empty, np.zeros((0, 2))
     _refuse_duplicates([i for i in ids if i is not None])
+    _refuse_same_records(inputs, frames, ids)
     xy = np.vstack(points) if points else None
     return pd.concat(frames, ignore_index=True), xy
 
@@ -189,6 +190,50 @@ def _refuse_duplicates(id_columns: list) -> None:
                 "joined layer once, with distinct SOURCE labels."
             ).format(ids=", ".join(map(str, repeated)))
         )
+
+
+def _refuse_same_records(inputs, frames, ids) -> None:
+    """Two joined layers holding the same records under different source labels (one
+    incident layer joined twice) would count every incident twice."""
+    from ..hotblocking.same_records import record_keys, repeated_layers
+
+    with_ids = [k for k, i in enumerate(ids) if i is not None]
+    keys = [
+        record_keys(
+            ids[k],
+            frames[k][schema.BLOCK_ID].to_numpy(),
+            frames[k][schema.TIME_START].to_numpy(),
+            frames[k][schema.TIME_END].to_numpy(),
+        )
+        for k in with_ids
+    ]
+    repeated = repeated_layers(keys)
+    if repeated:
+        pair = repeated[0]
+        first, second = (_described(inputs, frames, with_ids[k]) for k in (pair.first, pair.second))
+        raise QgsProcessingException(
+            tr(
+                "{first} and {second} hold the same incidents ({shared} of {smaller} "
+                "records have the same feature id, block and times): the same incident layer "
+                "was joined twice, under different source labels, and every incident would be "
+                "counted twice. Give each incident layer once (the one-source or two-source "
+                "model for fewer than three sources)."
+            ).format(
+                first=first,
+                second=second,
+                shared=pair.shared,
+                smaller=pair.smaller,
+            )
+        )
+
+
+def _described(inputs, frames, k) -> str:
+    """A joined layer in words: its source label and where it is."""
+    labels = frames[k][schema.SOURCE].dropna()
+    label = labels.iloc[0] if len(labels) else inputs[k].name
+    return tr("the joined layer of '{label}' ({where})").format(
+        label=label, where=inputs[k].source.sourceName()
+    )
 
 
 def read_hot_blocks(

@@ -31,7 +31,7 @@ from qgis.core import (
     QgsUnitTypes,
 )
 
-from .common import tr
+from .common import tr, value_given
 
 MAX_SCALE_ERROR = 0.01
 """Largest relative length error accepted from a CRS at the data's location."""
@@ -238,7 +238,7 @@ def resolve_distance(
 def given_distance(algorithm, parameters, key, context) -> float | None:
     """The value given for a distance parameter, in its layer's units; None when left empty
     (the documented metre default then applies, converted once the working CRS is known)."""
-    given = key in parameters and parameters[key] is not None and parameters[key] != ""
+    given = value_given(parameters, key)
     return algorithm.parameterAsDouble(parameters, key, context) if given else None
 
 

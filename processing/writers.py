@@ -37,6 +37,7 @@ from qgis.core import (
     QgsVectorLayerExporter,
 )
 
+from ..hotblocking.schema import DTYPE_KINDS, TEXT
 from . import gpkg_writer
 from .common import feedback_callbacks, tr
 from .destinations import DBF_TEXT_LIMIT, Destination
@@ -412,9 +413,7 @@ def frame_columns(frame: pd.DataFrame) -> list[Column]:
     columns = []
     for name in frame.columns:
         values = frame[name].to_numpy()
-        kind = {"b": "bool", "i": "int", "u": "int", "f": "real", "M": "datetime"}.get(
-            values.dtype.kind, "text"
-        )
+        kind = DTYPE_KINDS.get(values.dtype.kind, TEXT)
         if kind == "text":  # already str or None: no fixed-width copy (1.5M profiles ~ 2 GB)
             values = values.astype(object, copy=True)
             values[pd.isna(values)] = None

@@ -541,9 +541,7 @@ def build_police_uk(out_path: str = POLICE_UK_CSV, seed: int = SEED) -> int:
                 where = (f"{lon[link]:.6f}", f"{lat[link]:.6f}", f"On or near {street}")
                 lsoa = (f"E0100{link % 90:04d}", f"Sample {1 + link % 9:03d}A")
             outcome = "" if not crime_id else "Investigation complete; no suspect identified"
-            writer.writerow(
-                [crime_id, month, FORCE, FORCE, *where, *lsoa, crime_type, outcome, ""]
-            )
+            writer.writerow([crime_id, month, FORCE, FORCE, *where, *lsoa, crime_type, outcome, ""])
     return len(rows)
 
 

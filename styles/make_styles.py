@@ -51,6 +51,19 @@ HOT_CLASSES = [
     ("Other blocks with risk", f'{HAS_RISK} AND "percentile" < 90', "#fdd49e", 0.3, 1),
     ("No risk", '"risk" = 0 OR "risk" IS NULL', "#d9d9d9", 0.2, 0),
 ]
+# Emerging-hot-spot classes (hotblocking/emerging.py PATTERNS): (value, legend label, colour,
+# width mm, drawing pass). Hot now: reds, widest; cooling: orange/blue; past only: grey-brown.
+PATTERN_CLASSES = [
+    ("intensifying", "Intensifying (hot, rising)", "#7f0000", 2.2, 7),
+    ("persistent", "Persistent (hot throughout)", "#d7301f", 1.8, 6),
+    ("new", "New (hot only in the last step)", "#ff00ff", 1.8, 6),
+    ("consecutive", "Consecutive (hot in the last run of steps)", "#fc8d59", 1.5, 5),
+    ("sporadic", "Sporadic (on and off hot)", "#6a3d9a", 1.2, 4),
+    ("diminishing", "Diminishing (hot, falling)", "#2c7fb8", 1.2, 3),
+    ("historical", "Historical (hot earlier, not now)", "#8c6d31", 0.8, 2),
+    ("no pattern", "No pattern", "#bdbdbd", 0.3, 1),
+]
+TOO_FEW_LABEL = "Too few incidents for a trend"
 # (category value, legend label, marker shape, colour); '' is "all other values".
 SOURCE_CLASSES = [
     ("ambulance", "Ambulance", "triangle", "#009e73"),
@@ -143,7 +156,7 @@ def style_blocks(layer) -> None:
 
 def _describe(layer, detail: str) -> None:
     """Map tips name a block by its description (buildblocks: "footway beside High St")."""
-    words = "coalesce(\"description\", \"name\", '(unnamed street)')"
+    words = 'coalesce("description", "name", \'(unnamed street)\')'
     layer.setMapTipTemplate(f"<b>[% {words} %]</b><br>{detail}")
 
 
@@ -189,6 +202,32 @@ def style_hot_blocks(layer) -> None:
     layer.setLabeling(QgsRuleBasedLabeling(label_root))
     layer.setLabelsEnabled(True)
     _describe(layer, '[% "window" %]: rank [% "rank" %], [% "incidents" %] incidents')
+
+
+def style_hot_block_patterns(layer) -> None:
+    """Emerging and persistent hot blocks: one colour and width per pattern class."""
+    from qgis.core import QgsRuleBasedRenderer
+
+    root = QgsRuleBasedRenderer.Rule(None)
+    for value, label, colour, width, rendering_pass in PATTERN_CLASSES:
+        condition = f"\"pattern\" = '{value}'"
+        rule = QgsRuleBasedRenderer.Rule(
+            line_symbol(colour, width, rendering_pass), 0, 0, f"{IN_WINDOW} AND {condition}", label
+        )
+        root.appendChild(rule)
+    too_few = f'{IN_WINDOW} AND "pattern" IS NULL'
+    root.appendChild(
+        QgsRuleBasedRenderer.Rule(line_symbol("#e0e0e0", 0.2, 0), 0, 0, too_few, TOO_FEW_LABEL)
+    )
+    renderer = QgsRuleBasedRenderer(root)
+    renderer.setUsingSymbolLevels(True)
+    layer.setRenderer(renderer)
+    layer.setLabelsEnabled(False)
+    _describe(
+        layer,
+        '[% "window" %]: [% coalesce("pattern", \'too few incidents\') %], trend '
+        '[% coalesce("trend_word", \'not shown\') %], rank [% "rank" %]',
+    )
 
 
 def style_joined_incidents(layer) -> None:
@@ -247,6 +286,13 @@ LAYERS = {  # style name -> (memory layer definition, builder)
             "&field=risk:double&field=rank:integer&field=percentile:double&field=hot:boolean"
         ),
         style_hot_blocks,
+    ),
+    "hot_block_patterns": (
+        (
+            "LineString?field=block_id:string&field=name:string&field=window:string"
+            "&field=rank:integer&field=pattern:string&field=trend_word:string"
+        ),
+        style_hot_block_patterns,
     ),
     "joined_incidents": (
         (

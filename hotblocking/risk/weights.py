@@ -35,7 +35,9 @@ def time_flags(incidents: Incidents, max_span_hours: float | None) -> TimeFlags:
         too_long = np.zeros(len(incidents), dtype=bool)
     else:
         span_ms = np.where(is_range, end.view(np.int64) - start.view(np.int64), 0)
-        too_long = has_time & (span_ms > max_span_hours * MS_PER_HOUR)
+        # A month or a day without a time of day is not a from/to range of clock times: it
+        # is counted apart (incidents_without_time_of_day), not flagged as too long.
+        too_long = has_time & incidents.time_of_day & (span_ms > max_span_hours * MS_PER_HOUR)
     return TimeFlags(
         has_time=has_time,
         is_range=is_range,

@@ -298,6 +298,24 @@ def test_untimed_long_spans_unknown_blocks_and_period():
     assert per.summary["incidents_outside_period"] == 1
 
 
+def test_month_only_records_are_not_flagged_as_long_spans():
+    # data.police.uk: a month is not a from/to range of clock times; it is reported as a
+    # record without a time of day, and counts in an `all` window.
+    blocks, geoms = line_blocks()
+    inc = incidents(
+        [
+            ("B0", "police", "2018-07-01 00:00", "2018-08-01 00:00", 1.0),
+            ("B1", "police", "2018-07-01 00:00", "2018-08-01 00:00", 1.0),
+            ("B2", "police", "2018-07-01 20:00", "2018-07-06 00:00", 1.0),  # 100 h: flagged
+        ]
+    )
+    inc["time_precision"] = ["month", "month", "range"]
+    res = compute_risk(inc, blocks, geoms, parse_windows("all=all"), hot_rule=TOP1)
+    s = res.summary
+    assert (s["spans_flagged"], s["incidents_without_time_of_day"]) == (1, 2)
+    assert res.table.incidents.tolist()[:3] == [1, 1, 1]
+
+
 def test_trend_last_third_against_the_rest():
     blocks, geoms = line_blocks(3)
     rows = [

@@ -68,7 +68,12 @@ def pipeline(iface, result):
     )
     result["brief_pages"] = brief["PAGE_COUNT"]
     provider = QgsApplication.processingRegistry().providerById("hotblocking")
-    [model] = [a for a in provider.algorithms() if isinstance(a, QgsProcessingModelAlgorithm)]
+    [model] = [
+        a
+        for a in provider.algorithms()
+        if isinstance(a, QgsProcessingModelAlgorithm)
+        and a.name() == "Hot Blocking: roads + incidents to brief"
+    ]
     inputs = {
         "ROADS": f"{SAMPLE}|layername=road_link",
         "AMBULANCE": f"{SAMPLE}|layername=ambulance",

@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from hb_feedback import Log
 from hb_layers import write_gpkg
 from osgeo import ogr
 from qgis.core import QgsProcessingException, QgsVectorLayer
@@ -264,16 +265,6 @@ def hot_blocks(rows) -> dict:
     ],
 )
 def test_an_empty_value_is_the_rules_own_default(run, tmp_path, scenario, rule, default, expected):
-    from qgis.core import QgsProcessingFeedback
-
-    class Log(QgsProcessingFeedback):
-        def __init__(self):
-            super().__init__()
-            self.lines = []
-
-        def pushInfo(self, info):
-            self.lines.append(info)
-
     log = Log()
     params = {
         "BLOCKS": scenario[0],

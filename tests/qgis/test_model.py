@@ -47,6 +47,7 @@ MODEL_ID = "hotblocking:Hot Blocking: roads + incidents to brief"
 INPUTS = [
     "ROADS",
     "MAX_LENGTH",
+    "EXCLUDE",
     "MAX_DISTANCE",
     "AMBULANCE",
     "AMBULANCE_TIME",
@@ -57,11 +58,18 @@ INPUTS = [
     "POLICE_END_TIME",
     "POLICE_HARM",
     "WINDOWS",
+    "BANDWIDTH",
+    "TIMEZONE",
     "TITLE",
     "AREA",
     "TOP_N",
+    "CONTEXT",
 ]
-OPTIONAL_INPUTS = {"POLICE_END_TIME", "POLICE_HARM", "AREA"}
+OPTIONAL_INPUTS = {"POLICE_END_TIME", "POLICE_HARM", "AREA", "EXCLUDE", "CONTEXT"}
+FEWER_SOURCE_MODELS = {
+    "hotblocking:Hot Blocking: roads + one incident source to brief",
+    "hotblocking:Hot Blocking: roads + two incident sources to brief",
+}
 # per source: (child id, model input, SOURCE label = words in its output names, sample layer)
 SOURCES = [
     ("join_ambulance", "AMBULANCE", "ambulance", "ambulance"),
@@ -223,16 +231,20 @@ def test_the_shipped_file_is_what_make_model_builds(plugin):
     spec = importlib.util.spec_from_file_location("make_model", ROOT / "scripts" / "make_model.py")
     make_model = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(make_model)
-    assert make_model.model_xml(make_model.build_model()) == MODEL_FILE.read_text(
-        encoding="utf-8"
-    ), "models/*.model3 is stale: run `.venv/bin/python scripts/make_model.py`"
-    assert "/tmp" not in MODEL_FILE.read_text(encoding="utf-8")  # no machine paths in the file
+    built = make_model.all_models()
+    assert sorted(built) == sorted(MODEL_FILE.parent.glob("*.model3"))
+    for path, model in built.items():
+        text = path.read_text(encoding="utf-8")
+        assert (
+            make_model.model_xml(model) == text
+        ), f"{path.name} is stale: run `.venv/bin/python scripts/make_model.py`"
+        assert "/tmp" not in text  # no machine paths in the file
 
 
 def test_every_algorithm_is_visible_in_the_modeller_toolbox_and_batch(plugin):
     provider = QgsApplication.processingRegistry().providerById("hotblocking")
     algorithms = provider.algorithms()
-    assert len(algorithms) == len(ALGORITHM_NAMES) + 1  # and the shipped model
+    assert len(algorithms) == len(ALGORITHM_NAMES) + 3  # and the three shipped models
     for algorithm in algorithms:
         # In 3.22's bindings `flags & Flag == 0` is always False (a Flags object never equals
         # an int): test the truth of the masked value instead.
@@ -355,9 +367,13 @@ def test_the_copy_lands_where_qgis_reads_models_and_is_editable(
     shipped = shipped_models(plugin)
     assert shipped.user_models_folder() == user_models == Path(ModelerUtils.modelsFolders()[0])
     assert shipped.existing_copies() == []
-    (copy,) = shipped.copy_to_user_models()
-    assert copy == user_models / MODEL_FILE.name and copy.read_bytes() == MODEL_FILE.read_bytes()
-    assert shipped.existing_copies() == [copy]
+    copies = shipped.copy_to_user_models()
+    assert sorted(c.name for c in copies) == sorted(
+        p.name for p in MODEL_FILE.parent.glob("*.model3")
+    )
+    copy = user_models / MODEL_FILE.name
+    assert copy in copies and copy.read_bytes() == MODEL_FILE.read_bytes()
+    assert sorted(shipped.existing_copies()) == sorted(copies)
     # QGIS's own Models provider lists it, under Models > Hot Blocking, whole and runnable
     mine = QgsApplication.processingRegistry().algorithmById(
         "model:Hot Blocking: roads + incidents to brief"

@@ -9,35 +9,16 @@ from __future__ import annotations
 import re
 
 import pytest
+from hb_feedback import Log
 from hb_geodesy import line_length, srs, transform
 from hb_layers import write_gpkg
 from osgeo import ogr
 from qgis.core import (
     QgsProcessingException,
-    QgsProcessingFeedback,
     QgsProcessingParameterDistance,
     QgsUnitTypes,
     QgsVectorLayer,
 )
-
-
-class Log(QgsProcessingFeedback):
-    def __init__(self):
-        super().__init__()
-        self.lines = []
-
-    def pushInfo(self, info):  # noqa: N802 (QGIS API name)
-        self.lines.append(info)
-
-    def pushWarning(self, warning):  # noqa: N802 (QGIS API name)
-        self.lines.append("WARNING " + warning)
-
-    def reportError(self, error, fatal_error=False):  # noqa: N802 (QGIS API name)
-        self.lines.append("ERROR " + error)
-
-    @property
-    def text(self):
-        return "\n".join(self.lines)
 
 
 def blocks_of(uri):

@@ -13,10 +13,11 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from hb_feedback import Log
 from hb_geodesy import line_length, srs
 from hb_osm import helsinki_lines, helsinki_pbf
 from osgeo import ogr, osr
-from qgis.core import QgsProcessingFeedback, QgsVectorLayer
+from qgis.core import QgsVectorLayer
 from scipy.spatial import cKDTree
 
 # the documented list (README, buildblocks help), restated here as the specification
@@ -26,22 +27,6 @@ WAYS_ALONG = set(
     "track pedestrian footway path steps cycleway bridleway".split()
 )
 PATHS = {"footway", "path", "steps", "cycleway", "bridleway", "pedestrian"}
-
-
-class Log(QgsProcessingFeedback):
-    def __init__(self):
-        super().__init__()
-        self.lines = []
-
-    def pushInfo(self, info):  # noqa: N802 (QGIS API name)
-        self.lines.append(info)
-
-    def pushWarning(self, warning):  # noqa: N802 (QGIS API name)
-        self.lines.append("WARNING " + warning)
-
-    @property
-    def text(self):
-        return "\n".join(self.lines)
 
 
 @pytest.fixture(scope="module")

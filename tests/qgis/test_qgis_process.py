@@ -22,6 +22,10 @@ from hb_plugin import ALGORITHM_NAMES
 ROOT = Path(__file__).resolve().parents[2]
 HB_PROCESS = ROOT / "scripts" / "hb-process"
 MODEL_ID = "hotblocking:Hot Blocking: roads + incidents to brief"
+FEWER_SOURCE_MODELS = {
+    "hotblocking:Hot Blocking: roads + one incident source to brief",
+    "hotblocking:Hot Blocking: roads + two incident sources to brief",
+}
 ALGORITHMS = list(ALGORITHM_NAMES)
 SAMPLE = "sample_data/hotblocking_sample.gpkg"
 WINDOWS = "Fri/Sat nights=Fri-Sat 22:00-04:00; Weekday lunch=weekdays 11:00-15:00"
@@ -149,7 +153,7 @@ def test_list_shows_the_algorithms_and_the_model(checkout_dir):
     ids = {
         line.split("\t")[1] for line in listing.splitlines() if line.startswith("\thotblocking:")
     }
-    assert {f"hotblocking:{name}" for name in ALGORITHMS} | {MODEL_ID} == ids
+    assert {f"hotblocking:{name}" for name in ALGORITHMS} | {MODEL_ID} | FEWER_SOURCE_MODELS == ids
     assert f"\t{MODEL_ID}\tHot Blocking: roads + incidents to brief" in listing
 
 
@@ -189,12 +193,15 @@ def test_help_describes_joinincidents(checkout_dir):
         "END_TIME_FIELD",
         "TIME_FORMAT",
         "WEIGHT_FIELD",
+        "FILTER",
+        "TIMEZONE",
+        "EARLIEST_DATE",
         "OUTPUT",
         "UNMATCHED",
     ):
         assert f"\n{name}: " in text, name
-    assert "Joined + unmatched = read, always." in text
-    for output in ("READ_COUNT", "MATCHED_COUNT", "UNMATCHED_COUNT"):
+    assert "Joined + unmatched = read, always" in text
+    for output in ("READ_COUNT", "MATCHED_COUNT", "UNMATCHED_COUNT", "FILTERED_OUT_COUNT"):
         assert f"{output}: " in text
 
 

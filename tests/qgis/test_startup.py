@@ -20,7 +20,9 @@ ROOT = Path(__file__).resolve().parents[2]
 PROBE = ROOT / "scripts" / "startup_probe.py"
 HEAVY = {"numpy", "pandas", "scipy", "shapely"}
 ALGORITHMS = {f"hotblocking:{name}" for name in ALGORITHM_NAMES} | {
-    "hotblocking:Hot Blocking: roads + incidents to brief"
+    "hotblocking:Hot Blocking: roads + incidents to brief",
+    "hotblocking:Hot Blocking: roads + one incident source to brief",
+    "hotblocking:Hot Blocking: roads + two incident sources to brief",
 }
 
 

@@ -16,6 +16,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from hb_feedback import Log
 from hb_sample import SAMPLE, WINDOWS
 from osgeo import gdal, ogr
 from qgis.core import (
@@ -36,16 +37,6 @@ SOURCES = [  # layer, label, time, end, harm
     ("police", "police", "committed_from", "committed_to", "harm_days"),
 ]
 RANK_FIELDS = ["block_id", "window", "rank", "incidents", "harm", "risk", "hot", "q_value"]
-
-
-class Log(QgsProcessingFeedback):
-    def __init__(self):
-        super().__init__()
-        self.warnings = []
-
-    def pushWarning(self, text):  # noqa: N802
-        self.warnings.append(text)
-        super().pushWarning(text)
 
 
 def run(algorithm, parameters, context=None, feedback=None):

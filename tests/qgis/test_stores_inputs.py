@@ -7,6 +7,7 @@ field), a sublayer URI, or a "selected features only" source definition.
 from __future__ import annotations
 
 import pytest
+from hb_feedback import Log
 from hb_layers import write_gpkg
 from osgeo import ogr, osr
 from qgis.core import (
@@ -16,7 +17,6 @@ from qgis.core import (
     QgsPointXY,
     QgsProcessingContext,
     QgsProcessingFeatureSourceDefinition,
-    QgsProcessingFeedback,
     QgsProject,
     QgsVectorLayer,
 )
@@ -24,16 +24,6 @@ from qgis.PyQt.QtCore import QVariant
 
 T = "2025-06-06T23:30:00"
 pytestmark = pytest.mark.usefixtures("plugin")
-
-
-class Log(QgsProcessingFeedback):
-    def __init__(self):
-        super().__init__()
-        self.lines = []
-
-    def pushInfo(self, text):  # noqa: N802
-        self.lines.append(text)
-        super().pushInfo(text)
 
 
 def run(algorithm, parameters, feedback=None, project=None):

@@ -12,9 +12,12 @@ from pathlib import Path
 
 import pytest
 from hb_layers import write_gpkg
+from hotblocking_under_test.processing.style_hot_blocks import STYLE_CHOICES
 from osgeo import ogr
 from qgis.core import (
     QgsExpressionContextUtils,
+    QgsFeature,
+    QgsGeometry,
     QgsMapRendererSequentialJob,
     QgsMapSettings,
     QgsPalLayerSettings,
@@ -457,3 +460,56 @@ def test_a_style_without_a_family_draws_in_the_default_font_without_a_warning(pl
     )
     assert settings.format().fontFound()
     assert QFontInfo(settings.format().font()).family() == default
+
+
+# --- emerging and persistent hot blocks: the pattern style ---------------------------------------
+
+# Expected line widths per pattern class, as the style's legend promises (hot now widest).
+PATTERN_WIDTHS = {
+    "intensifying": 2.2,
+    "persistent": 1.8,
+    "new": 1.8,
+    "consecutive": 1.5,
+    "sporadic": 1.2,
+    "diminishing": 1.2,
+    "historical": 0.8,
+    "no pattern": 0.3,
+    None: 0.2,  # too few incidents for a trend
+}
+
+
+def _pattern_layer():
+    layer = QgsVectorLayer(
+        "LineString?crs=EPSG:27700&field=block_id:string&field=window:string"
+        "&field=rank:integer&field=pattern:string&field=trend_word:string",
+        "hot",
+        "memory",
+    )
+    features = []
+    for number, pattern in enumerate(PATTERN_WIDTHS):
+        for window in ("Fri night", "Sat day"):
+            feature = QgsFeature(layer.fields())
+            feature.setAttributes([f"b{number}", window, number + 1, pattern, None])
+            feature.setGeometry(
+                QgsGeometry.fromWkt(f"LineString({number * 10} 0, {number * 10} 5)")
+            )
+            features.append(feature)
+    layer.dataProvider().addFeatures(features)
+    return layer
+
+
+def test_pattern_style_draws_every_class_of_the_core_in_the_chosen_window(plugin, run):
+    from hotblocking_under_test.hotblocking.emerging import PATTERNS
+
+    assert set(PATTERN_WIDTHS) - {None} == set(PATTERNS)  # a new class needs a legend entry
+    layer = _pattern_layer()
+    styles = [label for _, label in STYLE_CHOICES]
+    index = styles.index("Emerging and persistent hot blocks (pattern)")
+    run("stylehotblocks", {"INPUT": layer, "STYLE": index, "SAVE_AS_DEFAULT": False})
+    drawn = rendered(layer)
+    assert list(drawn) == ["Fri night"]  # the first window only, as for hot blocks
+    widths = {f"b{number}": width for number, width in enumerate(PATTERN_WIDTHS.values())}
+    assert drawn["Fri night"] == pytest.approx(widths)
+    QgsExpressionContextUtils.setLayerVariable(layer, "hotblocking_window", "Sat day")
+    assert list(rendered(layer)) == ["Sat day"]
+    assert layer.renderer().legendSymbolItems()[-1].label() == "Too few incidents for a trend"

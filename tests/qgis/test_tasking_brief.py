@@ -14,13 +14,13 @@ import subprocess
 
 import pytest
 from hb_attacker import PrintedSection, recovered
+from hb_feedback import Log
 from hb_layers import write_gpkg
 from hb_sample import WINDOWS, run_alg, run_sample_pipeline
 from osgeo import ogr
 from qgis.core import (
     QgsProcessingContext,
     QgsProcessingException,
-    QgsProcessingFeedback,
     QgsProject,
     QgsVectorLayer,
 )
@@ -613,18 +613,6 @@ def police_months(tmp_path):
         ),  # fmt: skip
     ]
     return write_gpkg(tmp_path / "months.gpkg", "hot_blocks", ogr.wkbLineString, rows, FIELDS)
-
-
-class Log(QgsProcessingFeedback):
-    def __init__(self):
-        super().__init__()
-        self.lines = []
-
-    def pushInfo(self, info):
-        self.lines.append(info)
-
-    def pushWarning(self, warning):
-        self.lines.append(warning)
 
 
 def test_an_all_window_brief_prints_no_unknowable_hours_and_says_why(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hb_feedback import Log
 from hb_layers import write_gpkg
 from osgeo import ogr
 from qgis.core import QgsVectorLayer
@@ -86,8 +87,6 @@ def test_no_time_field_means_precision_none(run, tmp_path):
 
 
 def test_detected_from_to_pair_is_a_range_and_logged(run, tmp_path):
-    from qgis.core import QgsProcessingFeedback
-
     blocks = write_gpkg(
         tmp_path / "b.gpkg", "blocks", ogr.wkbLineString, BLOCKS, [("block_id", "str")]
     )
@@ -99,12 +98,6 @@ def test_detected_from_to_pair_is_a_range_and_logged(run, tmp_path):
                           "committed_to": "2025-06-07 01:00", "reported_date": "2025-06-08 10:00"})],
         [("ref", "str"), ("committed_from", "str"), ("committed_to", "str"), ("reported_date", "str")],
     )  # fmt: skip
-
-    class Log(QgsProcessingFeedback):
-        lines: list = []
-
-        def pushInfo(self, info):  # noqa: N802 (QGIS API name)
-            self.lines.append(info)
 
     log = Log()
     result = run(

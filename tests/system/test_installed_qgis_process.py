@@ -75,7 +75,7 @@ MODEL_INPUTS = (
 def model_outputs() -> list[str]:
     """A file in out/model/ for each of the shipped model's outputs, whatever they are named
     (read from the .model3: qgis_process wants every model output given)."""
-    [model] = (ROOT / "models").glob("*.model3")
+    model = ROOT / "models" / "hot_blocking_roads_incidents_to_brief.model3"
     children = ElementTree.parse(model).getroot().find("Option[@name='children']")
     outputs = []
     for child in children:
