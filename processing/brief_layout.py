@@ -223,10 +223,10 @@ def _cover(layout, page, content, layers, crs, rows, notes_h, total_pages) -> No
         )
     keys = [
         ("#a50f15", 1.4, f"the {len(content.blocks)} hot blocks listed, numbered by rank"),
-        ("#8c8c8c", 0.5, "other street sections"),
+        ("#8c8c8c", 0.5, "other streets"),
     ]
     if zoomed:
-        keys.append((None, 0, "inset: the whole area (box: this map)"))
+        keys.append((None, 0, "inset: whole area, box = this map"))
     _map_key(items, map_y + map_h, keys)
     add_scale_bar(layout, page, PAGE_W - MARGIN, map_y + map_h + 0.8, overview)
     _table(items, content, rows, table_y)
