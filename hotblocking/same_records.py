@@ -1,16 +1,19 @@
-"""Joined-incident layers that carry the same records under different source labels.
+"""The same records arriving twice, found by content: counted twice, every block's risk
+doubles where they are and false hot blocks appear.
 
-The same incident layer joined twice (e.g. a single-source user giving one layer as each of
-a model's three sources) gives two joined layers whose ``incident_id`` differ only by the
-label (``ambulance:17`` and ``police:17``): the incidents would be counted twice. Such layers
-are recognised by content: the feature id after the label, the block and the start and end
-times of each record.
+Two ways a record is recognised, one rule for a pair of layers:
 
-Two genuinely different sources can share a few such records by coincidence, mostly with
+* :func:`content_keys`, for incident layers as given (the one-step pipeline): the point (to
+  the millimetre, in one CRS) and the start and end times, so a copy in another file, format,
+  order or CRS is found whatever its file name or feature ids;
+* :func:`record_keys`, for joined layers (computerisk): the feature id after the source label,
+  the block and the times, so one incident layer joined twice under two labels is found.
+
+Two genuinely different sources can share a few records by coincidence, mostly with
 month-only data (many records share a month and a busy block, and both layers number their
-features from 1). A layer pair counts as "the same records" only when most of the smaller
-layer's records are also in the other (:data:`SAME_SHARE`); a repeat of a whole layer gives
-100%, coincidence a few percent.
+features from 1). A pair counts as "the same records" only when at least :data:`SAME_SHARE`
+of the smaller layer's distinct records are also in the other (:func:`pair_overlaps`,
+:func:`repeated_layers`); a repeat of a whole layer gives 100%, coincidence a few percent.
 """
 
 from __future__ import annotations
@@ -21,6 +24,10 @@ import numpy as np
 import pandas as pd
 
 SAME_SHARE = 0.5
+# Points closer than this (CRS units, metres for the blocks) are the same place: far below
+# any real position's precision, far above a reprojection's round-off.
+KEY_RESOLUTION = 0.001
+_NAT_KEY = np.iinfo(np.int64).min
 
 
 @dataclass(frozen=True)
@@ -57,16 +64,60 @@ def record_keys(
     return pd.util.hash_pandas_object(frame, index=False).to_numpy()
 
 
-def repeated_layers(keys: list[np.ndarray], share: float = SAME_SHARE) -> list[RepeatedLayers]:
-    """Pairs of layers (given as :func:`record_keys` arrays) where more than ``share`` of the
-    smaller layer's records are also in the other."""
+def content_keys(xy: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """The distinct keys (uint64 hashes) of records given as (n, 2) coordinates (NaN: no
+    point) and ``datetime64`` start and end times (NaT: none)."""
+    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+    cells = np.round(np.nan_to_num(xy, nan=np.inf, posinf=np.inf) / KEY_RESOLUTION)
+    finite = np.isfinite(cells)
+    grid = np.where(finite, cells, 0).astype(np.int64)
+    grid[~finite] = _NAT_KEY
+    frame = pd.DataFrame(
+        {
+            "x": grid[:, 0],
+            "y": grid[:, 1],
+            "start": _time_key(start),
+            "end": _time_key(end),
+        }
+    )
+    return np.unique(pd.util.hash_pandas_object(frame, index=False).to_numpy())
+
+
+def shared_share(keys_a: np.ndarray, keys_b: np.ndarray) -> float:
+    """The share of the smaller set of distinct records also found in the other (0 to 1)."""
+    shared, smaller = _shared(keys_a, keys_b)
+    return shared / smaller if smaller else 0.0
+
+
+def pair_overlaps(keys: list[np.ndarray]) -> list[RepeatedLayers]:
+    """Every pair of layers (given as key arrays) sharing any record, in layer order."""
+    distinct = [np.unique(k) for k in keys]
     found = []
-    for i in range(len(keys)):
-        for j in range(i + 1, len(keys)):
-            small, large = sorted((keys[i], keys[j]), key=len)
-            if len(small) == 0:
-                continue
-            shared = int(np.isin(small, large).sum())
-            if shared > share * len(small):
-                found.append(RepeatedLayers(i, j, shared, len(small)))
+    for i in range(len(distinct)):
+        for j in range(i + 1, len(distinct)):
+            shared, smaller = _shared(distinct[i], distinct[j])
+            if shared:
+                found.append(RepeatedLayers(i, j, shared, smaller))
     return found
+
+
+def repeated_layers(keys: list[np.ndarray], share: float = SAME_SHARE) -> list[RepeatedLayers]:
+    """Pairs of layers where at least ``share`` of the smaller layer's distinct records are
+    also in the other."""
+    return [pair for pair in pair_overlaps(keys) if pair.shared >= share * pair.smaller]
+
+
+def _shared(keys_a: np.ndarray, keys_b: np.ndarray) -> tuple[int, int]:
+    """(distinct records of the smaller set also in the other, distinct records in it)."""
+    a, b = np.unique(keys_a), np.unique(keys_b)
+    small, large = (a, b) if len(a) <= len(b) else (b, a)
+    if len(small) == 0:
+        return 0, 0
+    return int(np.isin(small, large, assume_unique=True).sum()), len(small)
+
+
+def _time_key(times) -> np.ndarray:
+    values = np.asarray(times).astype("datetime64[ms]")
+    keys = values.astype(np.int64)
+    keys[np.isnat(values)] = _NAT_KEY
+    return keys

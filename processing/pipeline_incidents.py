@@ -2,7 +2,7 @@
 stacked into one output.
 
 - The same layer given twice is refused before any work; the same records arriving through
-  two files (by content: point and times, see :mod:`hotblocking.overlap`) after the join,
+  two files (by content: point and times, see :mod:`hotblocking.same_records`) after the join,
   before anything is written.
 - A layer's source label is its name (a GeoPackage layer's table name), or per record the
   value of SOURCE_FIELD; each layer's incident ids stay distinct even when two layers share
@@ -14,8 +14,6 @@ from __future__ import annotations
 from qgis.core import QgsProcessingException
 
 from .common import tr
-
-SAME_CONTENT_SHARE = 0.5  # this share of the smaller layer's records found in another: refused
 
 
 def refuse_same_layer_twice(layers) -> None:
@@ -57,32 +55,28 @@ def per_record_sources(incidents, field_name: str, label: str):
 def refuse_same_content(joined_sources, names: list[str], feedback) -> None:
     """Refuse two layers holding the same records (whatever their files); log any overlap.
     ``names``: how each layer is named in the messages."""
-    from ..hotblocking.overlap import shared_share
+    from ..hotblocking.same_records import SAME_SHARE, pair_overlaps
 
     if len(joined_sources) < 2:
         return
-    keys = [_keys(joined) for joined in joined_sources]
-    for i in range(len(keys)):
-        for j in range(i + 1, len(keys)):
-            share = shared_share(keys[i], keys[j])
-            if share == 0:
-                continue
-            pair = {"first": names[i], "second": names[j]}
-            if share >= SAME_CONTENT_SHARE:
-                raise QgsProcessingException(
-                    tr(
-                        "The incident layers '{first}' and '{second}' hold the same records "
-                        "({share:.0f}% of the smaller one: same place to the millimetre and "
-                        "same times): they would count twice. Give each set of records once."
-                    ).format(share=100 * share, **pair)
-                )
-            feedback.pushInfo(
+    for pair in pair_overlaps([_keys(joined) for joined in joined_sources]):
+        share = pair.shared / pair.smaller
+        names_of = {"first": names[pair.first], "second": names[pair.second]}
+        if share >= SAME_SHARE:
+            raise QgsProcessingException(
                 tr(
-                    "'{first}' and '{second}' share {share:.1f}% of their records (same place "
-                    "and times); duplicates across sources are merged into events by the risk "
-                    "step."
-                ).format(share=100 * share, **pair)
+                    "The incident layers '{first}' and '{second}' hold the same records "
+                    "({share:.0f}% of the smaller one: same place to the millimetre and "
+                    "same times): they would count twice. Give each set of records once."
+                ).format(share=100 * share, **names_of)
             )
+        feedback.pushInfo(
+            tr(
+                "'{first}' and '{second}' share {share:.1f}% of their records (same place "
+                "and times); duplicates across sources are merged into events by the risk "
+                "step."
+            ).format(share=100 * share, **names_of)
+        )
 
 
 def stacked_columns(column_lists: list) -> list:
@@ -141,7 +135,7 @@ def _keys(joined):
     import shapely
 
     from ..hotblocking.arrays import is_xy
-    from ..hotblocking.overlap import content_keys
+    from ..hotblocking.same_records import content_keys
 
     points = joined.result.points
     if is_xy(points):

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from hotblocking.overlap import content_keys, shared_share
+from hotblocking.same_records import content_keys, shared_share
 
 
 def _times(*texts):
