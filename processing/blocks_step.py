@@ -17,13 +17,11 @@ from qgis.core import (
     QgsProcessing,
     QgsProcessingException,
     QgsProcessingParameterBoolean,
-    QgsProcessingParameterDistance,
     QgsProcessingParameterExpression,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
     QgsProcessingParameterVectorDestination,
     QgsRectangle,
-    QgsUnitTypes,
 )
 
 from ..hotblocking import schema
@@ -35,6 +33,7 @@ from .units import (
     describe_crs,
     distance_in,
     given_distance,
+    metre_distance,
     metres_per_unit,
 )
 
@@ -86,7 +85,7 @@ def add_blocks_destination(algorithm, name: str) -> None:
 def add_block_parameters(algorithm, links: str) -> None:
     """buildblocks' options, linked to the road-links parameter ``links``."""
     algorithm.add(
-        _metre_distance(MAX_LENGTH, "Maximum block length", DEFAULT_MAX_LENGTH_M, links),
+        metre_distance(MAX_LENGTH, tr("Maximum block length"), DEFAULT_MAX_LENGTH_M, links),
         "Pieces longer than this are cut into equal parts no longer than it. In the "
         "layer's units (metres for a layer in degrees); without a value, 100 m. 0 keeps "
         "pieces whole.",
@@ -97,7 +96,7 @@ def add_block_parameters(algorithm, links: str) -> None:
         "(OSM: a node), so T-junctions connect. Lines that only cross never connect.",
     )
     algorithm.add(
-        _metre_distance(GAP, "Join loose ends within", DEFAULT_GAP_M, links),
+        metre_distance(GAP, tr("Join loose ends within"), DEFAULT_GAP_M, links),
         "A link end that touches nothing is joined to a link this close (not for OSM, "
         "whose ways connect only at shared nodes). In the layer's units; without a value, "
         "1 m. 0 = off.",
@@ -131,12 +130,6 @@ def add_block_parameters(algorithm, links: str) -> None:
         "Links for which this expression is true are left out, e.g. "
         "\"road_classification\" = 'Motorway'. Excluded links are counted in the log.",
     )
-
-
-def _metre_distance(name: str, label: str, default_m: float, links: str):
-    parameter = QgsProcessingParameterDistance(name, tr(label), default_m, links, minValue=0.0)
-    parameter.setDefaultUnit(QgsUnitTypes.DistanceMeters)
-    return parameter
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ from qgis.core import (
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
     QgsProcessingParameterDateTime,
-    QgsProcessingParameterDistance,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterFileDestination,
@@ -44,6 +43,7 @@ from .common import (
     tr,
 )
 from .destinations import OutputSpec
+from .units import metre_distance
 
 if TYPE_CHECKING:  # heavy: imported when an algorithm runs, not when QGIS starts
     import pandas as pd
@@ -259,17 +259,16 @@ class EvaluateAlgorithm(HotBlockingAlgorithm):
             "previous period, random, and the grid KDE as cells or mapped to streets.",
         )
         self.add(
-            QgsProcessingParameterDistance(
-                self.KDE_CELL_SIZE, tr("Grid KDE cell size"), 50.0, self.BLOCKS, minValue=0.01
+            metre_distance(
+                self.KDE_CELL_SIZE, tr("Grid KDE cell size"), 50.0, self.BLOCKS, min_value=0.01
             ),
-            "Cell size of the grid KDE baseline, in the blocks' CRS units.",
+            "Cell size of the grid KDE baseline, in the blocks' units; without a value, 50 m.",
             advanced=True,
         )
         self.add(
-            QgsProcessingParameterDistance(
-                self.KDE_BANDWIDTH, tr("Grid KDE bandwidth"), 100.0, self.BLOCKS, minValue=0.0
-            ),
-            "Standard deviation of the grid KDE's Gaussian kernel, in the blocks' CRS units.",
+            metre_distance(self.KDE_BANDWIDTH, tr("Grid KDE bandwidth"), 100.0, self.BLOCKS),
+            "Standard deviation of the grid KDE's Gaussian kernel, in the blocks' units; "
+            "without a value, 100 m.",
             advanced=True,
         )
         self.add(

@@ -18,13 +18,13 @@ from qgis.core import (
     QgsProcessingException,
     QgsProcessingParameterDistance,
     QgsProcessingParameterString,
-    QgsUnitTypes,
 )
 
 from ..hotblocking import schema
 from ..hotblocking.errors import AmbiguousFieldError
 from ..hotblocking.timefields import detect_time_fields
 from .common import check_cancel, feedback_callbacks, tr
+from .units import metre_distance
 
 MAX_DISTANCE = "MAX_DISTANCE"
 DEFAULT_MAX_DISTANCE_M = 50.0
@@ -41,15 +41,9 @@ COUNT_OUTPUTS = (
 
 def max_distance_parameter(blocks: str) -> QgsProcessingParameterDistance:
     """MAX_DISTANCE, in the units of the layer parameter ``blocks``."""
-    parameter = QgsProcessingParameterDistance(
-        MAX_DISTANCE,
-        tr("Maximum distance to a block"),
-        DEFAULT_MAX_DISTANCE_M,
-        blocks,
-        minValue=0.0,
+    return metre_distance(
+        MAX_DISTANCE, tr("Maximum distance to a block"), DEFAULT_MAX_DISTANCE_M, blocks
     )
-    parameter.setDefaultUnit(QgsUnitTypes.DistanceMeters)
-    return parameter
 
 
 def add_time_format_parameter(algorithm, name: str) -> None:

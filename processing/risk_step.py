@@ -16,19 +16,17 @@ from qgis.core import (
     QgsProcessingOutputNumber,
     QgsProcessingParameterBoolean,
     QgsProcessingParameterDateTime,
-    QgsProcessingParameterDistance,
     QgsProcessingParameterEnum,
     QgsProcessingParameterNumber,
     QgsProcessingParameterString,
     QgsProcessingParameterVectorDestination,
-    QgsUnitTypes,
 )
 
 from ..hotblocking import schema
 from ..hotblocking.constants import DEFAULT_WINDOWS
 from ..hotblocking.options import HOT_RULE_DEFAULTS, OptionError, hot_rule_value
 from .common import check_cancel, feedback_callbacks, timezone_of, tr, value_given
-from .units import distance_in, given_distance
+from .units import distance_in, given_distance, metre_distance
 
 WINDOWS = "WINDOWS"
 PERIOD_START = "PERIOD_START"
@@ -127,12 +125,8 @@ def add_risk_parameters(algorithm, blocks: str) -> None:
         "An incident this many days older than the latest counts half. 0 = no decay.",
         advanced=True,
     )
-    bandwidth = QgsProcessingParameterDistance(
-        BANDWIDTH, tr("Network smoothing bandwidth"), 0.0, blocks, minValue=0.0
-    )
-    bandwidth.setDefaultUnit(QgsUnitTypes.DistanceMeters)
     algorithm.add(
-        bandwidth,
+        metre_distance(BANDWIDTH, tr("Network smoothing bandwidth"), 0.0, blocks),
         "Spread each block's risk over blocks within this network distance (blocks joined "
         "end to end), with a triangular kernel that conserves the total. In the blocks' "
         "units (e.g. feet for a feet CRS). 0 = off.",

@@ -14,6 +14,8 @@
 - Distance parameters follow QGIS's convention: a value is in the layer's units. When the
   key is absent (processing.run, qgis_process) the documented metre default is converted
   to the layer's units, so a feet network run with defaults behaves like a metre one.
+  :func:`metre_distance` makes every such parameter; in the algorithm dialog its widget
+  (ui/distance_widget.py) shows the default in metres and converts it, as QGIS >= 3.24 does.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from qgis.core import (
     QgsCsException,
     QgsDistanceArea,
     QgsPointXY,
+    QgsProcessingParameterDistance,
     QgsRectangle,
     QgsUnitTypes,
 )
@@ -51,6 +54,27 @@ NATIONAL_GRIDS = (
 
 _WGS84 = QgsCoordinateReferenceSystem("EPSG:4326")
 _STEP_M = 100.0
+
+
+DISTANCE_WIDGET = f"{__package__.rpartition('.')[0]}.ui.distance_widget.MetreDefaultDistanceWrapper"
+"""The dialog's widget for a distance with a metre default, by dotted path (QGIS's Python
+dialogs import it when they open; the plugin's folder name is whatever it was installed as)."""
+
+
+def metre_distance(
+    name: str, description: str, default_m: float, layer: str, min_value: float = 0.0
+) -> QgsProcessingParameterDistance:
+    """A distance in the units of the layer parameter ``layer`` whose documented default is
+    ``default_m`` metres (converted by :func:`distance_in` when no value is given; shown in
+    metres by the dialog's widget, :data:`DISTANCE_WIDGET`)."""
+    parameter = QgsProcessingParameterDistance(
+        name, description, default_m, layer, minValue=min_value
+    )
+    parameter.setDefaultUnit(QgsUnitTypes.DistanceMeters)
+    metadata = parameter.metadata()
+    metadata["widget_wrapper"] = {"class": DISTANCE_WIDGET}
+    parameter.setMetadata(metadata)
+    return parameter
 
 
 def metres_per_unit(crs: QgsCoordinateReferenceSystem) -> float | None:
@@ -268,8 +292,8 @@ def distance_text(value: float, metres: float, crs) -> str:
 def default_mismatch(distance: Distance, key: str, default_m: float, layer_crs) -> str | None:
     """A warning when a value equal to the metre default was given in other units.
 
-    QGIS 3.22's dialog shows a distance's default in the layer's units (100 ft on a feet
-    layer); the user may have meant the documented 100 m.
+    QGIS 3.22's own distance widget shows a default in the layer's units (100 ft on a feet
+    layer), and the modeller and batch table still use it; the user may have meant 100 m.
     """
     per_unit = metres_per_unit(layer_crs)
     if not distance.given or per_unit in (None, 1.0):

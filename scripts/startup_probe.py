@@ -12,7 +12,8 @@ window the Hot block explorer dock docks into), as the desktop does at start-up.
 ``--list-parameters``: every algorithm's parameters are read, as the toolbox and the
 dialogs do. ``--run-sample``: one algorithm is run afterwards (the imports it needs happen
 then). Output: seconds (wall and CPU) and peak RSS before and after loading, and which of
-numpy, pandas, scipy and shapely were imported at each point.
+numpy, pandas, scipy and shapely were imported at each point (and whether the dialog's
+distance widget was, after loading).
 """
 
 from __future__ import annotations
@@ -126,6 +127,8 @@ def main(argv=None) -> int:
             plugin_cpu_seconds=time.process_time() - loading_cpu,
             algorithms=sorted(a.id() for a in algorithms),
             heavy_after_load=heavy_loaded(),
+            # the dialog's distance widget: imported by QGIS's dialogs only when they open
+            distance_widget_after_load="hb_probe_plugin.ui.distance_widget" in sys.modules,
         )
         if args.run_sample:
             import processing

@@ -33,6 +33,27 @@ def run(plugin):
     return _run
 
 
+@pytest.fixture()
+def project_layers():
+    """Layers a test loads into the project are removed afterwards."""
+    from qgis.core import QgsProject
+
+    before = set(QgsProject.instance().mapLayers())
+    yield QgsProject.instance()
+    added = set(QgsProject.instance().mapLayers()) - before
+    QgsProject.instance().removeMapLayers(list(added))
+
+
+@pytest.fixture()
+def dialog_iface(qgis_iface, monkeypatch):
+    """pytest-qgis's iface, with the browser model the dialog's parameters panel asks for."""
+    from qgis.gui import QgsBrowserGuiModel
+
+    model = QgsBrowserGuiModel()
+    monkeypatch.setattr(qgis_iface, "browserModel", lambda: model, raising=False)
+    return qgis_iface
+
+
 @pytest.fixture(scope="session")
 def postgis():
     """A private PostgreSQL + PostGIS cluster (TimeZone UTC) for the session, stopped at the

@@ -31,7 +31,6 @@ from qgis.core import (
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterVectorDestination,
-    QgsProject,
     QgsVectorLayer,
 )
 
@@ -103,15 +102,6 @@ def batch(algorithm_id, rows, project=None):
             handleAlgorithmResults(algorithm, context, feedback, False, parameters)
         outcomes.append((results, ok, feedback.errors))
     return outcomes
-
-
-@pytest.fixture()
-def project_layers():
-    """Layers a test loads into the project are removed afterwards."""
-    before = set(QgsProject.instance().mapLayers())
-    yield QgsProject.instance()
-    added = set(QgsProject.instance().mapLayers()) - before
-    QgsProject.instance().removeMapLayers(list(added))
 
 
 @pytest.fixture(scope="module")

@@ -40,16 +40,6 @@ def algorithms():
     return QgsApplication.processingRegistry().providerById("hotblocking").algorithms()
 
 
-@pytest.fixture()
-def dialog_iface(qgis_iface, monkeypatch):
-    """pytest-qgis's iface, with the browser model the dialog's parameters panel asks for."""
-    from qgis.gui import QgsBrowserGuiModel
-
-    model = QgsBrowserGuiModel()
-    monkeypatch.setattr(qgis_iface, "browserModel", lambda: model, raising=False)
-    return qgis_iface
-
-
 def dialog_help(algorithm) -> str:
     """The text of the real algorithm dialog's help panel."""
     from qgis.PyQt.QtWidgets import QTextBrowser

@@ -323,17 +323,6 @@ def test_model_outputs_load_under_their_names(plugin, tmp_path, project_layers):
 
 
 @pytest.fixture()
-def project_layers():
-    """Layers a test loads into the project are removed afterwards."""
-    from qgis.core import QgsProject
-
-    before = set(QgsProject.instance().mapLayers())
-    yield QgsProject.instance()
-    added = set(QgsProject.instance().mapLayers()) - before
-    QgsProject.instance().removeMapLayers(list(added))
-
-
-@pytest.fixture()
 def user_models(tmp_path):
     """Processing's models folder pointed at a scratch folder (restored afterwards)."""
     from processing.core.ProcessingConfig import ProcessingConfig

@@ -45,6 +45,7 @@ def test_loading_the_plugin_imports_no_heavy_module(mode):
     assert result["heavy_before"] == []  # QGIS and its Processing alone import none of them
     assert set(result["algorithms"]) == ALGORITHMS  # loaded whole: seven algorithms, the model
     assert not HEAVY & set(result["heavy_after_load"]), result["heavy_after_load"]
+    assert result["distance_widget_after_load"] is False  # only when a dialog opens
 
 
 def test_the_heavy_modules_arrive_when_an_algorithm_runs():
