@@ -15,8 +15,6 @@ from hb_layers import write_gpkg
 from osgeo import ogr
 from qgis.core import (
     QgsProcessingException,
-    QgsProcessingParameterDistance,
-    QgsUnitTypes,
     QgsVectorLayer,
 )
 
@@ -365,19 +363,6 @@ def test_the_national_grid_far_from_home_is_refused(run, tmp_path):
             "computerisk",
             {"BLOCKS": blocks, "INCIDENTS": [incidents], "OUTPUT": str(tmp_path / "r.gpkg")},
         )
-
-
-def test_distance_parameters_default_to_metres(plugin):
-    from qgis.core import QgsApplication
-
-    registry = QgsApplication.processingRegistry()
-    found = 0
-    for name in ("buildblocks", "joinincidents", "computerisk"):
-        for parameter in registry.algorithmById(f"hotblocking:{name}").parameterDefinitions():
-            if isinstance(parameter, QgsProcessingParameterDistance):
-                assert parameter.defaultUnit() == QgsUnitTypes.DistanceMeters, parameter.name()
-                found += 1
-    assert found == 4
 
 
 # --- field detection ------------------------------------------------------------------------
