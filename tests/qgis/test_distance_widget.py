@@ -31,6 +31,7 @@ CASES = [  # algorithm, layer parameter, distance parameter, default in metres
     ("buildblocks", "INPUT", "MAX_LENGTH", 100.0),
     ("joinincidents", "BLOCKS", "MAX_DISTANCE", 50.0),
     ("computerisk", "BLOCKS", "BANDWIDTH", 0.0),
+    ("pipeline", "ROADS", "MAX_DISTANCE", 50.0),
 ]
 
 
@@ -42,11 +43,13 @@ def lines(name: str, crs: str) -> QgsVectorLayer:
 
 @pytest.fixture()
 def layers(plugin, project_layers):
-    """A road layer in feet (California III, EPSG:2227), one in metres, one in degrees."""
+    """A road layer in feet (California III, EPSG:2227), one in metres, one in degrees and
+    one without a CRS."""
     found = {
         "feet": lines("roads_ft", "EPSG:2227"),
         "metres": lines("roads_m", "EPSG:27700"),
         "degrees": lines("roads_deg", "EPSG:4326"),
+        "no CRS": QgsVectorLayer("LineString", "roads_no_crs", "memory"),
     }
     project_layers.addMapLayers(list(found.values()))
     return found
@@ -67,7 +70,9 @@ def open_dialog(name: str):
 def choose(dialog, name: str, layer) -> None:
     from processing.tools.dataobjects import createContext
 
-    dialog.mainWidget().wrappers[name].setParameterValue(layer.id(), createContext())
+    wrapper = dialog.mainWidget().wrappers[name]
+    wrapper.setParameterValue(layer.id(), createContext())
+    assert wrapper.parameterValue() == layer.id()
 
 
 def built(dialog, name: str) -> float:
@@ -98,6 +103,8 @@ def test_the_dialog_shows_the_metre_default_and_hands_over_layer_units(
         assert shown(dialog, key) == (default_m, "meters")
         assert built(dialog, key) == pytest.approx(default_m, rel=1e-12)
         choose(dialog, layer_name, layers["degrees"])  # reprojected: the value is in metres
+        assert built(dialog, key) == pytest.approx(default_m, rel=1e-12)
+        choose(dialog, layer_name, layers["no CRS"])  # no length unit: metres, as the algorithms
         assert built(dialog, key) == pytest.approx(default_m, rel=1e-12)
         choose(dialog, layer_name, layers["feet"])
         assert built(dialog, key) == pytest.approx(default_m / FOOT_M, rel=1e-9)
