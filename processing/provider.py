@@ -20,7 +20,7 @@ from .compute_risk import ComputeRiskAlgorithm
 from .evaluate import EvaluateAlgorithm
 from .join_incidents import JoinIncidentsAlgorithm
 from .pipeline import PipelineAlgorithm
-from .shipped_models import shipped_models  # made by scripts/make_model.py
+from .shipped_models import shipped_models, with_metre_widgets  # by scripts/make_model.py
 from .style_hot_blocks import StyleHotBlocksAlgorithm
 from .tasking_brief import TaskingBriefAlgorithm
 
@@ -95,6 +95,7 @@ class HotBlockingProvider(QgsProcessingProvider):
             model = ShippedModel()
             if model.fromFile(str(path)):
                 model.setSourceFilePath(str(path))
+                with_metre_widgets(model)
                 self.addAlgorithm(model)
             else:
                 QgsMessageLog.logMessage(

@@ -23,6 +23,19 @@ def shipped_models() -> list[Path]:
     return sorted(MODELS.glob("*.model3"))
 
 
+def with_metre_widgets(model) -> None:
+    """The model's distance inputs get the algorithms' metre-default widget (units.py).
+
+    The .model3 files cannot name the widget: its dotted path holds the folder the plugin
+    was installed under. So it is set on the loaded model; a copy edited in the modeller
+    has QGIS's own widget (a value in the layer's units, the log warns on a mismatch)."""
+    from .units import metre_widget
+
+    for definition in model.parameterDefinitions():
+        if definition.type() == "distance":
+            metre_widget(definition)
+
+
 def user_models_folder() -> Path:
     """Where QGIS's Models provider reads models and the modeller saves them: the first of
     Processing's models folders, by default ``<profile>/processing/models``."""

@@ -70,6 +70,11 @@ def metre_distance(
     parameter = QgsProcessingParameterDistance(
         name, description, default_m, layer, minValue=min_value
     )
+    return metre_widget(parameter)
+
+
+def metre_widget(parameter: QgsProcessingParameterDistance) -> QgsProcessingParameterDistance:
+    """``parameter``'s default is in metres and the dialog shows it so (DISTANCE_WIDGET)."""
     parameter.setDefaultUnit(QgsUnitTypes.DistanceMeters)
     metadata = parameter.metadata()
     metadata["widget_wrapper"] = {"class": DISTANCE_WIDGET}

@@ -32,6 +32,8 @@ CASES = [  # algorithm, layer parameter, distance parameter, default in metres
     ("joinincidents", "BLOCKS", "MAX_DISTANCE", 50.0),
     ("computerisk", "BLOCKS", "BANDWIDTH", 0.0),
     ("pipeline", "ROADS", "MAX_DISTANCE", 50.0),
+    ("Hot Blocking: roads + one incident source to brief", "ROADS", "MAX_LENGTH", 100.0),
+    ("Hot Blocking: roads + incidents to brief", "ROADS", "MAX_DISTANCE", 50.0),
 ]
 
 
@@ -163,8 +165,9 @@ def test_values_handed_to_the_dialog_are_in_the_layers_units(dialog_iface, layer
 def test_every_distance_parameter_has_a_metre_default_and_the_widget(plugin, widget_module):
     registry = QgsApplication.processingRegistry()
     found = []
-    for name in ALGORITHM_NAMES:  # the shipped models' own inputs are QGIS's (left alone)
-        algorithm = registry.algorithmById(f"hotblocking:{name}")
+    models = [a.name() for a in registry.providerById("hotblocking").algorithms()]
+    for name in set(ALGORITHM_NAMES) | set(models):
+        algorithm = registry.createAlgorithmById(f"hotblocking:{name}")  # a run's own copy
         for parameter in algorithm.parameterDefinitions():
             if isinstance(parameter, QgsProcessingParameterDistance):
                 assert parameter.defaultUnit() == QgsUnitTypes.DistanceMeters, parameter.name()
@@ -188,6 +191,9 @@ def test_every_distance_parameter_has_a_metre_default_and_the_widget(plugin, wid
         "pipeline:MAX_LENGTH",
         "pipeline:MAX_DISTANCE",
         "pipeline:BANDWIDTH",
+        "Hot Blocking: roads + one incident source to brief:MAX_LENGTH",
+        "Hot Blocking: roads + two incident sources to brief:MAX_DISTANCE",
+        "Hot Blocking: roads + incidents to brief:BANDWIDTH",
     } <= set(found)
 
 
