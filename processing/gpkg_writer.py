@@ -294,6 +294,8 @@ def _sqlite_values(column: Column) -> list:
         data = np.where(mask, 0, data).astype(np.int64)
     elif column.kind == "real":
         data = np.where(mask, np.nan, data).astype(np.float64)
+    if not mask.any():
+        return data.tolist()  # straight to Python numbers: no object array in between
     out = data.astype(object)
     out[mask] = None
     return out.tolist()

@@ -415,7 +415,9 @@ def frame_columns(frame: pd.DataFrame) -> list[Column]:
         values = frame[name].to_numpy()
         kind = DTYPE_KINDS.get(values.dtype.kind, TEXT)
         if kind == "text":  # already str or None: no fixed-width copy (1.5M profiles ~ 2 GB)
-            values = values.astype(object, copy=True)
-            values[pd.isna(values)] = None
+            missing = pd.isna(values)
+            if missing.any() or values.dtype != object:  # else the frame's own array
+                values = values.astype(object, copy=True)
+                values[missing] = None
         columns.append(Column(str(name), kind, values))
     return columns
