@@ -148,21 +148,23 @@ def compute_risk(
     )
     del week_profiles, risk
 
-    # 9. the tables and the summary
+    # 9. the summary, then the tables (the working arrays freed first: ~0.4 GB at 2M)
+    summary = summarise(
+        given=given,
+        used=found,
+        flags=flags,
+        events=events,
+        blocks=block_table,
+        by_window=by_window,
+        reference_local=reference_local,
+        rule=hot_rule,
+        tz=tz,
+    )
+    del nearby, found, firsts, events, flags, harm, event_weight, last_third, counting, network
     result = RiskResult(
         table=table.frame(block_columns(block_table, windows, sources.columns)),
         profiles=pd.concat(long_frames, ignore_index=True),
-        summary=summarise(
-            given=given,
-            used=found,
-            flags=flags,
-            events=events,
-            blocks=block_table,
-            by_window=by_window,
-            reference_local=reference_local,
-            rule=hot_rule,
-            tz=tz,
-        ),
+        summary=summary,
         source_columns=sources.columns,
     )
     step(1.0)

@@ -20,9 +20,9 @@ class RiskTable:
     """The :data:`hotblocking.schema.HOT_BLOCKS` table under construction, one row per block
     per window (window by window, blocks in input order).
 
-    The real-valued fields live in one float block (fields x rows) that pandas takes over
-    without a copy; the other per-window fields in one array each. Fill them window by
-    window with :meth:`put`, then call :meth:`frame`.
+    The real-valued fields live in one float block (fields x rows), one row per field, that
+    pandas takes over without a copy; the other per-window fields in one array each. Fill
+    them window by window with :meth:`put`, then call :meth:`frame`.
     """
 
     def __init__(self, source_columns: list[str], n_blocks: int, n_windows: int) -> None:
@@ -59,13 +59,13 @@ class RiskTable:
     def frame(self, whole_columns: dict[str, np.ndarray]) -> pd.DataFrame:
         """The table, with ``whole_columns`` (the fields not set per window) in their place.
         The builder is spent afterwards."""
-        table = pd.DataFrame(self._block.T, columns=self.reals, copy=False)
-        del self._block
         columns = {**self._others, **whole_columns}
-        for position, name in enumerate(self.names):
-            if name not in self._position:
-                table.insert(position, name, columns.pop(name))
+        columns.update((name, self._block[i]) for name, i in self._position.items())
+        # copy=False: each array becomes its own block as it is; inserting columns one by one
+        # would copy each (~0.2 GB at 2.3M rows).
+        table = pd.DataFrame({name: columns.pop(name) for name in self.names}, copy=False)
         self._others = {}
+        del self._block
         return table
 
 
