@@ -64,7 +64,7 @@ def is_hot(frame: pd.DataFrame) -> pd.Series:
 def select_blocks(frame: pd.DataFrame, top_n: int) -> Selection:
     """The rows of one window the brief lists (module doc)."""
     order = _ranked_order(frame)
-    rank = pd.to_numeric(frame[schema.RANK], errors="coerce").to_numpy(float)
+    rank = _ranks(frame)
     hot_flags = is_hot(frame).to_numpy()
     hot = order[hot_flags[order]]
     cut_rank = int(rank[hot[min(top_n, len(hot)) - 1]]) if len(hot) else None
@@ -83,13 +83,18 @@ def select_blocks(frame: pd.DataFrame, top_n: int) -> Selection:
     )
 
 
+def _ranks(frame: pd.DataFrame) -> np.ndarray:
+    """The rank field as floats, NaN where missing (a nullable Int64 field too)."""
+    return pd.to_numeric(frame[schema.RANK], errors="coerce").to_numpy(float, na_value=np.nan)
+
+
 def _ranked_order(frame: pd.DataFrame) -> np.ndarray:
     """Positions of the ranked rows by rank, then most events, then block id (stable). Only
     the keys are sorted: a window's whole frame is ~0.4 GB at 770k blocks."""
     keys = pd.DataFrame(
         {
-            "rank": pd.to_numeric(frame[schema.RANK], errors="coerce").to_numpy(float),
-            "neg_events": -events_of(frame).to_numpy(float),
+            "rank": _ranks(frame),
+            "neg_events": -events_of(frame).to_numpy(float, na_value=np.nan),
             "block_id": frame[schema.BLOCK_ID].to_numpy(),
         }
     )

@@ -27,8 +27,9 @@ def with_metre_widgets(model) -> None:
     """The model's distance inputs get the algorithms' metre-default widget (units.py).
 
     The .model3 files cannot name the widget: its dotted path holds the folder the plugin
-    was installed under. So it is set on the loaded model; a copy edited in the modeller
-    has QGIS's own widget (a value in the layer's units, the log warns on a mismatch)."""
+    was installed under. So it is set on the loaded model; a copy in the user's models
+    folder (edited or not) has QGIS's own widget: the number is in the layer's units (100 on
+    a feet layer is 100 ft) and the log warns when that differs from the metre default."""
     from .units import metre_widget
 
     for definition in model.parameterDefinitions():

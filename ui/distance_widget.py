@@ -8,8 +8,9 @@ it shows "100" next to "feet" and the algorithm gets 100 ft. This wrapper gives 
 standard dialog 3.24's behaviour:
 
 - the number starts at the default in metres; a units combo (metres, kilometres, feet, miles,
-  yards and the layer's own unit) says what it is in, and choosing another unit keeps the
-  number (it changes its meaning, as in QGIS);
+  yards, and the layer's own unit once a value is shown in it) says what it is in, and
+  choosing another unit keeps the number (it changes its meaning, as in QGIS); a positive
+  minimum (in the layer's units) is held in the unit shown;
 - ``value()`` is the number converted to the linked layer's units with QGIS's unit factors
   (the ones the algorithm converts back with); a layer in degrees, or with units that are
   not a length, takes metres, as the algorithms do (they reproject a layer in degrees);
@@ -23,6 +24,8 @@ layer's units, as in a model file or a batch row). The parameter's metadata name
 """
 
 from __future__ import annotations
+
+import math
 
 from qgis.core import (
     QgsCoordinateReferenceSystem,
@@ -127,11 +130,24 @@ class MetreDefaultDistanceWrapper(WidgetWrapper):
         layout.addWidget(self.spin, 1)
         layout.addWidget(self.units)
         self.spin.valueChanged.connect(self._changed)
-        self.units.currentIndexChanged.connect(self._changed)
+        self.units.currentIndexChanged.connect(self._unit_changed)
         return widget
 
     def _changed(self, *args):
         self.widgetValueHasChanged.emit(self)
+
+    def _unit_changed(self, *args):
+        self._fit_minimum()
+        self._changed()
+
+    def _fit_minimum(self) -> None:
+        """A positive minimum is in the layer's units: the spin box holds it in the unit
+        shown (0.01 m is 0.0328 ft), so a number below it cannot be entered."""
+        minimum = self.parameterDefinition().minimum()
+        if 0 < minimum < _LIMIT:
+            factor = QgsUnitTypes.fromUnitToUnitFactor(self._base, self.units.currentData())
+            step = 10.0 ** -self.spin.decimals()  # rounded up: the box rounds to its decimals
+            self.spin.setMinimum(math.ceil(minimum * factor / step - 1e-9) * step)
 
     def _unit_index(self, unit) -> int:
         index = self.units.findData(unit)
@@ -147,8 +163,8 @@ class MetreDefaultDistanceWrapper(WidgetWrapper):
             number = float(number)
         except (TypeError, ValueError):
             return
+        self.units.setCurrentIndex(self._unit_index(unit))  # first: it sets the minimum
         self.spin.setValue(number)
-        self.units.setCurrentIndex(self._unit_index(unit))
 
     # --- the wrapper's API ----------------------------------------------------------------
 
@@ -175,4 +191,5 @@ class MetreDefaultDistanceWrapper(WidgetWrapper):
         base = layer_unit(layer_crs(wrapper.parameterValue()))
         if base != self._base:
             self._base = base
+            self._fit_minimum()
             self.widgetValueHasChanged.emit(self)

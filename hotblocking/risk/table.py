@@ -20,9 +20,9 @@ class RiskTable:
     """The :data:`hotblocking.schema.HOT_BLOCKS` table under construction, one row per block
     per window (window by window, blocks in input order).
 
-    The real-valued fields live in one float block (fields x rows), one row per field, that
-    pandas takes over without a copy; the other per-window fields in one array each. Fill
-    them window by window with :meth:`put`, then call :meth:`frame`.
+    The real-valued fields live in one float array (fields x rows); the table takes a view
+    of each field's row, without a copy; the other per-window fields are one array each.
+    Fill them window by window with :meth:`put`, then call :meth:`frame`.
     """
 
     def __init__(self, source_columns: list[str], n_blocks: int, n_windows: int) -> None:

@@ -142,6 +142,17 @@ def test_fewer_hot_blocks_than_asked_and_blocks_not_hot_above_the_cut():
     ]
 
 
+def test_ranks_and_events_may_be_nullable_integers():
+    """A layer read back with nullable integer fields (rank, events): missing values are
+    unranked or fall back to incidents, as with floats (pandas 1.5 refused the conversion)."""
+    frame = table(block("A", 2, 3), block("B", 1, 5), block("C", None, 7), block("D", 2, 4))
+    frame["rank"] = pd.array([2, 1, None, 2], dtype="Int64")
+    frame["events"] = pd.array([3, None, 7, 4], dtype="Int64")
+    selection = select_blocks(frame, 10)
+    assert selection.rows["block_id"].tolist() == ["B", "D", "A"]
+    assert (selection.hot, selection.cut_rank) == (3, 2)
+
+
 def test_neighbour_blocks_by_their_own_share_of_risk():
     # smoothing shows (B has risk and no event). The window's risk per event is
     # (100 + 10 + 8 + 6) / (100 + 0 + 2 + 6) = 124 / 108; C's 2 events would make

@@ -162,6 +162,25 @@ def test_values_handed_to_the_dialog_are_in_the_layers_units(dialog_iface, layer
         dialog.deleteLater()
 
 
+def test_a_minimum_in_the_layers_units_holds_in_the_unit_shown(dialog_iface, layers, plugin):
+    """evaluate's KDE_CELL_SIZE has a minimum of 0.01 layer units: on a metre layer, in feet
+    the box stops at 0.01 m = 0.032809 ft (rounded up to its 6 decimals), so the value handed
+    over is never below the minimum."""
+    dialog = open_dialog("evaluate")
+    try:
+        choose(dialog, "BLOCKS", layers["metres"])
+        wrapper = dialog.mainWidget().wrappers["KDE_CELL_SIZE"]
+        wrapper.units.setCurrentIndex(wrapper.units.findData(QgsUnitTypes.DistanceFeet))
+        wrapper.spin.setValue(0.01)
+        assert wrapper.spin.value() == pytest.approx(0.032809, abs=1e-12)
+        assert 0.01 <= built(dialog, "KDE_CELL_SIZE") < 0.01 * (1 + 1e-4)
+        choose(dialog, "BLOCKS", layers["feet"])  # the minimum is now 0.01 ft
+        wrapper.spin.setValue(0.01)
+        assert built(dialog, "KDE_CELL_SIZE") == pytest.approx(0.01, rel=1e-12)
+    finally:
+        dialog.deleteLater()
+
+
 def test_every_distance_parameter_has_a_metre_default_and_the_widget(plugin, widget_module):
     registry = QgsApplication.processingRegistry()
     found = []
