@@ -110,14 +110,17 @@ def pipeline_parameters(alg, size: str, seed: int, work: Path) -> tuple[dict, li
     """The one-step algorithm's parameters, filled by name from the four steps' settings;
     destinations go to files in ``work``. Returns (parameters, names left at their default)."""
     known = {}
-    for _, _, params in steps(size, seed, work / "pipeline"):
-        known.update({k: v for k, v in params.items() if k not in ("OUTPUT", "BLOCKS")})
+    for label, _, params in steps(size, seed, work / "pipeline"):
+        if label != "computerisk":  # its INCIDENTS is the join's output, not the input
+            known.update({k: v for k, v in params.items() if k not in ("OUTPUT", "BLOCKS")})
     known.update(
         {
             "ROADS": known["INPUT"],
             "LINKS": known["INPUT"],
             "BRIEF_WINDOW": BRIEF_WINDOW,
             "INCIDENTS": [known["INCIDENTS"]],
+            "WINDOWS": WINDOWS,
+            "BANDWIDTH": BANDWIDTH,
         }
     )
     (work / "pipeline").mkdir(exist_ok=True)
