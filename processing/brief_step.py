@@ -245,6 +245,9 @@ def make_brief(
     blocks (every window); ``windows``: [(label, Window)] to brief (:func:`choose_windows`);
     ``metres``: true metres a CRS unit; ``layer``: the hot blocks as a layer for the maps
     (or None); ``path``: the PDF."""
+    import numpy as np
+    import pandas as pd
+
     from ..hotblocking.brief_content import layer_facts
     from .brief_layout import build_layout
     from .brief_maps import BriefMapLayers
@@ -264,11 +267,13 @@ def make_brief(
     sections = []
     for number, (label, window) in enumerate(windows, start=1):
         rows = (whole[schema.WINDOW] == label).to_numpy()
-        frame = whole[rows].reset_index(drop=True)
+        frame = whole.take(np.flatnonzero(rows))
+        frame.index = pd.RangeIndex(len(frame))  # not reset_index(): that copies the window
+        window_geometries = geometries[rows]
         content = _content(frame, window, options, facts, feedback)
         content.section, content.sections = number, len(windows)
         top_specs = [
-            (page.order, page.label, page.block_id, page.name, geometries[rows][index])
+            (page.order, page.label, page.block_id, page.name, window_geometries[index])
             for page, index in zip(content.blocks, content.row_index)
         ]
         if any(g is None for *_, g in top_specs):
@@ -277,7 +282,7 @@ def make_brief(
             project,
             crs,
             frame,
-            geometries[rows],
+            window_geometries,
             top_specs,
             context_layers,
             window_layer(layer, label),

@@ -111,13 +111,16 @@ def run_pipeline(algorithm, parameters, context, feedback) -> dict:
     check_cancel(feedback)
 
     whole = brief_step.hot_blocks_frame(result.table)
+    geometries = risk_step.hot_block_geometries(result, frame)
+    outputs.update(risk_step.summary_outputs(result))
+    del result  # the brief reads ``whole``: the risk table held ~2.5 GB more at 4M blocks
     windows = brief_step.choose_windows(whole, wanted_windows, "")
     map_layer = _layer(outputs[algorithm.OUTPUT], context)
     extent = map_layer.extent() if map_layer is not None else _extent(blocks.geometry)
     metres = true_metres_per_unit(blocks.crs, extent, context.transformContext())
     pages = brief_step.make_brief(
         whole,
-        risk_step.hot_block_geometries(result, frame),
+        geometries,
         windows,
         brief_options,
         blocks.crs,
@@ -134,7 +137,6 @@ def run_pipeline(algorithm, parameters, context, feedback) -> dict:
     outputs["PAGE_COUNT"] = pages
     outputs.update(counts)
     outputs.update(blocks.counts)
-    outputs.update(risk_step.summary_outputs(result))
     return outputs
 
 
