@@ -348,13 +348,14 @@ def info_log():
     return feedback
 
 
-def run_alg(alg: str, params: dict):
+def run_alg(alg: str, params: dict, feedback=None):
     from qgis.core import QgsProcessingContext, QgsProcessingFeedback
 
     import processing
 
     context = QgsProcessingContext()
-    return processing.run(alg, params, context=context, feedback=QgsProcessingFeedback()), context
+    feedback = feedback or QgsProcessingFeedback()
+    return processing.run(alg, params, context=context, feedback=feedback), context
 
 
 def peak_check(label: str, who: str, peak_mb: float, limit_mb: float) -> tuple[str, bool]:

@@ -173,8 +173,9 @@ def measure(label: str, alg: str, params: dict, profile: str | None, tag: str) -
         profiler.enable()
     if sampler:
         sampler.__enter__()
+    log = C.info_log()
     try:
-        result, _ = C.run_alg(alg, params)
+        result, _ = C.run_alg(alg, params, log)
         error = None
     except Exception as exc:  # a failed step is reported, the bench goes on
         result, error = {}, f"{type(exc).__name__}: {exc}"
@@ -189,6 +190,9 @@ def measure(label: str, alg: str, params: dict, profile: str | None, tag: str) -
         + (f"; FAILED: {error}" if error else ""),
         flush=True,
     )
+    for line in log.lines:  # the one-step pipeline's own "Step time: ..." lines
+        if line.startswith("Step time:"):
+            print(f"      {line}", flush=True)
     if sampler:
         print(f"\n--- sampled time and RSS of {label} at {tag} ---")
         print(sampler.report(top=20), flush=True)
