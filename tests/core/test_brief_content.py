@@ -16,7 +16,12 @@ from hotblocking.brief_content import (
     profile_sums,
     untimed_counts,
 )
-from hotblocking.brief_selection import neighbour_flags, select_blocks, selection_notes
+from hotblocking.brief_selection import (
+    events_of,
+    neighbour_flags,
+    select_blocks,
+    selection_notes,
+)
 from hotblocking.windows import parse_windows
 
 FRI_21, FRI_23, SAT_01 = 4 * 24 + 21, 4 * 24 + 23, 5 * 24 + 1
@@ -151,6 +156,46 @@ def test_ranks_and_events_may_be_nullable_integers():
     selection = select_blocks(frame, 10)
     assert selection.rows["block_id"].tolist() == ["B", "D", "A"]
     assert (selection.hot, selection.cut_rank) == (3, 2)
+
+
+def brute_force_selection(frame, top_n):
+    """The module doc's rule, row by row: ranked rows sorted by (rank, most events, block
+    id); the hot ones up to the rank of the top_n-th, ties at that rank included."""
+    rows = [
+        (float(r["rank"]), -float(events), r["block_id"], bool(r["hot"]), position)
+        for position, ((_, r), events) in enumerate(zip(frame.iterrows(), events_of(frame)))
+        if not pd.isna(r["rank"])
+    ]
+    rows.sort(key=lambda row: row[:3])
+    hot = [row for row in rows if row[3]]
+    if not hot:
+        return [], None, ()
+    cut = hot[min(top_n, len(hot)) - 1][0]
+    listed = [row[4] for row in hot if row[0] <= cut]
+    cold = tuple(int(row[0]) for row in rows if not row[3] and row[0] <= cut)
+    return listed, int(cut), cold
+
+
+def test_selection_matches_a_row_by_row_reading_of_the_rule():
+    rng = np.random.default_rng(7)
+    for _ in range(300):
+        n = int(rng.integers(1, 30))
+        frame = pd.DataFrame(
+            {
+                "block_id": rng.choice(list("abcdef"), n).astype(object),
+                "rank": np.where(rng.random(n) < 0.2, np.nan, rng.integers(1, 12, n)),
+                "events": np.where(rng.random(n) < 0.2, np.nan, rng.integers(0, 4, n)),
+                "incidents": rng.integers(0, 4, n).astype(float),
+                "hot": rng.random(n) < rng.random(),
+            },
+            index=rng.permutation(n) + 50,
+        )
+        for top_n in (1, 3, 10):
+            listed, cut, cold = brute_force_selection(frame, top_n)
+            selection = select_blocks(frame, top_n)
+            assert selection.rows.index.tolist() == frame.index[listed].tolist()
+            assert (selection.cut_rank, selection.not_hot_ranks) == (cut, cold)
+            assert selection.hot == int((frame["hot"] & frame["rank"].notna()).sum())
 
 
 def test_neighbour_blocks_by_their_own_share_of_risk():
