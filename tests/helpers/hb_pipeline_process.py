@@ -1,4 +1,4 @@
-"""A standalone QGIS process that loads the plugin and runs the sample pipeline; prints JSON.
+"""A standalone QGIS process that loads the plugin and runs the sample pipeline; writes JSON.
 
     PYTHON hb_pipeline_process.py PLUGINS_DIR PACKAGE OUT_DIR
 
@@ -6,7 +6,9 @@ Run by tests/system/test_debian_python.py with Debian's /usr/bin/python3 (the pl
 by `make install`, its libs/ and Debian's own packages) and with the venv's python (the
 checkout, the venv's pinned packages), to compare what the two produce. The plugin is loaded as
 QGIS loads it: the package in PLUGINS_DIR, ``classFactory(None)``, ``initProcessing()``.
-Prints {"versions": {...}, "hot_blocks": [rows...]} on stdout.
+Writes {"versions": {...}, "hot_blocks": [rows...]} to OUT_DIR/answer.json: not to stdout,
+where QGIS prints its own messages (e.g. "Auth db query exec() FAILED" when two processes
+share a profile).
 """
 
 from __future__ import annotations
@@ -68,6 +70,6 @@ def read_layer(uri: str) -> list[dict]:
 
 if __name__ == "__main__":
     answer = main(*sys.argv[1:4])
-    sys.stdout.write(json.dumps(answer))
-    sys.stdout.flush()
+    with open(os.path.join(sys.argv[3], "answer.json"), "w", encoding="utf-8") as out:
+        json.dump(answer, out)
     os._exit(0)  # QGIS 3.22 may crash on interpreter exit after Processing ran

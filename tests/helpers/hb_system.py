@@ -15,6 +15,8 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from hb_json import json_answer
+
 ROOT = Path(__file__).resolve().parents[2]
 QGIS_PROCESS = (
     "/usr/bin/qgis_process.bin"  # Debian's qgis_process wrapper adds an option 3.22 rejects
@@ -101,7 +103,7 @@ def run_json(home: Home, algorithm: str, args: list[str], cwd: Path) -> dict:
     """
     done = qgis_process(home, "--json", "run", algorithm, "--", *args, cwd=cwd)
     try:
-        answer = json.loads(done.stdout)
+        answer = json_answer(done.stdout)
     except json.JSONDecodeError as error:
         raise AssertionError(
             f"no JSON from {algorithm} (exit {done.returncode}):\n{done.stdout[-3000:]}\n"

@@ -9,12 +9,12 @@ Debian's qgis_process.bin, as a separate process.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 from pathlib import Path
 
 import pytest
+from hb_json import json_answer
 from qgis.core import (
     QgsApplication,
     QgsProcessingContext,
@@ -318,7 +318,7 @@ def test_one_source_model_through_qgis_process(plugin, tmp_path):
     ]
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
-    results = json.loads(done.stdout[done.stdout.index("{") :])["results"]
+    results = json_answer(done.stdout)["results"]
     hot = rows(results["computerisk:Hot blocks"], RISK_FIELDS)
     assert sum(r[2] for r in hot if r[1] == "Whole period") == pytest.approx(2988)  # once
     assert Path(outputs["taskingbrief:Tasking brief"]).exists()

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from hb_json import json_answer
 from hb_plugin import ALGORITHM_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,7 +95,7 @@ def run_line(line: str, cwd: Path) -> dict:
     """
     done = hb_process(*shlex.split(line), cwd=cwd, json_output=True)
     try:
-        answer = json.loads(done.stdout)
+        answer = json_answer(done.stdout)
     except json.JSONDecodeError:
         pytest.fail(
             f"no JSON from `{line}` (exit {done.returncode}):\n{done.stdout[-2000:]}\n"
@@ -160,7 +161,7 @@ def test_list_shows_the_algorithms_and_the_model(checkout_dir):
 def test_json_list_names_the_provider_and_the_model(checkout_dir):
     folder, _ = checkout_dir
     done = hb_process("list", cwd=folder, json_output=True)
-    provider = json.loads(done.stdout)["providers"]["hotblocking"]
+    provider = json_answer(done.stdout)["providers"]["hotblocking"]
     assert provider["name"] == "Hot Blocking" and provider["is_active"]
     assert provider["supported_output_vector_extensions"] == [
         "gpkg",

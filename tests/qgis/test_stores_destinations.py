@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from hb_feedback import Log
+from hb_json import json_answer
 from hb_sample import SAMPLE, WINDOWS
 from osgeo import gdal, ogr
 from qgis.core import (
@@ -535,7 +536,6 @@ def test_reals_are_exact_in_csv_and_postgis(plugin, base, postgis, tmp_path):
 def test_qgis_process_writes_postgis_and_memory_destinations(plugin, postgis, tmp_path):
     """Finding 1 from a shell: qgis_process with a postgres:// destination wrote a folder
     named postgres:/ under the working directory."""
-    import json
     import subprocess
 
     hb_process = Path(__file__).resolve().parents[2] / "scripts" / "hb-process"
@@ -557,7 +557,7 @@ def test_qgis_process_writes_postgis_and_memory_destinations(plugin, postgis, tm
         timeout=300,
         env=env,
     )
-    results = json.loads(done.stdout)["results"]
+    results = json_answer(done.stdout)["results"]
     assert results["OUTPUT"].startswith("postgres://")
     assert int(postgis.psql("SELECT count(*) FROM qp_blocks")) == results["BLOCK_COUNT"]
     assert os.listdir(tmp_path) == []  # no folder named postgres: (nor memory:)

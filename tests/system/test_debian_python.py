@@ -29,8 +29,9 @@ def run_pipeline(python, plugins_dir, env, out) -> dict:
         text=True,
         timeout=TIMEOUT,
     )
-    assert done.returncode == 0 and done.stdout, done.stderr[-3000:]
-    return json.loads(done.stdout)
+    answer = out / "answer.json"
+    assert done.returncode == 0 and answer.exists(), (done.stdout + done.stderr)[-3000:]
+    return json.loads(answer.read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
