@@ -117,3 +117,25 @@ def test_bulk_encoder_writes_what_the_reference_writes():
     dense[4, :3] = [0.005, 0.015, 99.999]  # halves and a carry into the whole part
     texts = schema.encode_profiles(sp.csr_matrix(dense), chunk=64)
     assert list(texts) == [schema.encode_profile(list(row)) for row in dense]
+
+
+def test_bulk_encoder_shares_one_text_per_distinct_row():
+    rng = np.random.default_rng(12)
+    patterns = np.where(rng.random((6, 168)) < 0.03, rng.integers(1, 4, (6, 168)) * 0.5, 0.0)
+    dense = patterns[rng.integers(0, 6, 500)]
+    dense[7, 9] = 1.004  # reads as 1 (cents): the same text as an exact 1 would give
+    texts = schema.encode_profiles(sp.csr_matrix(dense), chunk=4)
+    assert list(texts) == [schema.encode_profile(list(row)) for row in dense]
+    assert len({id(t) for t in texts}) == len(set(texts))  # one str object per distinct text
+
+
+def test_bulk_encoder_is_exact_when_every_row_hashes_alike(monkeypatch):
+    """A hash collision (forced here for every row) never gives a row another row's text."""
+    monkeypatch.setattr(
+        schema, "_row_hashes", lambda indices, cents, starts, lengths, np: np.zeros(len(starts))
+    )
+    rng = np.random.default_rng(13)
+    dense = np.where(rng.random((200, 168)) < 0.02, rng.integers(1, 3, (200, 168)) * 1.0, 0.0)
+    dense[:50] = dense[50:100]  # duplicates as well
+    texts = schema.encode_profiles(sp.csr_matrix(dense), chunk=16)
+    assert list(texts) == [schema.encode_profile(list(row)) for row in dense]
