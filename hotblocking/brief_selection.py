@@ -71,8 +71,9 @@ def select_blocks(frame: pd.DataFrame, top_n: int) -> Selection:
     # The cut is the top_n-th smallest hot rank (the last hot one when fewer): only rows
     # ranked up to it are sorted (a window has ~4M rows nationally, the brief lists ~10).
     kth = (min(top_n, n_hot) - 1) % n_hot
-    cut_rank = int(np.partition(rank[hot_flags], kth)[kth])
-    order = _ranked_order(frame, np.flatnonzero(rank <= cut_rank), rank)
+    cut = np.partition(rank[hot_flags], kth)[kth]  # compared as is: a layer may hold rank 1.5
+    cut_rank = int(cut)
+    order = _ranked_order(frame, np.flatnonzero(rank <= cut), rank)
     chosen = order[hot_flags[order]]
     cold = order[~hot_flags[order]]
     return Selection(

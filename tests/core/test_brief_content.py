@@ -158,6 +158,13 @@ def test_ranks_and_events_may_be_nullable_integers():
     assert (selection.hot, selection.cut_rank) == (3, 2)
 
 
+def test_a_layer_with_fractional_ranks_still_lists_its_hot_blocks():
+    """Another tool's layer may hold averaged tie ranks (1.5): the cut compares as is."""
+    frame = table(block("A", 1.5, 3), block("B", 2.0, 1, hot=False))
+    selection = select_blocks(frame, 10)
+    assert selection.rows["block_id"].tolist() == ["A"] and selection.hot == 1
+
+
 def brute_force_selection(frame, top_n):
     """The module doc's rule, row by row: ranked rows sorted by (rank, most events, block
     id); the hot ones up to the rank of the top_n-th, ties at that rank included."""
