@@ -207,6 +207,7 @@ def hot_blocks_frame(table):
 
     from ..hotblocking.brief_content import BRIEF_FIELDS
     from .bridge import as_text
+    from .writers import none_for_missing
 
     names = list(table.columns)
     optional = [schema.DESCRIPTION] if schema.DESCRIPTION in names else []
@@ -215,10 +216,7 @@ def hot_blocks_frame(table):
         values = table[name].to_numpy()
         kind = schema.HOT_BLOCKS.field(name).kind
         if kind == schema.TEXT and values.dtype == object:  # str or None already (no loop)
-            missing = pd.isna(values)
-            if missing.any():
-                values = values.copy()
-                values[missing] = None
+            values = none_for_missing(values)
         elif kind == schema.TEXT:
             values = as_text(values)
         elif kind == schema.DATETIME:

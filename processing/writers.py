@@ -415,9 +415,16 @@ def frame_columns(frame: pd.DataFrame) -> list[Column]:
         values = frame[name].to_numpy()
         kind = DTYPE_KINDS.get(values.dtype.kind, TEXT)
         if kind == "text":  # already str or None: no fixed-width copy (1.5M profiles ~ 2 GB)
-            missing = pd.isna(values)
-            if missing.any() or values.dtype != object:  # else the frame's own array
-                values = values.astype(object, copy=True)
-                values[missing] = None
+            values = none_for_missing(values)
         columns.append(Column(str(name), kind, values))
     return columns
+
+
+def none_for_missing(values: np.ndarray) -> np.ndarray:
+    """An object array with None for each missing value (NaN, NA); the array itself when it
+    is already one with none missing (a column of 12M rows is not copied for nothing)."""
+    missing = pd.isna(values)
+    if missing.any() or values.dtype != object:
+        values = values.astype(object, copy=True)
+        values[missing] = None
+    return values
